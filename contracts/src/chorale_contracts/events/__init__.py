@@ -1,0 +1,11 @@
+"""Every event payload, one module per topic. Importing this package registers them all."""
+
+from chorale_contracts.events import (  # noqa: F401  (imported to register the payloads)
+    directory,
+    flows,
+    habilitations,
+    identity,
+    invoices,
+    notifications,
+    structures,
+)

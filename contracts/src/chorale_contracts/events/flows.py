@@ -1,0 +1,42 @@
+"""`chorale.flows.v1` ("Suivi des flux"): every status change of a deposited flow.
+Key: `numeroFluxDepot`."""
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from chorale_contracts.events.common import FlowStatus, Syntax
+from chorale_contracts.registry import EventPayload, event
+from chorale_contracts.topics import Topic
+
+
+class FlowError(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    code: str
+    message: str
+    level: Literal["FLUX", "FACTURE"]
+    ligne: int | None = None
+    chemin: str | None = None
+
+
+@event
+class FlowStatusChanged(EventPayload):
+    event_type = "flow.status_changed"
+    topic = Topic.FLOWS
+
+    numeroFluxDepot: str
+    statut: FlowStatus
+    statutPrecedent: FlowStatus | None = None
+    canal: Literal["EDI", "API"]
+    technicalAccountId: str
+    structurePartenaire: str
+    nomFichier: str
+    syntaxeFlux: Syntax | None = None
+    dateDepot: datetime
+    destinataire: str | None = None
+    codeService: str | None = None
+    numeroFacture: str | None = None
+    erreurs: list[FlowError] = []
+    tentative: int = 0

@@ -1,0 +1,133 @@
+"""`chorale.identity.v1`: accounts, rattachements, gestionnaires principaux, technical accounts.
+
+Keys: `userId` for user.* events, `rattachementId` for rattachement.*, the structure's
+`identifiant` for gestionnaire.* and technical_account.*."""
+
+from datetime import datetime
+from typing import Literal
+
+from chorale_contracts.registry import EventPayload, event
+from chorale_contracts.topics import Topic
+
+
+class _IdentityEvent(EventPayload):
+    topic = Topic.IDENTITY
+
+
+class _UserEvent(_IdentityEvent):
+    userId: str
+
+
+@event
+class UserRegistered(_UserEvent):
+    event_type = "user.registered"
+    loginEmail: str
+    contactEmail: str
+    prenom: str
+    nom: str
+    roles: list[str] = []
+
+
+@event
+class UserVerificationRequested(_UserEvent):
+    """Notifications mails the link; the link is single-use and expires at `expiresAt`."""
+
+    event_type = "user.verification_requested"
+    purpose: Literal["EMAIL_VERIFICATION", "PASSWORD_RESET"]
+    contactEmail: str
+    prenom: str
+    link: str
+    expiresAt: datetime
+
+
+@event
+class UserVerified(_UserEvent):
+    event_type = "user.verified"
+
+
+@event
+class UserProfileUpdated(_UserEvent):
+    event_type = "user.profile_updated"
+    contactEmail: str
+    prenom: str
+    nom: str
+
+
+@event
+class UserDeactivated(_UserEvent):
+    event_type = "user.deactivated"
+
+
+class _RattachementEvent(_IdentityEvent):
+    rattachementId: str
+    userId: str
+    structure: str
+    codeService: str | None = None
+
+
+@event
+class RattachementRequested(_RattachementEvent):
+    event_type = "rattachement.requested"
+    commentaire: str | None = None
+
+
+@event
+class RattachementApproved(_RattachementEvent):
+    """Also emitted for a direct attachment by a gestionnaire (`direct` is then true)."""
+
+    event_type = "rattachement.approved"
+    decidedBy: str
+    commentaire: str | None = None
+    direct: bool = False
+
+
+@event
+class RattachementRefused(_RattachementEvent):
+    event_type = "rattachement.refused"
+    decidedBy: str
+    commentaire: str | None = None
+
+
+@event
+class RattachementDetached(_RattachementEvent):
+    event_type = "rattachement.detached"
+    detachedBy: str
+
+
+@event
+class GestionnaireDesignated(_IdentityEvent):
+    event_type = "gestionnaire.designated"
+    structure: str
+    userId: str
+    previousUserId: str | None = None
+    designatedBy: str | None = None
+
+
+@event
+class GestionnaireTransferred(_IdentityEvent):
+    event_type = "gestionnaire.transferred"
+    structure: str
+    fromUserId: str
+    toUserId: str
+
+
+class _TechnicalAccountEvent(_IdentityEvent):
+    technicalAccountId: str
+    structure: str
+
+
+@event
+class TechnicalAccountCreated(_TechnicalAccountEvent):
+    event_type = "technical_account.created"
+    clientId: str
+    createdBy: str
+
+
+@event
+class TechnicalAccountSecretRotated(_TechnicalAccountEvent):
+    event_type = "technical_account.secret_rotated"
+
+
+@event
+class TechnicalAccountRevoked(_TechnicalAccountEvent):
+    event_type = "technical_account.revoked"
