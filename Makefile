@@ -1,0 +1,60 @@
+# Chorale — every command a developer or operator needs. `make help` lists them.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+PYTHON ?= python3
+UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+RUN := $(UV) run --frozen
+INFRA := $(PYTHON) deploy/local/infra.py
+STACK := $(RUN) python deploy/stack.py
+
+.PHONY: help bootstrap up down status logs test test-unit test-integration lint contracts bench demo infra-up infra-down clean
+
+help: ## List the commands
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[1m%-18s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+$(UV):
+	@echo "installing uv (the Python package manager) from PyPI…"
+	@$(PYTHON) -m pip install --quiet --user 'uv>=0.9,<0.14' || $(PYTHON) -m pip install --quiet 'uv>=0.9,<0.14'
+
+bootstrap: $(UV) ## Install Python 3.11 dependencies from uv.lock into .venv
+	@$(UV) sync --frozen --quiet
+
+up: bootstrap ## Run the whole system: Kafka, database, every service (provisioned if missing)
+	@$(STACK) up
+
+down: ## Stop every service, Kafka and the database started by `make up`
+	@$(STACK) down
+
+status: ## Show what `make up` is running
+	@$(STACK) status
+
+logs: ## Tail the services' logs
+	@$(STACK) logs
+
+test: bootstrap ## Run every test (unit, integration on real Kafka + FerretDB, end to end)
+	@$(RUN) ruff check --quiet .
+	@$(RUN) python deploy/pytest_strict.py $(PYTEST_ARGS)
+
+test-unit: bootstrap ## Run only the tests that need no infrastructure
+	@$(RUN) python deploy/pytest_strict.py -m "not integration and not e2e" $(PYTEST_ARGS)
+
+lint: bootstrap ## Lint the code (ruff)
+	@$(RUN) ruff check .
+
+contracts: bootstrap ## Regenerate contracts/ JSON Schemas and AsyncAPI after changing events
+	@$(RUN) python -m chorale_contracts.export
+
+bench: bootstrap ## Run the benchmarks and print their figures
+	@$(RUN) python bench/run.py $(BENCH_ARGS)
+
+demo: bootstrap ## Play the webinar's journey against the running system, step by step
+	@$(RUN) python -m chorale_cli demo
+
+infra-up: ## Start only Kafka and the database (local processes)
+	@$(INFRA) start --instance dev
+
+infra-down: ## Stop only Kafka and the database
+	@$(INFRA) stop --instance dev
+
+clean: down ## Stop everything and delete local data (var/)
+	rm -rf var/

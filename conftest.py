@@ -1,0 +1,1 @@
+pytest_plugins = ["chorale_runtime.testing.plugin"]

@@ -1,0 +1,229 @@
+"""`make up` / `make down` / `make status` / `make logs`: runs every Chorale service as its own
+process next to Kafka and the database, on this machine, without Docker.
+
+Kafka and the database come from `KAFKA_BOOTSTRAP_SERVERS` / `MONGODB_URI` when both are set,
+otherwise from the project's local processes (deploy/local/infra.py, instance `dev`).
+State lives under var/stack/: `logs/<service>.log`, `run/<service>.pid`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+STATE = Path(os.environ.get("CHORALE_STACK_DIR", ROOT / "var" / "stack"))
+sys.path.insert(0, str(ROOT / "deploy" / "local"))
+import infra  # noqa: E402  (deploy/local/infra.py, stdlib only)
+
+
+@dataclass(frozen=True)
+class Proc:
+    name: str
+    module: str
+    port: int
+    env: dict[str, str] = field(default_factory=dict)
+    probe: str = "/ready"
+
+
+def processes() -> list[Proc]:
+    var = ROOT / "var"
+    return [
+        Proc("mailcatcher", "chorale_cli.mailcatcher", 8025,
+             {"CHORALE_MAILCATCHER_DIR": str(var / "mail"), "CHORALE_SMTP_PORT": "2525"},
+             probe="/health"),
+        Proc("identity", "chorale_identity", 8002),
+        Proc("structures", "chorale_structures", 8001),
+        Proc("habilitations", "chorale_habilitations", 8003),
+        Proc("invoice-intake", "chorale_intake", 8004,
+             {"CHORALE_EDI_ROOT": str(var / "edi"), "CHORALE_ARCHIVE_DIR": str(var / "archive")}),
+        Proc("notifications", "chorale_notifications", 8005,
+             {"CHORALE_SMTP_HOST": "127.0.0.1", "CHORALE_SMTP_PORT": "2525"}),
+    ]
+
+
+def _common_env(endpoints: dict[str, str]) -> dict[str, str]:
+    return {
+        **endpoints,
+        "CHORALE_JWKS_URL": "http://127.0.0.1:8002/.well-known/jwks.json",
+        "CHORALE_STRUCTURES_URL": "http://127.0.0.1:8001",
+        "CHORALE_IDENTITY_URL": "http://127.0.0.1:8002",
+        "CHORALE_HABILITATIONS_URL": "http://127.0.0.1:8003",
+        "CHORALE_INTAKE_URL": "http://127.0.0.1:8004",
+        "CHORALE_NOTIFICATIONS_URL": "http://127.0.0.1:8005",
+    }
+
+
+def _pid_file(name: str) -> Path:
+    return STATE / "run" / f"{name}.pid"
+
+
+def _log_file(name: str) -> Path:
+    return STATE / "logs" / f"{name}.log"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+        return True
+    except OSError:
+        return False
+
+
+def _pid(name: str) -> int | None:
+    path = _pid_file(name)
+    if not path.exists():
+        return None
+    pid = int(path.read_text().strip() or 0)
+    return pid if pid and _alive(pid) else None
+
+
+def _get(url: str, timeout: float = 2) -> tuple[int, dict]:
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            return response.status, json.loads(response.read() or b"{}")
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read() or b"{}")
+
+
+def _infra_endpoints() -> dict[str, str]:
+    kafka, mongo = os.environ.get("KAFKA_BOOTSTRAP_SERVERS"), os.environ.get("MONGODB_URI")
+    if kafka and mongo:
+        print(f"using Kafka at {kafka} and the database at {mongo} (from the environment)")
+        return {"KAFKA_BOOTSTRAP_SERVERS": kafka, "MONGODB_URI": mongo}
+    print("starting Kafka and FerretDB (local processes, instance 'dev')…", flush=True)
+    endpoints = infra.start(instance="dev")
+    print(f"  Kafka {endpoints.kafka_version} at {endpoints.kafka_bootstrap}")
+    print(f"  FerretDB {endpoints.ferretdb_version} at {endpoints.mongodb_uri}")
+    return {"KAFKA_BOOTSTRAP_SERVERS": endpoints.kafka_bootstrap,
+            "MONGODB_URI": endpoints.mongodb_uri}
+
+
+def up(timeout: float) -> int:
+    common = _common_env(_infra_endpoints())
+    (STATE / "run").mkdir(parents=True, exist_ok=True)
+    (STATE / "logs").mkdir(parents=True, exist_ok=True)
+    for proc in processes():
+        if _pid(proc.name):
+            print(f"{proc.name}: already running")
+            continue
+        env = {**os.environ, **common, **proc.env, "CHORALE_HTTP_PORT": str(proc.port)}
+        with _log_file(proc.name).open("ab") as log:
+            child = subprocess.Popen(
+                [sys.executable, "-m", proc.module], env=env, stdout=log,
+                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+                cwd=ROOT,
+            )
+        _pid_file(proc.name).write_text(str(child.pid))
+        print(f"{proc.name}: started (pid {child.pid})", flush=True)
+    return wait_ready(timeout)
+
+
+def wait_ready(timeout: float) -> int:
+    deadline = time.monotonic() + timeout
+    pending = {p.name: p for p in processes()}
+    last: dict[str, str] = {}
+    while pending and time.monotonic() < deadline:
+        for name, proc in list(pending.items()):
+            if not _pid(name):
+                print(f"{name}: exited during start-up; last log lines:", file=sys.stderr)
+                print(_tail(_log_file(name), 20), file=sys.stderr)
+                return 1
+            try:
+                status, body = _get(f"http://127.0.0.1:{proc.port}{proc.probe}")
+            except (OSError, ValueError) as exc:
+                last[name] = str(exc)
+                continue
+            if status == 200:
+                print(f"{name}: ready at http://127.0.0.1:{proc.port}", flush=True)
+                del pending[name]
+            else:
+                last[name] = json.dumps(body.get("checks", body))[:300]
+        time.sleep(0.5)
+    if pending:
+        for name in pending:
+            print(f"{name}: not ready after {timeout:.0f}s: {last.get(name, '?')}",
+                  file=sys.stderr)
+        return 1
+    print("\nChorale is up:")
+    for proc in processes():
+        print(f"  {proc.name:<15} http://127.0.0.1:{proc.port}"
+              + ("/docs" if proc.probe == "/ready" else ""))
+    print(f"  logs            {STATE / 'logs'}")
+    return 0
+
+
+def down(keep_infra: bool) -> int:
+    for proc in reversed(processes()):
+        pid = _pid(proc.name)
+        _pid_file(proc.name).unlink(missing_ok=True)
+        if pid is None:
+            continue
+        os.killpg(pid, signal.SIGTERM)
+        deadline = time.monotonic() + 30
+        while _alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        if _alive(pid):
+            os.killpg(pid, signal.SIGKILL)
+        print(f"{proc.name}: stopped")
+    if not keep_infra:
+        infra.stop("dev")
+    return 0
+
+
+def status() -> int:
+    ok = True
+    for proc in processes():
+        pid = _pid(proc.name)
+        state = "stopped"
+        if pid:
+            try:
+                code, _ = _get(f"http://127.0.0.1:{proc.port}{proc.probe}")
+                state = "ready" if code == 200 else f"not ready ({code})"
+            except OSError:
+                state = "starting"
+        ok = ok and state == "ready"
+        print(f"{proc.name:<15} {state:<16} pid={pid or '-'} port={proc.port}")
+    return 0 if ok else 1
+
+
+def _tail(path: Path, lines: int) -> str:
+    if not path.exists():
+        return "(no log)"
+    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+
+
+def logs() -> int:
+    files = [str(_log_file(p.name)) for p in processes() if _log_file(p.name).exists()]
+    if not files:
+        print("no logs yet (run `make up`)")
+        return 1
+    return subprocess.call(["tail", "-n", "20", "-F", *files])
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("command", choices=["up", "down", "status", "logs"])
+    parser.add_argument("--timeout", type=float, default=180)
+    parser.add_argument("--keep-infra", action="store_true", help="down: leave Kafka/DB running")
+    args = parser.parse_args()
+    if args.command == "up":
+        return up(args.timeout)
+    if args.command == "down":
+        return down(args.keep_infra)
+    if args.command == "status":
+        return status()
+    return logs()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,113 @@
+"""Kafka plumbing: the idempotent producer every service publishes with, and topic creation."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from aiokafka import AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
+
+from chorale_contracts.topics import COMPACTED, Topic, dlq_topic, topic_name
+from chorale_runtime.logging import get_logger
+
+log = get_logger(__name__)
+
+Header = tuple[str, bytes]
+
+
+@dataclass(frozen=True)
+class OutgoingMessage:
+    topic: str
+    key: bytes
+    value: bytes
+    headers: tuple[Header, ...] = ()
+
+
+class Producer:
+    """An idempotent, acks=all producer (DESIGN.md §3). `send_batch` returns once every message
+    is acknowledged by the broker, preserving order per partition."""
+
+    def __init__(self, bootstrap_servers: str, client_id: str):
+        self._bootstrap_servers = bootstrap_servers
+        self._client_id = client_id
+        self._producer: AIOKafkaProducer | None = None
+        self._started = False
+
+    async def start(self) -> None:
+        # aiokafka binds to the running loop, so the client is made here, not in __init__.
+        self._producer = AIOKafkaProducer(
+            bootstrap_servers=self._bootstrap_servers,
+            client_id=self._client_id,
+            enable_idempotence=True,
+            acks="all",
+            linger_ms=2,
+            request_timeout_ms=15_000,
+        )
+        await self._producer.start()
+        self._started = True
+
+    async def stop(self) -> None:
+        if self._started and self._producer is not None:
+            await self._producer.flush()
+            await self._producer.stop()
+            self._started = False
+
+    async def send_batch(self, messages: Sequence[OutgoingMessage]) -> None:
+        if self._producer is None:
+            raise RuntimeError("producer not started")
+        futures = [
+            await self._producer.send(m.topic, m.value, key=m.key, headers=list(m.headers))
+            for m in messages
+        ]
+        if futures:
+            await asyncio.gather(*futures)
+
+    async def send(self, message: OutgoingMessage) -> None:
+        await self.send_batch([message])
+
+    async def ready(self) -> bool:
+        if not self._started or self._producer is None:
+            return False
+        try:
+            await asyncio.wait_for(self._producer.client.force_metadata_update(), 5)
+            return True
+        except Exception:
+            return False
+
+
+def physical_topics(logical: Iterable[Topic], prefix: str, with_dlq: bool) -> dict[str, dict]:
+    """Physical name → topic config for the logical topics a service touches."""
+    out: dict[str, dict] = {}
+    for topic in logical:
+        name = topic_name(topic, prefix)
+        out[name] = {"cleanup.policy": "compact"} if topic in COMPACTED else {}
+        if with_dlq:
+            out[dlq_topic(name)] = {}
+    return out
+
+
+async def ensure_topics(
+    bootstrap_servers: str, topics: dict[str, dict], partitions: int = 3, client_id: str = "admin"
+) -> None:
+    """Create missing topics (idempotent); compaction where the contract asks for it."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, client_id=client_id)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        missing = [
+            NewTopic(name, num_partitions=partitions, replication_factor=1, topic_configs=config)
+            for name, config in topics.items()
+            if name not in existing
+        ]
+        if not missing:
+            return
+        try:
+            await admin.create_topics(missing)
+        except TopicAlreadyExistsError:
+            pass  # another process created them first
+        log.info("topics_created", topics=[t.name for t in missing])
+    finally:
+        await admin.close()

@@ -1,0 +1,189 @@
+"""Transactional outbox kept inside each aggregate's own document (DESIGN.md §3).
+
+A state change and the events it causes are written by one single-document update (atomic even
+on FerretDB, which has no multi-document transactions): the update pushes the envelopes onto the
+document's `outbox` array. The relay then publishes them to Kafka with the idempotent producer
+and pulls them off. A crash after publishing but before pulling republishes the same envelopes
+(same `event_id`), which consumers de-duplicate: nothing is lost, and no effect happens twice.
+
+Writers call `relay.notify(collection, id)` after their write so events leave at once; a periodic
+sweep (and one at start-up) catches whatever a crashed process left behind.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from pymongo.asynchronous.database import AsyncDatabase
+
+from chorale_contracts import REGISTRY, Envelope, topic_name
+from chorale_runtime import metrics
+from chorale_runtime.kafka import OutgoingMessage, Producer
+from chorale_runtime.logging import get_logger
+
+log = get_logger(__name__)
+
+OUTBOX_FIELD = "outbox"
+
+
+def outbox_entry(envelope: Envelope) -> dict[str, Any]:
+    """The stored form of one pending event."""
+    topic = REGISTRY.payload_class(envelope.event_type).topic
+    return {
+        "event_id": str(envelope.event_id),
+        "topic": str(topic),
+        "key": envelope.key,
+        "value": envelope.model_dump_json(),
+    }
+
+
+def push_events(envelopes: Iterable[Envelope]) -> dict[str, Any]:
+    """The `$push` clause that records `envelopes` with the state change of the same update."""
+    return {"$push": {OUTBOX_FIELD: {"$each": [outbox_entry(e) for e in envelopes]}}}
+
+
+def with_events(update: dict[str, Any], envelopes: Iterable[Envelope]) -> dict[str, Any]:
+    """Merge the outbox push into an update document (`$set`, `$inc`, ...)."""
+    merged = dict(update)
+    entries = [outbox_entry(e) for e in envelopes]
+    if entries:
+        push = dict(merged.get("$push", {}))
+        push[OUTBOX_FIELD] = {"$each": entries}
+        merged["$push"] = push
+    return merged
+
+
+def new_document(doc: dict[str, Any], envelopes: Iterable[Envelope]) -> dict[str, Any]:
+    """A document to insert, carrying its creation events."""
+    return {**doc, OUTBOX_FIELD: [outbox_entry(e) for e in envelopes]}
+
+
+def _headers(entry: dict[str, Any]) -> tuple[tuple[str, bytes], ...]:
+    value = json.loads(entry["value"])
+    return (
+        ("event_id", entry["event_id"].encode()),
+        ("event_type", value["event_type"].encode()),
+        ("correlation_id", value["correlation_id"].encode()),
+    )
+
+
+class OutboxRelay:
+    def __init__(
+        self,
+        db: AsyncDatabase,
+        collections: Sequence[str],
+        producer: Producer,
+        *,
+        service: str,
+        topic_prefix: str = "",
+        scan_interval: float = 5.0,
+        batch_size: int = 200,
+    ):
+        self._db = db
+        self._collections = list(collections)
+        self._producer = producer
+        self._service = service
+        self._prefix = topic_prefix
+        self._scan_interval = scan_interval
+        self._batch_size = batch_size
+        self._dirty: dict[tuple[str, Any], None] = {}
+        self._wakeup = asyncio.Event()
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    def notify(self, collection: str, doc_id: Any) -> None:
+        """A document of `collection` has new outbox entries: relay them soon."""
+        self._dirty[(collection, doc_id)] = None
+        self._idle.clear()
+        self._wakeup.set()
+
+    async def run(self) -> None:
+        await self._guarded(self.sweep())
+        while True:
+            try:
+                await asyncio.wait_for(self._wakeup.wait(), self._scan_interval)
+            except TimeoutError:
+                await self._guarded(self.sweep())
+                continue
+            self._wakeup.clear()
+            await self._guarded(self.flush())
+
+    async def _guarded(self, work: Any) -> None:
+        try:
+            await work
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # Kafka or the database is down: retry on the next round
+            log.warning("outbox_relay_failed", error=str(exc), error_type=type(exc).__name__)
+            await asyncio.sleep(1)
+            self._wakeup.set()
+
+    async def flush(self) -> None:
+        """Relay every document marked dirty, in batches, until none is left."""
+        while self._dirty:
+            keys = list(self._dirty)[: self._batch_size]
+            by_collection: dict[str, list[Any]] = {}
+            for collection, doc_id in keys:
+                by_collection.setdefault(collection, []).append(doc_id)
+            for collection, ids in by_collection.items():
+                docs = await self._db[collection].find(
+                    {"_id": {"$in": ids}}, {OUTBOX_FIELD: 1}
+                ).to_list(None)
+                await self._relay(collection, docs)
+            for key in keys:
+                self._dirty.pop(key, None)
+        self._idle.set()
+
+    async def sweep(self) -> int:
+        """Find every document still holding events (crash recovery, other replicas' leftovers)."""
+        total = 0
+        for collection in self._collections:
+            cursor = self._db[collection].find(
+                {f"{OUTBOX_FIELD}.0": {"$exists": True}}, {OUTBOX_FIELD: 1}
+            )
+            batch: list[dict[str, Any]] = []
+            async for doc in cursor:
+                batch.append(doc)
+                if len(batch) >= self._batch_size:
+                    total += await self._relay(collection, batch)
+                    batch = []
+            total += await self._relay(collection, batch)
+            metrics.OUTBOX_BACKLOG.labels(self._service, collection).set(0)
+        return total
+
+    async def _relay(self, collection: str, docs: list[dict[str, Any]]) -> int:
+        docs = [d for d in docs if d.get(OUTBOX_FIELD)]
+        if not docs:
+            return 0
+        messages = [
+            OutgoingMessage(
+                topic=topic_name(entry["topic"], self._prefix),
+                key=entry["key"].encode(),
+                value=entry["value"].encode(),
+                headers=_headers(entry),
+            )
+            for doc in docs
+            for entry in doc[OUTBOX_FIELD]
+        ]
+        metrics.OUTBOX_BACKLOG.labels(self._service, collection).set(len(messages))
+        await self._producer.send_batch(messages)
+        for doc in docs:
+            sent = [entry["event_id"] for entry in doc[OUTBOX_FIELD]]
+            await self._db[collection].update_one(
+                {"_id": doc["_id"]}, {"$pull": {OUTBOX_FIELD: {"event_id": {"$in": sent}}}}
+            )
+        for m in messages:
+            metrics.EVENTS_PUBLISHED.labels(self._service, m.topic).inc()
+        metrics.OUTBOX_BACKLOG.labels(self._service, collection).set(0)
+        return len(messages)
+
+    async def wait_idle(self, timeout: float) -> bool:
+        """For shutdown and tests: wait until everything notified so far is relayed."""
+        try:
+            await asyncio.wait_for(self._idle.wait(), timeout)
+            return True
+        except TimeoutError:
+            return False

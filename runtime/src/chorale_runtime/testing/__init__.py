@@ -1,0 +1,1 @@
+"""Test support: real infrastructure endpoints, per-test namespaces, in-process servers."""

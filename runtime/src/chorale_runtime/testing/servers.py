@@ -1,0 +1,112 @@
+"""Run a FastAPI app inside the test's event loop on a free port, or a service as a process."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import uvicorn
+from fastapi import FastAPI
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.asynccontextmanager
+async def serve_in_process(
+    app: FastAPI, port: int | None = None, ready_timeout: float = 60
+) -> AsyncIterator[str]:
+    """Start `app` (lifespan included) and yield its base URL; stop it on exit."""
+    port = port or free_port()
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on")
+    server = uvicorn.Server(config)
+    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+    task = asyncio.create_task(server.serve())
+    deadline = time.monotonic() + ready_timeout
+    while not server.started:
+        if task.done():
+            task.result()  # re-raise the start-up failure
+            raise RuntimeError("server stopped during start-up")
+        if time.monotonic() > deadline:
+            server.should_exit = True
+            raise TimeoutError("server did not start in time")
+        await asyncio.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
+
+
+async def wait_ready(base_url: str, timeout: float = 60) -> dict:
+    deadline = time.monotonic() + timeout
+    last: object = None
+    async with httpx.AsyncClient(timeout=5) as client:
+        while time.monotonic() < deadline:
+            try:
+                response = await client.get(f"{base_url}/ready")
+                if response.status_code == 200:
+                    return response.json()
+                last = response.json()
+            except httpx.HTTPError as exc:
+                last = exc
+            await asyncio.sleep(0.2)
+    raise TimeoutError(f"{base_url} not ready after {timeout}s: {last}")
+
+
+class ServiceProcess:
+    """A service started as `python -m <module>` with its own environment and log file."""
+
+    def __init__(self, module: str, env: dict[str, str], port: int, log_path: Path):
+        self.module = module
+        self.port = port
+        self.base_url = f"http://127.0.0.1:{port}"
+        self.log_path = log_path
+        self._env = {**os.environ, **env, "CHORALE_HTTP_PORT": str(port)}
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> ServiceProcess:
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        log = self.log_path.open("ab")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", self.module], env=self._env, stdout=log,
+            stderr=subprocess.STDOUT, start_new_session=True,
+        )
+        return self
+
+    def signal(self, sig: int) -> None:
+        assert self.process is not None
+        self.process.send_signal(sig)
+
+    def kill(self) -> None:
+        self.signal(signal.SIGKILL)
+        self.wait(10)
+
+    def terminate(self, timeout: float = 30) -> int:
+        if self.process is None or self.process.poll() is not None:
+            return self.process.returncode if self.process else 0
+        self.signal(signal.SIGTERM)
+        return self.wait(timeout)
+
+    def wait(self, timeout: float) -> int:
+        assert self.process is not None
+        try:
+            return self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            return self.process.wait(5)
+
+    def logs(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
