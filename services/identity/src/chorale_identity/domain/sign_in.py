@@ -1,0 +1,131 @@
+"""The whole sign-in rule set for people, as one pure decision.
+
+Every failure a stranger could provoke — unknown e-mail, wrong password, locked, deactivated or
+unverified account — gets the same public answer, INVALID_CREDENTIALS with the same message,
+and costs the same single argon2id verification (the dummy one for an unknown e-mail). The
+precise reason travels separately in ``SignInOutcome.reason`` for logs and metrics.
+
+Only after the correct password on a usable account does the answer become specific:
+TOTP_REQUIRED (no code given) or TOTP_INVALID; someone who gets that far knows the password.
+A wrong TOTP code counts as a failed attempt, so the 5-failure lock also caps code guessing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from .accounts import (
+    UserAccount,
+    clear_expired_lock,
+    record_failed_login,
+    record_successful_login,
+    sign_in_blocker,
+)
+from .clock import require_utc
+from .errors import DomainError, ErrorCode, invalid_credentials
+from .passwords import PasswordHasher
+from .totp import verify_code
+
+
+class SignInReason(StrEnum):
+    """For logs and metrics only."""
+
+    OK = "OK"
+    UNKNOWN_ACCOUNT = "UNKNOWN_ACCOUNT"
+    WRONG_PASSWORD = "WRONG_PASSWORD"
+    ACCOUNT_LOCKED = "ACCOUNT_LOCKED"
+    ACCOUNT_DEACTIVATED = "ACCOUNT_DEACTIVATED"
+    ACCOUNT_NOT_VERIFIED = "ACCOUNT_NOT_VERIFIED"
+    TOTP_REQUIRED = "TOTP_REQUIRED"
+    TOTP_INVALID = "TOTP_INVALID"
+
+
+_BLOCKER_REASON = {
+    ErrorCode.ACCOUNT_DEACTIVATED: SignInReason.ACCOUNT_DEACTIVATED,
+    ErrorCode.ACCOUNT_NOT_VERIFIED: SignInReason.ACCOUNT_NOT_VERIFIED,
+    ErrorCode.ACCOUNT_LOCKED: SignInReason.ACCOUNT_LOCKED,
+}
+
+
+@dataclass(frozen=True)
+class SignInOutcome:
+    """``account``: the state to store when ``changed`` (counter, lock, TOTP step, rehash).
+
+    ``error``: what the client is told (None on success). ``reason``: what the logs say.
+    ``locked_now``: this attempt is the one that locked the account (worth an alert).
+    """
+
+    account: UserAccount | None
+    error: DomainError | None
+    reason: SignInReason
+    changed: bool = False
+    locked_now: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+def _failure(
+    before: UserAccount | None,
+    after: UserAccount | None,
+    reason: SignInReason,
+    error: DomainError | None = None,
+) -> SignInOutcome:
+    locked_now = (
+        before is not None
+        and after is not None
+        and after.locked_until is not None
+        and after.locked_until != before.locked_until
+    )
+    return SignInOutcome(
+        account=after,
+        error=error or invalid_credentials(),
+        reason=reason,
+        changed=after is not None and after != before,
+        locked_now=locked_now,
+    )
+
+
+def sign_in_decision(
+    account: UserAccount | None,
+    password: str,
+    totp_code: str | None,
+    now: datetime,
+    *,
+    hasher: PasswordHasher,
+) -> SignInOutcome:
+    now = require_utc(now)
+    if account is None:
+        hasher.dummy_verify(password)
+        return _failure(None, None, SignInReason.UNKNOWN_ACCOUNT)
+
+    # Verify first, whatever the account's state, so every path costs one argon2 verification.
+    password_ok = hasher.verify(account.password_hash, password)
+    current = clear_expired_lock(account, now)
+
+    blocker = sign_in_blocker(current, now)
+    if blocker is not None:
+        return _failure(account, current, _BLOCKER_REASON[blocker])
+    if not password_ok:
+        return _failure(account, record_failed_login(current, now), SignInReason.WRONG_PASSWORD)
+
+    if current.totp is not None and current.totp.confirmed:
+        if not totp_code:
+            return _failure(
+                account, current, SignInReason.TOTP_REQUIRED, DomainError(ErrorCode.TOTP_REQUIRED)
+            )
+        try:
+            factor = verify_code(current.totp, totp_code, now)
+        except DomainError as error:
+            return _failure(
+                account, record_failed_login(current, now), SignInReason.TOTP_INVALID, error
+            )
+        current = current.model_copy(update={"totp": factor})
+
+    current = record_successful_login(current, now)
+    if hasher.needs_rehash(current.password_hash):
+        current = current.model_copy(update={"password_hash": hasher.hash(password)})
+    return SignInOutcome(account=current, error=None, reason=SignInReason.OK, changed=True)

@@ -1,0 +1,34 @@
+from chorale_identity.domain.errors import (
+    HTTP_STATUS,
+    MESSAGES,
+    DomainError,
+    ErrorCode,
+    invalid_credentials,
+)
+
+
+def test_every_code_has_a_french_message_and_an_http_status():
+    for code in ErrorCode:
+        assert MESSAGES[code].strip(), code
+        assert HTTP_STATUS[code] in {400, 401, 403, 404, 409, 422}, code
+
+
+def test_codes_are_their_own_upper_snake_names():
+    for code in ErrorCode:
+        assert code.value == code.name
+        assert code.value.isupper()
+
+
+def test_error_body_follows_the_conventions():
+    error = DomainError(ErrorCode.RATTACHEMENT_EXISTS, details={"rattachementId": "r1"})
+    assert error.to_dict() == {
+        "code": "RATTACHEMENT_EXISTS",
+        "message": "Une demande de rattachement existe déjà.",
+        "details": {"rattachementId": "r1"},
+    }
+    assert error.http_status == 409
+
+
+def test_invalid_credentials_is_always_the_same_body():
+    assert invalid_credentials().to_dict() == invalid_credentials().to_dict()
+    assert invalid_credentials().to_dict()["details"] == {}
