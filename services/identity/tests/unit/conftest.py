@@ -5,7 +5,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-
 from chorale_identity.domain import accounts
 from chorale_identity.domain.accounts import UserAccount
 from chorale_identity.domain.passwords import Argon2Params, PasswordHasher
@@ -38,11 +37,17 @@ def now() -> datetime:
 
 @pytest.fixture
 def make_account(hasher: PasswordHasher) -> Callable[..., UserAccount]:
-    def make(*, verified: bool = True, email: str = "Jeanne.Martin@Ville-Exemple.fr",
-             **kwargs: Any) -> UserAccount:
+    def make(
+        *, verified: bool = True, email: str = "Jeanne.Martin@Ville-Exemple.fr", **kwargs: Any
+    ) -> UserAccount:
         account = accounts.register(
-            login_email=email, password=kwargs.pop("password", PASSWORD), prenom="Jeanne",
-            nom="Martin", now=kwargs.pop("now", T0), hasher=hasher, **kwargs,
+            login_email=email,
+            password=kwargs.pop("password", PASSWORD),
+            prenom="Jeanne",
+            nom="Martin",
+            now=kwargs.pop("now", T0),
+            hasher=hasher,
+            **kwargs,
         ).state
         if verified:
             account = accounts.verify_email(account, T0).state

@@ -1,6 +1,5 @@
 import argon2
 import pytest
-
 from chorale_identity.domain.errors import DomainError, ErrorCode
 from chorale_identity.domain.passwords import (
     DEFAULT_PARAMS,

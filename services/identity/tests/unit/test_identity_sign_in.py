@@ -1,7 +1,6 @@
 from datetime import timedelta
 
 import pytest
-
 from chorale_identity.domain import accounts, totp
 from chorale_identity.domain.errors import ErrorCode
 from chorale_identity.domain.factors import confirm_totp_enrolment, start_totp_enrolment
@@ -149,8 +148,13 @@ def test_totp_code_signs_in_once(totp_account, now, hasher):
 def test_wrong_totp_codes_lead_to_the_lock(totp_account, now, hasher):
     account = totp_account
     for i in range(5):
-        account = attempt(account, PASSWORD, now + timedelta(minutes=5, seconds=i), hasher,
-                          "000000" if i % 2 else "999999").account
+        account = attempt(
+            account,
+            PASSWORD,
+            now + timedelta(minutes=5, seconds=i),
+            hasher,
+            "000000" if i % 2 else "999999",
+        ).account
     assert accounts.is_locked(account, now + timedelta(minutes=6))
 
 

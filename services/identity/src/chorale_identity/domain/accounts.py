@@ -216,7 +216,8 @@ def set_password(
             "updated_at": now,
         }
     )
-    return Transition(updated, events.USER_PASSWORD_CHANGED)
+    # No event: the contracts have no password-change event (yet).
+    return Transition(updated, None)
 
 
 def deactivate(account: UserAccount, now: datetime) -> Transition[UserAccount]:

@@ -31,7 +31,10 @@ class DomainModel(BaseModel):
 
 @dataclass(frozen=True)
 class Transition(Generic[T]):
-    """The new state of an aggregate and the event type to publish (``None``: nothing happened).
+    """The new state of an aggregate and the event type to publish (``None``: none to publish).
+
+    ``details``: facts the event payload needs that the state does not say by itself (named
+    as in the contract payload, e.g. ``direct``, ``previousUserId``).
 
     The service layer stores ``state`` and, in the same document write, appends an outbox entry
     for ``event`` (DESIGN.md §3).

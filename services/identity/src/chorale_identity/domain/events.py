@@ -1,13 +1,13 @@
 """Event types this domain asks the service layer to publish on ``chorale.identity.v1``.
 
-The names are past-tense ``aggregate.verb`` strings (DESIGN.md §3). The payload schemas live
-in ``chorale_contracts``; these constants are only the ``event_type`` values.
+These are the ``event_type`` values of ``chorale_contracts.events.identity`` (payload schemas
+live there); a test checks that every one of them is registered in the contracts.
 """
 
 USER_REGISTERED = "user.registered"
 USER_VERIFIED = "user.verified"
 USER_PROFILE_UPDATED = "user.profile_updated"
-USER_PASSWORD_CHANGED = "user.password_changed"
+USER_VERIFICATION_REQUESTED = "user.verification_requested"
 USER_DEACTIVATED = "user.deactivated"
 
 RATTACHEMENT_REQUESTED = "rattachement.requested"
@@ -26,7 +26,7 @@ ALL = (
     USER_REGISTERED,
     USER_VERIFIED,
     USER_PROFILE_UPDATED,
-    USER_PASSWORD_CHANGED,
+    USER_VERIFICATION_REQUESTED,
     USER_DEACTIVATED,
     RATTACHEMENT_REQUESTED,
     RATTACHEMENT_APPROVED,
