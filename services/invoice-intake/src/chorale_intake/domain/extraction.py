@@ -1,0 +1,198 @@
+"""Extraction of the fields the intake needs (DESIGN.md §6 table), from a schema-valid tree."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from enum import StrEnum
+
+from lxml import etree
+from pydantic import BaseModel, ConfigDict
+
+from chorale_intake.domain.fields import (
+    CII_PATHS,
+    CREDIT_NOTE_TYPE_CODES,
+    NS,
+    UBL_CREDIT_NOTE_PATHS,
+    UBL_INVOICE_PATHS,
+    FieldPaths,
+)
+from chorale_intake.domain.syntax import RootKind, Syntax
+
+# Buyer/supplier identifier schemes meaning SIRET/SIREN (DESIGN.md §6): Chorus Pro's own "1",
+# ISO 6523 ICD 0009 (SIRET) and 0002 (SIRENE).
+PREFERRED_SCHEMES = ("1", "0009", "0002")
+
+
+class DocumentKind(StrEnum):
+    INVOICE = "INVOICE"
+    CREDIT_NOTE = "CREDIT_NOTE"
+
+
+class InvoiceFacts(BaseModel):
+    """What the intake rules and the events need from one invoice. Missing values are None."""
+
+    model_config = ConfigDict(frozen=True)
+
+    syntax: Syntax
+    root: RootKind
+    document_kind: DocumentKind
+    number: str | None
+    issue_date: date | None
+    issue_date_text: str | None  # as written, for messages when it cannot be read
+    type_code: str | None
+    currency: str | None
+    buyer_identifier: str | None
+    buyer_scheme: str | None
+    buyer_name: str | None
+    supplier_identifier: str | None
+    supplier_scheme: str | None
+    supplier_name: str | None
+    service_code: str | None  # BT-10
+    engagement: str | None  # BT-13
+    total_without_tax: Decimal | None  # BT-109
+    tax_total: Decimal | None  # BT-110
+    total_with_tax: Decimal | None  # BT-112
+    amount_due: Decimal | None  # BT-115
+
+    @property
+    def paths(self) -> FieldPaths:
+        return paths_for(self.root)
+
+
+def paths_for(kind: RootKind) -> FieldPaths:
+    return {
+        RootKind.UBL_INVOICE: UBL_INVOICE_PATHS,
+        RootKind.UBL_CREDIT_NOTE: UBL_CREDIT_NOTE_PATHS,
+        RootKind.CII_INVOICE: CII_PATHS,
+    }[kind]
+
+
+class _Compiled:
+    """The XPath expressions of one root kind, compiled once (XPath objects lock themselves)."""
+
+    def __init__(self, paths: FieldPaths) -> None:
+        self.xpaths = {
+            name: tuple(etree.XPath(expr, namespaces=NS) for expr in exprs)
+            for name, exprs in paths.xpaths.items()
+        }
+
+    def nodes(self, name: str, root: etree._Element) -> list[etree._Element]:
+        """The nodes of the first location of `name` that holds some text."""
+        for xpath in self.xpaths[name]:
+            found = [n for n in xpath(root) if isinstance(n, etree._Element)]  # type: ignore[union-attr]
+            if any(_text(n) for n in found):
+                return found
+        return []
+
+
+_COMPILED = {kind: _Compiled(paths_for(kind)) for kind in RootKind}
+
+
+def _text(node: etree._Element | None) -> str | None:
+    if node is None:
+        return None
+    text = "".join(node.itertext()).strip()
+    return text or None
+
+
+def _first_text(nodes: list[etree._Element]) -> str | None:
+    for node in nodes:
+        text = _text(node)
+        if text:
+            return text
+    return None
+
+
+def _scheme(node: etree._Element) -> str | None:
+    value = node.get("schemeID") or node.get("schemeName")
+    return value.strip() if value and value.strip() else None
+
+
+def _identifier(nodes: list[etree._Element]) -> tuple[str | None, str | None]:
+    """The identifier with a SIRET/SIREN scheme if any, else the first non-empty one."""
+    candidates = [(text, _scheme(n)) for n in nodes if (text := _text(n))]
+    for text, scheme in candidates:
+        if scheme in PREFERRED_SCHEMES:
+            return text, scheme
+    return candidates[0] if candidates else (None, None)
+
+
+def _amount(nodes: list[etree._Element], currency: str | None) -> Decimal | None:
+    """The amount in the document currency when several are given (BT-110 vs BT-111)."""
+    chosen = next((n for n in nodes if currency and n.get("currencyID") == currency), None)
+    if chosen is None:
+        chosen = next((n for n in nodes if _text(n)), None)
+    text = _text(chosen)
+    if text is None:
+        return None
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        return None
+    return value if value.is_finite() else None
+
+
+def _parse_date(text: str | None, date_format: str | None) -> date | None:
+    if not text:
+        return None
+    try:
+        if date_format in (None, "", "102") and len(text) == 8 and text.isdigit():
+            return date(int(text[:4]), int(text[4:6]), int(text[6:8]))
+        if date_format in (None, "") and len(text) >= 10:
+            # xsd:date / xsd:dateTime, possibly with a time or a time zone after the day.
+            return date.fromisoformat(text[:10])
+    except ValueError:
+        return None
+    return None
+
+
+def extract(root: etree._Element, kind: RootKind) -> InvoiceFacts:
+    """Read the intake's fields from `root` (already XSD-valid for `kind`). Never raises on
+    content: a missing or unreadable value is None."""
+    compiled = _COMPILED[kind]
+
+    def nodes(name: str) -> list[etree._Element]:
+        return compiled.nodes(name, root)
+
+    def text(name: str) -> str | None:
+        return _first_text(nodes(name))
+
+    currency = text("currency")
+    date_nodes = nodes("issue_date")
+    date_node = date_nodes[0] if date_nodes else None
+    issue_date_text = _text(date_node)
+    date_format = date_node.get("format") if date_node is not None else None
+    type_code = text("type_code")
+    buyer_id, buyer_scheme = _identifier(nodes("buyer_id"))
+    supplier_id, supplier_scheme = _identifier(nodes("supplier_id"))
+
+    if kind is RootKind.UBL_CREDIT_NOTE or (
+        kind is RootKind.CII_INVOICE and type_code in CREDIT_NOTE_TYPE_CODES
+    ):
+        document_kind = DocumentKind.CREDIT_NOTE
+    else:
+        document_kind = DocumentKind.INVOICE
+
+    return InvoiceFacts(
+        syntax=kind.syntax,
+        root=kind,
+        document_kind=document_kind,
+        number=text("number"),
+        issue_date=_parse_date(issue_date_text, date_format),
+        issue_date_text=issue_date_text,
+        type_code=type_code,
+        currency=currency,
+        buyer_identifier=buyer_id,
+        buyer_scheme=buyer_scheme,
+        buyer_name=text("buyer_name"),
+        supplier_identifier=supplier_id,
+        supplier_scheme=supplier_scheme,
+        supplier_name=text("supplier_name"),
+        service_code=text("service_code"),
+        engagement=text("engagement"),
+        total_without_tax=_amount(nodes("total_without_tax"), currency),
+        tax_total=_amount(nodes("tax_total"), currency),
+        total_with_tax=_amount(nodes("total_with_tax"), currency),
+        amount_due=_amount(nodes("amount_due"), currency),
+    )
