@@ -79,3 +79,9 @@ def test_dummy_verification_never_succeeds_and_costs_a_real_verification(hasher)
     dummy_params = argon2.extract_parameters(hasher._dummy_hash)
     real_params = argon2.extract_parameters(hasher.hash("x"))
     assert dummy_params == real_params
+
+
+def test_two_classes_are_not_enough():
+    [reason] = check_password("abcdefgh12345678")
+    assert "manquants : majuscules, caractères spéciaux" in reason
+    assert check_password("abcdefgh1234567!") == []
