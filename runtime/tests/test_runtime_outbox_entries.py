@@ -1,0 +1,34 @@
+import json
+
+from chorale_contracts import new_envelope
+from chorale_contracts.events.structures import StructureCreated
+from chorale_runtime.outbox import new_document, outbox_entry, with_events
+
+
+def _env():
+    return new_envelope(
+        StructureCreated(identifiant="1", typeIdentifiant="SIRET", typeStructure="PRIVEE",
+                         raisonSociale="ACME"),
+        key="1", producer="structures",
+    )
+
+
+def test_an_entry_names_its_logical_topic_and_carries_the_whole_envelope():
+    env = _env()
+    entry = outbox_entry(env)
+    assert entry["topic"] == "chorale.structures.v1"
+    assert entry["event_id"] == str(env.event_id)
+    assert json.loads(entry["value"])["payload"]["raisonSociale"] == "ACME"
+
+
+def test_events_join_the_state_change_in_one_update():
+    env = _env()
+    update = with_events({"$set": {"x": 1}, "$inc": {"version": 1}}, [env])
+    assert update["$set"] == {"x": 1}
+    assert update["$push"]["outbox"]["$each"][0]["event_id"] == str(env.event_id)
+    assert with_events({"$set": {"x": 1}}, []) == {"$set": {"x": 1}}
+
+
+def test_a_new_document_carries_its_creation_events():
+    doc = new_document({"_id": "1"}, [_env(), _env()])
+    assert len(doc["outbox"]) == 2
