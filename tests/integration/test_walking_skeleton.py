@@ -28,7 +28,10 @@ pytestmark = pytest.mark.integration
 
 
 def make_siret(rng: random.Random) -> str:
-    base = "".join(str(rng.randint(0, 9)) for _ in range(13))
+    """A valid SIRET: a Luhn-valid SIREN, then an establishment number, Luhn over all 14."""
+    siren = "".join(str(rng.randint(0, 9)) for _ in range(8))
+    siren += luhn.calc_check_digit(siren)
+    base = siren + "".join(str(rng.randint(0, 9)) for _ in range(4))
     return base + luhn.calc_check_digit(base)
 
 
@@ -150,7 +153,8 @@ async def test_a_consumer_killed_hard_mid_stream_still_records_each_once(
                     timeout=90,
                 )
             finally:
-                assert again.terminate() == 0, again.logs()[-3000:]
+                again.terminate()
+                assert again.stopped_gracefully(), again.logs()[-3000:]
     assert sorted(d["_id"] for d in docs) == sorted(sirets)
 
 

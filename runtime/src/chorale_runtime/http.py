@@ -27,7 +27,9 @@ def correlation_id_of(request: Request) -> str:
     return getattr(request.state, "correlation_id", None) or str(uuid.uuid4())
 
 
-def install_middleware(app: FastAPI, service: str) -> None:
+def install_middleware(
+    app: FastAPI, service: str, status_overrides: dict[str, int] | None = None
+) -> None:
     @app.middleware("http")
     async def _observe(request: Request, call_next: Callable[[Request], Awaitable[Response]]):
         clear_contextvars()
@@ -38,7 +40,10 @@ def install_middleware(app: FastAPI, service: str) -> None:
         started = time.perf_counter()
         status = 500
         try:
-            response = await call_next(request)
+            try:
+                response = await call_next(request)
+            except Exception as exc:  # domain errors of any service, then the unexpected
+                response = render_exception(exc, status_overrides)
             status = response.status_code
             response.headers[CORRELATION_HEADER] = correlation_id
             return response
@@ -54,15 +59,21 @@ def install_middleware(app: FastAPI, service: str) -> None:
             clear_contextvars()
 
 
-def install_error_handlers(app: FastAPI, status_overrides: dict[str, int] | None = None) -> None:
-    async def coded(_request: Request, exc: Exception) -> JSONResponse:
-        assert isinstance(exc, CodedError)
+def render_exception(exc: Exception, status_overrides: dict[str, int] | None) -> JSONResponse:
+    if isinstance(exc, CodedError) and isinstance(getattr(exc, "code", None), str):
         details = getattr(exc, "details", None) or {}
         return JSONResponse(
             error_body(exc.code, exc.message, details),
             status_code=status_for(exc, status_overrides),
         )
+    log.error("unhandled_error", error_type=type(exc).__name__, exc_info=exc)
+    return JSONResponse(
+        error_body("INTERNAL_ERROR", "Erreur interne ; l'incident est journalisé."),
+        status_code=500,
+    )
 
+
+def install_error_handlers(app: FastAPI) -> None:
     async def invalid(_request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)
         fields = [
@@ -83,25 +94,8 @@ def install_error_handlers(app: FastAPI, status_overrides: dict[str, int] | None
         code = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}.get(exc.status_code, "HTTP_ERROR")
         return JSONResponse(error_body(code, str(exc.detail)), status_code=exc.status_code)
 
-    async def unexpected(_request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled_error", error_type=type(exc).__name__)
-        return JSONResponse(
-            error_body("INTERNAL_ERROR", "Erreur interne ; l'incident est journalisé."),
-            status_code=500,
-        )
-
     app.add_exception_handler(RequestValidationError, invalid)
     app.add_exception_handler(StarletteHTTPException, http_error)
-    app.add_exception_handler(Exception, _dispatch(coded, unexpected))
-
-
-def _dispatch(coded: Any, unexpected: Any) -> Any:
-    async def handler(request: Request, exc: Exception) -> JSONResponse:
-        if isinstance(exc, CodedError) and isinstance(getattr(exc, "code", None), str):
-            return await coded(request, exc)
-        return await unexpected(request, exc)
-
-    return handler
 
 
 def install_probes(app: FastAPI, service: str, checks: dict[str, ReadinessCheck]) -> None:

@@ -171,9 +171,10 @@ class OutboxRelay:
         metrics.OUTBOX_BACKLOG.labels(self._service, collection).set(len(messages))
         await self._producer.send_batch(messages)
         for doc in docs:
-            sent = [entry["event_id"] for entry in doc[OUTBOX_FIELD]]
+            # $pullAll with the entries exactly as read: FerretDB 1.24's $pull takes no
+            # conditions, and entries appended meanwhile are left for the next round.
             await self._db[collection].update_one(
-                {"_id": doc["_id"]}, {"$pull": {OUTBOX_FIELD: {"event_id": {"$in": sent}}}}
+                {"_id": doc["_id"]}, {"$pullAll": {OUTBOX_FIELD: doc[OUTBOX_FIELD]}}
             )
         for m in messages:
             metrics.EVENTS_PUBLISHED.labels(self._service, m.topic).inc()

@@ -252,8 +252,8 @@ class Runtime:
 
         app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan)
         app.state.runtime = self
-        install_middleware(app, self.service)
-        install_error_handlers(app, status_overrides)
+        install_middleware(app, self.service, status_overrides)
+        install_error_handlers(app)
         install_probes(app, self.service, self.readiness)
         for router in routers:
             app.include_router(router)

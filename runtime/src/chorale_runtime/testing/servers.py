@@ -100,6 +100,15 @@ class ServiceProcess:
         self.signal(signal.SIGTERM)
         return self.wait(timeout)
 
+    def stopped_gracefully(self) -> bool:
+        """uvicorn re-raises SIGTERM after its graceful shutdown, so the exit status is -15;
+        what tells a clean stop from a kill is the runtime's last log line."""
+        return (
+            self.process is not None
+            and self.process.returncode in (0, -signal.SIGTERM)
+            and '"service_stopped"' in self.logs()
+        )
+
     def wait(self, timeout: float) -> int:
         assert self.process is not None
         try:
