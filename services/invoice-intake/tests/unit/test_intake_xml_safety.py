@@ -252,3 +252,12 @@ def test_parser_options_do_not_switch_external_subset_loading_back_on():
     """collect_ids=False would (libxml2 < 2.15) make libxml2 load the external DTD subset."""
     assert xml_safety._parser_options().get("collect_ids", True) is True
     assert xml_safety._parser_options()["load_dtd"] is False
+
+
+def test_doctype_behind_a_long_prolog_in_a_broken_file_is_still_found():
+    """The probe of refused files reads past its first chunk when the prolog is long."""
+    raw = b"<!--" + b"x" * 200_000 + b'-->\n<!DOCTYPE r [<!ENTITY x "y">]>\n<r>&x;</oops>'
+    assert rejected(raw).error.code is RuleCode.XML_FORBIDDEN_DTD
+    assert rejected(raw.replace(b'<!DOCTYPE r [<!ENTITY x "y">]>', b"")).error.code is (
+        RuleCode.XML_MALFORMED
+    )

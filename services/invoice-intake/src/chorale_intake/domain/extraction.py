@@ -68,40 +68,67 @@ def paths_for(kind: RootKind) -> FieldPaths:
     }[kind]
 
 
+_Found = tuple[etree._Element, str | None]  # a node and its stripped text
+
+
 class _Compiled:
-    """The XPath expressions of one root kind, compiled once (XPath objects lock themselves)."""
+    """All locations of one root kind in a single union XPath, compiled once.
+
+    One evaluation per document (instead of one per field) keeps extraction cheap; each node
+    found is then filed under its location by its element path. Every location is a plain
+    child path (no predicate), so the element path identifies it.
+    """
 
     def __init__(self, paths: FieldPaths) -> None:
-        self.xpaths = {
-            name: tuple(etree.XPath(expr, namespaces=NS) for expr in exprs)
-            for name, exprs in paths.xpaths.items()
-        }
+        self.paths = paths
+        locations = sorted({expr for exprs in paths.xpaths.values() for expr in exprs})
+        self.union = etree.XPath(" | ".join(locations), namespaces=NS)
+        self.by_tags = {self._clark(expr): expr for expr in locations}
 
-    def nodes(self, name: str, root: etree._Element) -> list[etree._Element]:
+    @staticmethod
+    def _clark(expr: str) -> tuple[str, ...]:
+        steps = []
+        for step in expr.split("/"):
+            prefix, local = step.split(":")
+            steps.append(f"{{{NS[prefix]}}}{local}")
+        return tuple(steps)
+
+    def locate(self, root: etree._Element) -> dict[str, list[_Found]]:
+        """Nodes found under each location, in document order, with their stripped text.
+        `root` is the document element."""
+        found: dict[str, list[_Found]] = {}
+        for node in self.union(root):  # type: ignore[union-attr]
+            tags = []
+            current = node
+            while (parent := current.getparent()) is not None:
+                tags.append(current.tag)
+                current = parent
+            expr = self.by_tags.get(tuple(reversed(tags)))
+            if expr is not None:
+                found.setdefault(expr, []).append((node, _text(node)))
+        return found
+
+    def nodes(self, found: dict[str, list[_Found]], name: str) -> list[_Found]:
         """The nodes of the first location of `name` that holds some text."""
-        for xpath in self.xpaths[name]:
-            found = [n for n in xpath(root) if isinstance(n, etree._Element)]  # type: ignore[union-attr]
-            if any(_text(n) for n in found):
-                return found
+        for expr in self.paths.xpaths[name]:
+            nodes = found.get(expr)
+            if nodes and any(text for _, text in nodes):
+                return nodes
         return []
+
+
+def _text(node: etree._Element) -> str | None:
+    # Leaves are the rule; itertext (which skips comments and PIs) only for mixed content.
+    raw = node.text if len(node) == 0 else "".join(node.itertext())
+    text = raw.strip() if raw else ""
+    return text or None
 
 
 _COMPILED = {kind: _Compiled(paths_for(kind)) for kind in RootKind}
 
 
-def _text(node: etree._Element | None) -> str | None:
-    if node is None:
-        return None
-    text = "".join(node.itertext()).strip()
-    return text or None
-
-
-def _first_text(nodes: list[etree._Element]) -> str | None:
-    for node in nodes:
-        text = _text(node)
-        if text:
-            return text
-    return None
+def _first_text(nodes: list[_Found]) -> str | None:
+    return next((text for _, text in nodes if text), None)
 
 
 def _scheme(node: etree._Element) -> str | None:
@@ -109,21 +136,20 @@ def _scheme(node: etree._Element) -> str | None:
     return value.strip() if value and value.strip() else None
 
 
-def _identifier(nodes: list[etree._Element]) -> tuple[str | None, str | None]:
+def _identifier(nodes: list[_Found]) -> tuple[str | None, str | None]:
     """The identifier with a SIRET/SIREN scheme if any, else the first non-empty one."""
-    candidates = [(text, _scheme(n)) for n in nodes if (text := _text(n))]
+    candidates = [(text, _scheme(node)) for node, text in nodes if text]
     for text, scheme in candidates:
         if scheme in PREFERRED_SCHEMES:
             return text, scheme
     return candidates[0] if candidates else (None, None)
 
 
-def _amount(nodes: list[etree._Element], currency: str | None) -> Decimal | None:
+def _amount(nodes: list[_Found], currency: str | None) -> Decimal | None:
     """The amount in the document currency when several are given (BT-110 vs BT-111)."""
-    chosen = next((n for n in nodes if currency and n.get("currencyID") == currency), None)
-    if chosen is None:
-        chosen = next((n for n in nodes if _text(n)), None)
-    text = _text(chosen)
+    text = next(
+        (t for node, t in nodes if t and currency and node.get("currencyID") == currency), None
+    ) or _first_text(nodes)
     if text is None:
         return None
     try:
@@ -151,17 +177,17 @@ def extract(root: etree._Element, kind: RootKind) -> InvoiceFacts:
     """Read the intake's fields from `root` (already XSD-valid for `kind`). Never raises on
     content: a missing or unreadable value is None."""
     compiled = _COMPILED[kind]
+    found = compiled.locate(root)
 
-    def nodes(name: str) -> list[etree._Element]:
-        return compiled.nodes(name, root)
+    def nodes(name: str) -> list[_Found]:
+        return compiled.nodes(found, name)
 
     def text(name: str) -> str | None:
         return _first_text(nodes(name))
 
     currency = text("currency")
     date_nodes = nodes("issue_date")
-    date_node = date_nodes[0] if date_nodes else None
-    issue_date_text = _text(date_node)
+    date_node, issue_date_text = date_nodes[0] if date_nodes else (None, None)
     date_format = date_node.get("format") if date_node is not None else None
     type_code = text("type_code")
     buyer_id, buyer_scheme = _identifier(nodes("buyer_id"))

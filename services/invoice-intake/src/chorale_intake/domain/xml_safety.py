@@ -3,14 +3,15 @@
 Defences, in order:
 1. size: empty / whitespace-only (EMPTY_FILE) and over `max_bytes` (FILE_TOO_LARGE) are decided
    on the raw bytes, before any parser sees them;
-2. DOCTYPE: a probe parse with a parser *target* stops at the first DOCTYPE or at the root
-   element, whichever comes first. libxml2's own tokenizer finds the DOCTYPE (any encoding,
-   comments, PIs), and the probe aborts before the internal subset is read, so no entity
-   declaration of a rejected file is ever parsed (billion laughs included);
-3. the real parse never substitutes entities, never loads a DTD, never touches the network,
-   keeps libxml2's resource limits (`huge_tree=False`: depth 256, entity amplification), and a
-   resolver refuses every external resource outright;
-4. after parsing, the document info is checked again for any DTD (defence in depth).
+2. the parse never substitutes entities, never loads a DTD, never touches the network, keeps
+   libxml2's resource limits (`huge_tree=False`: depth 256, entity amplification), and a
+   resolver refuses every external resource outright, whatever the options say;
+3. a parsed document with any DOCTYPE (internal subset or external DTD) is rejected
+   (XML_FORBIDDEN_DTD), from libxml2's own document info, not from a substring search;
+4. a document the parser refused is probed for a DOCTYPE before the root element (with a
+   parser *target*, so libxml2's tokenizer decides, in any encoding): hostile DTDs that make
+   the parse fail (billion laughs hits the amplification limit) are still XML_FORBIDDEN_DTD,
+   anything else is XML_MALFORMED with its line and column.
 
 Parsers are not shareable between threads: each call builds its own (cheap).
 """
@@ -103,18 +104,24 @@ def _forbidden(detail: str) -> IntakeRejected:
     return IntakeRejected(rule_error(RuleCode.XML_FORBIDDEN_DTD, detail=detail, value=detail[:200]))
 
 
+_PROBE_CHUNK = 64 * 1024
+
+
 def _probe_prolog(raw: bytes) -> None:
+    """Raise XML_FORBIDDEN_DTD if a DOCTYPE comes before the root element. Fed in chunks, so
+    the work stops soon after the root element starts, whatever the size of the file."""
     parser = etree.XMLParser(target=_PrologProbe(), **_parser_options())
     parser.resolvers.add(_RefuseExternal())
     try:
-        etree.fromstring(raw, parser)
+        for offset in range(0, len(raw), _PROBE_CHUNK):
+            parser.feed(raw[offset : offset + _PROBE_CHUNK])
+        parser.close()
     except _DoctypeFound as found:
         raise _forbidden(found.declaration) from None
     except _ExternalResourceRefused as refused:
         raise _forbidden(f"ressource externe {refused.url}") from None
     except (_RootReached, etree.XMLSyntaxError):
-        # No DOCTYPE before the root element; syntax errors are reported by the real parse.
-        return
+        return  # no DOCTYPE before the root element
 
 
 def _is_blank(raw: bytes) -> bool:
@@ -169,13 +176,12 @@ def parse_safely(
     if _is_blank(raw):
         raise IntakeRejected(rule_error(RuleCode.EMPTY_FILE))
 
-    _probe_prolog(raw)
-
     try:
         root = etree.fromstring(raw, hardened_parser())
     except _ExternalResourceRefused as refused:
         raise _forbidden(f"ressource externe {refused.url}") from None
     except etree.XMLSyntaxError as exc:
+        _probe_prolog(raw)
         raise _malformed(exc, raw) from None
 
     docinfo = root.getroottree().docinfo
