@@ -19,6 +19,7 @@ from faststream.kafka import KafkaBroker, KafkaRouter
 from chorale_contracts import Topic
 from chorale_runtime import metrics
 from chorale_runtime.auth import Principal, TokenVerifier, bearer_token
+from chorale_runtime.authz import Authorizer, AuthzReadModel, authz_subscription
 from chorale_runtime.consumer import ReliableConsumer, RetryPolicy, Subscription
 from chorale_runtime.http import (
     ReadinessCheck,
@@ -100,6 +101,12 @@ class Runtime:
         consumer.register(self.router)
         self.consumers.append(consumer)
         return consumer
+
+    def enable_authorization(self) -> Authorizer:
+        """Keep a local read model of grants and gestionnaires, and decide from it."""
+        model = AuthzReadModel(self.db)
+        self.subscribe(authz_subscription(model))
+        return Authorizer(model)
 
     def add_background(self, name: str, task: BackgroundTask) -> None:
         self._background.append((name, task))
