@@ -48,6 +48,7 @@ class Runtime:
         outbox_collections: Sequence[str] = (),
         indexes: Sequence[IndexSpec] = (),
         configure_logging: bool = True,
+        verifier: TokenVerifier | None = None,
     ):
         self.settings = settings
         self.service = settings.service_name
@@ -66,7 +67,7 @@ class Runtime:
         )
         self.router = KafkaRouter()
         self.broker: KafkaBroker | None = None
-        self.verifier = TokenVerifier(
+        self.verifier = verifier or TokenVerifier(
             settings.jwks_url, issuer=settings.jwt_issuer, audience=settings.jwt_audience
         )
         self.stopping = asyncio.Event()
