@@ -6,12 +6,15 @@ import string
 import pytest
 from chorale_intake.domain.errors import (
     CATALOGUE,
+    MAX_DETAIL_CHARS,
+    MAX_VALUE_CHARS,
     ErrorLevel,
     IntakeRejected,
     RuleCode,
     level_of,
     rule_error,
 )
+from chorale_intake.domain.rules import check_invoice
 
 DESIGN_CODES = """EMPTY_FILE FILE_TOO_LARGE XML_MALFORMED XML_FORBIDDEN_DTD SYNTAX_UNKNOWN
 SYNTAX_MISMATCH XSD_INVALID SUPPLIER_NOT_PARTNER RECIPIENT_MISSING RECIPIENT_UNKNOWN
@@ -77,3 +80,25 @@ def test_rejection_carries_its_errors():
     assert "EMPTY_FILE" in str(rejected)
     with pytest.raises(ValueError):
         IntakeRejected()
+
+
+def test_untrusted_values_are_clipped():
+    huge = "E" * 100_000
+    error = rule_error(RuleCode.ENGAGEMENT_TOO_LONG, value=huge, limit=50, length=len(huge))
+    assert len(error.value) == MAX_VALUE_CHARS and error.value.endswith("…")
+    detail = rule_error(RuleCode.XSD_INVALID, schema="UBL 2.1 Invoice", detail="x" * 50_000)
+    assert len(detail.message) < MAX_DETAIL_CHARS + 100
+
+
+def test_a_huge_engagement_gives_a_small_error(kit):
+    facts = kit.facts_of(kit.make(kit.UBL, engagement="EJ" * 20_000))
+    [error] = check_invoice(
+        facts,
+        partner_identifier=kit.SUPPLIER,
+        recipient=kit.recipient(),
+        today=kit.TODAY,
+        is_duplicate=False,
+    )
+    assert error.code is RuleCode.ENGAGEMENT_TOO_LONG
+    assert "40000 caractères" in error.message
+    assert len(error.model_dump_json()) < 1000

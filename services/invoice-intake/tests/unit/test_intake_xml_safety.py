@@ -1,4 +1,4 @@
-"""Hostile and broken inputs are rejected with the right code, in bounded time and memory."""
+"""Empty, oversized, deep, badly encoded and non-XML inputs: the right code, bounded costs."""
 
 from __future__ import annotations
 
@@ -8,9 +8,8 @@ import time
 import zipfile
 
 import pytest
-from chorale_intake.domain import xml_safety
 from chorale_intake.domain.errors import ErrorLevel, IntakeRejected, RuleCode
-from chorale_intake.domain.xml_safety import DEFAULT_MAX_BYTES, hardened_parser, parse_safely
+from chorale_intake.domain.xml_safety import DEFAULT_MAX_BYTES, parse_safely
 from lxml import etree
 
 LAUGHS = (
@@ -61,112 +60,6 @@ def test_default_limit_is_10_mib_and_checked_before_parsing():
     started = time.perf_counter()
     assert rejected(raw).error.code is RuleCode.FILE_TOO_LARGE
     assert time.perf_counter() - started < 0.5
-
-
-def test_billion_laughs_is_forbidden_in_bounded_time_and_memory():
-    before = max_rss_mib()
-    started = time.perf_counter()
-    error = rejected(LAUGHS).error
-    assert error.code is RuleCode.XML_FORBIDDEN_DTD
-    assert "<!DOCTYPE lolz" in error.message
-    assert time.perf_counter() - started < 1
-    assert max_rss_mib() - before < 50
-
-
-def test_quadratic_blowup_is_forbidden():
-    raw = b'<!DOCTYPE r [<!ENTITY a "' + b"x" * 100_000 + b'">]><r>' + b"&a;" * 50_000 + b"</r>"
-    assert rejected(raw).error.code is RuleCode.XML_FORBIDDEN_DTD
-
-
-@pytest.fixture
-def secret_file(tmp_path):
-    path = tmp_path / "secret.txt"
-    path.write_text("TOP-SECRET-CONTENT")
-    return path
-
-
-def test_xxe_file_is_forbidden_and_never_read(secret_file):
-    raw = (
-        f'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "{secret_file.as_uri()}">]><r>&x;</r>'
-    ).encode()
-    error = rejected(raw).error
-    assert error.code is RuleCode.XML_FORBIDDEN_DTD
-    assert "TOP-SECRET" not in error.model_dump_json()
-
-
-def test_xxe_etc_passwd_is_forbidden():
-    raw = b'<!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]><r>&x;</r>'
-    error = rejected(raw).error
-    assert error.code is RuleCode.XML_FORBIDDEN_DTD
-    assert "root:" not in error.model_dump_json()
-
-
-@pytest.mark.parametrize(
-    "raw",
-    [
-        b'<!DOCTYPE r [<!ENTITY x SYSTEM "http://127.0.0.1:9/x">]><r>&x;</r>',
-        b'<!DOCTYPE r [<!ENTITY % p SYSTEM "http://127.0.0.1:9/p.dtd"> %p;]><r/>',
-        b'<!DOCTYPE r SYSTEM "http://127.0.0.1:9/r.dtd"><r/>',
-        b'<!DOCTYPE r PUBLIC "-//X//DTD R//EN" "http://127.0.0.1:9/r.dtd"><r/>',
-        b"<!DOCTYPE r [<!ELEMENT r ANY>]><r/>",
-        b"<!DOCTYPE r><r/>",
-        b'<!DOCTYPE r [<!ENTITY a "b">]><r x="&a;"/>',
-        # Not well-formed after the DOCTYPE: still reported as a DTD, never parsed.
-        b'<!DOCTYPE r [<!ENTITY x "y">]><r>&x;</r',
-        # Whitespace, comments and a PI before the DOCTYPE.
-        b'<?xml version="1.0"?>\n<!-- hi -->\n<?pi x?>\n'
-        b'<!DOCTYPE\n  r\n  [ <!ENTITY x "y"> ]\n>\n<r/>',
-        # UTF-16: a byte-level substring search would not see it.
-        '<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE r [<!ENTITY x "y">]><r>&x;</r>'.encode(
-            "utf-16"
-        ),
-    ],
-    ids=[
-        "xxe-http",
-        "parameter-entity-http",
-        "external-dtd-system",
-        "external-dtd-public",
-        "internal-subset",
-        "bare-doctype",
-        "entity-in-attribute",
-        "malformed-after-doctype",
-        "doctype-after-prolog",
-        "utf16",
-    ],
-)
-def test_any_doctype_is_forbidden(raw):
-    assert rejected(raw).error.code is RuleCode.XML_FORBIDDEN_DTD
-
-
-@pytest.mark.parametrize(
-    "raw",
-    [
-        b"<r><!-- <!DOCTYPE r [<!ENTITY x 'y'>]> --></r>",
-        b"<r><![CDATA[<!DOCTYPE r [<!ENTITY x 'y'>]>]]></r>",
-        b"<r>&lt;!DOCTYPE r&gt;</r>",
-    ],
-    ids=["in-comment", "in-cdata", "escaped-text"],
-)
-def test_doctype_text_that_is_not_a_declaration_is_accepted(raw):
-    assert parse_safely(raw).tag == "r"
-
-
-def test_hardened_parser_neither_expands_entities_nor_loads_dtds(secret_file):
-    """Defence in depth, without the DOCTYPE probe: the parser itself stays safe."""
-    xxe = f'<!DOCTYPE r [<!ENTITY x SYSTEM "{secret_file.as_uri()}">]><r>&x;</r>'.encode()
-    root = etree.fromstring(xxe, hardened_parser())
-    assert b"TOP-SECRET" not in etree.tostring(root)
-    # The external DTD is never requested: the refusing resolver would have raised.
-    external = b'<!DOCTYPE r SYSTEM "http://127.0.0.1:9/r.dtd"><r/>'
-    assert etree.fromstring(external, hardened_parser()).tag == "r"
-
-
-def test_refusing_resolver_is_consulted_when_a_load_is_attempted():
-    """Control for the test above: with DTD loading on, the resolver stops the load."""
-    parser = etree.XMLParser(load_dtd=True, no_network=True)
-    parser.resolvers.add(xml_safety._RefuseExternal())
-    with pytest.raises(xml_safety._ExternalResourceRefused):
-        etree.fromstring(b'<!DOCTYPE r SYSTEM "file:///etc/hostname"><r/>', parser)
 
 
 def test_deep_nesting_is_malformed_in_bounded_time_and_memory():
@@ -246,18 +139,3 @@ def test_truncated_invoice_is_malformed_with_its_line(kit):
 def test_only_bytes_are_accepted():
     with pytest.raises(TypeError):
         parse_safely("<r/>")  # type: ignore[arg-type]
-
-
-def test_parser_options_do_not_switch_external_subset_loading_back_on():
-    """collect_ids=False would (libxml2 < 2.15) make libxml2 load the external DTD subset."""
-    assert xml_safety._parser_options().get("collect_ids", True) is True
-    assert xml_safety._parser_options()["load_dtd"] is False
-
-
-def test_doctype_behind_a_long_prolog_in_a_broken_file_is_still_found():
-    """The probe of refused files reads past its first chunk when the prolog is long."""
-    raw = b"<!--" + b"x" * 200_000 + b'-->\n<!DOCTYPE r [<!ENTITY x "y">]>\n<r>&x;</oops>'
-    assert rejected(raw).error.code is RuleCode.XML_FORBIDDEN_DTD
-    assert rejected(raw.replace(b'<!DOCTYPE r [<!ENTITY x "y">]>', b"")).error.code is (
-        RuleCode.XML_MALFORMED
-    )

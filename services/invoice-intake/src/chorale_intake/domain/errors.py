@@ -138,6 +138,16 @@ class IntakeError(BaseModel):
     value: str | None = None  # the offending value, if any
 
 
+# Values come from untrusted files: keep acknowledgements and events small whatever they hold.
+MAX_VALUE_CHARS = 200
+MAX_DETAIL_CHARS = 1000
+
+
+def _clip(value: object, limit: int) -> str:
+    text = str(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def level_of(code: RuleCode) -> ErrorLevel:
     return CATALOGUE[code][0]
 
@@ -151,16 +161,20 @@ def rule_error(
     value: str | None = None,
     **params: Any,
 ) -> IntakeError:
-    """Build the error for `code`, its French message filled with `params`."""
+    """Build the error for `code`, its French message filled with `params` (each clipped)."""
     level, template = CATALOGUE[code]
+    clipped = {
+        name: _clip(param, MAX_DETAIL_CHARS if name == "detail" else MAX_VALUE_CHARS)
+        for name, param in params.items()
+    }
     return IntakeError(
         code=code,
         level=level,
-        message=template.format(**params),
+        message=template.format(**clipped),
         line=line,
         column=column,
         path=path,
-        value=value,
+        value=None if value is None else _clip(value, MAX_VALUE_CHARS),
     )
 
 
