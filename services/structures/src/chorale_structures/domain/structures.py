@@ -175,8 +175,9 @@ def apply_update(
     new_params = {**(current["parametres"] or {}), **params} if structure.is_public else None
     updated = _build({**current, **editable, "parametres": new_params})
     events: list[EventPayload] = []
+    new_values = updated.model_dump(mode="json")
     changes = {
-        k: updated.model_dump(mode="json")[k]
+        k: new_values[k]
         for k in GENERAL_FIELDS + ADDRESS_FIELDS
         if getattr(updated, k) != getattr(structure, k)
     }
