@@ -6,7 +6,7 @@ import asyncio
 import pytest
 from aiokafka import ConsumerRecord
 
-from chorale_contracts import new_envelope
+from chorale_contracts import Topic, new_envelope
 from chorale_contracts.events.structures import StructureCreated
 from chorale_runtime.consumer import (
     PermanentError,
@@ -15,7 +15,6 @@ from chorale_runtime.consumer import (
     ShuttingDown,
     Subscription,
 )
-from chorale_contracts import Topic
 
 
 class FakeInbox:

@@ -19,4 +19,4 @@ __all__ = [
 ]
 
 # Registers every payload class; keep last, the event modules import the names above.
-import chorale_contracts.events  # noqa: E402, F401
+import chorale_contracts.events  # noqa: F401

@@ -22,7 +22,7 @@ from faststream.kafka import KafkaMessage, KafkaRouter
 from faststream.middlewares import AckPolicy
 from pydantic import ValidationError
 
-from chorale_contracts import Envelope, EventPayload, Topic, decode_payload, dlq_topic, topic_name
+from chorale_contracts import Envelope, Topic, decode_payload, dlq_topic, topic_name
 from chorale_contracts.registry import UnknownEventType, UnsupportedSchemaVersion
 from chorale_runtime import metrics
 from chorale_runtime.inbox import Inbox
@@ -157,7 +157,8 @@ class ReliableConsumer:
             return
         handler = self.subscription.handlers.get(envelope.event_type)
         if handler is None:
-            metrics.EVENTS_CONSUMED.labels(self.service, topic, envelope.event_type, "ignored").inc()
+            metrics.EVENTS_CONSUMED.labels(
+                self.service, topic, envelope.event_type, "ignored").inc()
             return
         event_id = str(envelope.event_id)
         with bound_contextvars(

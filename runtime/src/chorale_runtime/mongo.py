@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from pymongo import AsyncMongoClient, IndexModel
-from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 __all__ = ["DuplicateKeyError", "IndexSpec", "connect", "ensure_indexes", "is_duplicate_key"]
@@ -32,7 +32,7 @@ def connect(uri: str, app_name: str) -> AsyncMongoClient:
     )
 
 
-async def ensure_indexes(db: AsyncDatabase, specs: Iterable[IndexSpec]) -> None:
+async def ensure_indexes(db: Any, specs: Iterable[IndexSpec]) -> None:
     by_collection: dict[str, list[IndexModel]] = {}
     for spec in specs:
         by_collection.setdefault(spec.collection, []).append(spec.model())
@@ -41,4 +41,8 @@ async def ensure_indexes(db: AsyncDatabase, specs: Iterable[IndexSpec]) -> None:
 
 
 def is_duplicate_key(exc: BaseException) -> bool:
-    return isinstance(exc, DuplicateKeyError) or getattr(exc, "code", None) == 11000
+    """A unique index refused the write. FerretDB reports it as code 11000 on inserts and
+    upserts, but as a generic error (code 1, "UNIQUE constraint failed") on updates."""
+    if isinstance(exc, DuplicateKeyError) or getattr(exc, "code", None) == 11000:
+        return True
+    return getattr(exc, "code", None) == 1 and "UNIQUE constraint failed" in str(exc)

@@ -32,6 +32,7 @@ from chorale_runtime.kafka import Producer, ensure_topics, physical_topics
 from chorale_runtime.logging import configure, get_logger
 from chorale_runtime.mongo import IndexSpec, connect, ensure_indexes
 from chorale_runtime.outbox import OutboxRelay
+from chorale_runtime.serialized import SerializedDatabase
 from chorale_runtime.settings import ServiceSettings
 
 log = get_logger(__name__)
@@ -55,7 +56,8 @@ class Runtime:
         if configure_logging:
             configure(self.service, settings.log_level, settings.log_format)
         self.mongo = connect(settings.mongodb_uri.get_secret_value(), settings.client_id)
-        self.db = self.mongo[settings.database_name]
+        # Serialized per document: FerretDB's updates are not atomic (see serialized.py).
+        self.db: Any = SerializedDatabase(self.mongo[settings.database_name])
         self.producer = Producer(settings.kafka_bootstrap_servers, settings.client_id)
         self.relay = OutboxRelay(
             self.db,

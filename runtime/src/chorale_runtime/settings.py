@@ -35,7 +35,9 @@ class ServiceSettings(BaseSettings):
         validation_alias=AliasChoices("MONGODB_URI", "CHORALE_MONGODB_URI"),
         description="MongoDB (or FerretDB) connection string",
     )
-    mongodb_database: str = Field("", description="Database of this service (default chorale_<service>)")
+    mongodb_database: str = Field(
+        "", description="Database of this service (default chorale_<service>)"
+    )
     topic_prefix: str = Field("", description="Prefix of every topic name (tenants, tests)")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO")
     log_format: Literal["json", "console"] = Field("json")

@@ -16,7 +16,7 @@ class _StructureEvent(EventPayload):
 
 @event
 class StructureCreated(_StructureEvent):
-    """A structure exists. For a private structure `createdBy` becomes its gestionnaire principal."""
+    """A structure exists. For a private structure, `createdBy` becomes its GP."""
 
     event_type = "structure.created"
     typeIdentifiant: TypeIdentifiant

@@ -72,7 +72,9 @@ def settings_for(
     return cls(**base)
 
 
-def service_env(infra: Endpoints, namespace: Namespace, service: str, **extra: str) -> dict[str, str]:
+def service_env(
+    infra: Endpoints, namespace: Namespace, service: str, **extra: str
+) -> dict[str, str]:
     """Environment variables for a service run as a subprocess in this test's namespace."""
     env = {
         "KAFKA_BOOTSTRAP_SERVERS": infra.kafka_bootstrap,

@@ -1,0 +1,3 @@
+from chorale_cli.main import app
+
+app(prog_name="chorale")

@@ -1,0 +1,74 @@
+"""A development mail catcher: an SMTP server (aiosmtpd) that stores every message it receives
+as an .eml file and lists them over HTTP (`GET /messages`), so `make up` and `make demo` show the
+mails Chorale sends without a real mail server. Not for production."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+from aiosmtpd.controller import Controller
+from fastapi import FastAPI
+
+
+class _Store:
+    def __init__(self, folder: Path):
+        self.folder = folder
+        folder.mkdir(parents=True, exist_ok=True)
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        name = f"{time.time_ns()}.eml"
+        (self.folder / name).write_bytes(envelope.original_content or envelope.content)
+        return "250 Message accepted"
+
+    def messages(self) -> list[dict[str, str]]:
+        out = []
+        for path in sorted(self.folder.glob("*.eml")):
+            msg = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+            body = msg.get_body(("plain",))
+            out.append({
+                "file": path.name,
+                "to": str(msg["To"]),
+                "subject": str(msg["Subject"]),
+                "text": body.get_content() if body else "",
+            })
+        return out
+
+
+def build(folder: Path) -> tuple[FastAPI, _Store]:
+    store = _Store(folder)
+    app = FastAPI(title="Chorale mail catcher (development)")
+
+    @app.get("/health")
+    async def health() -> dict[str, str]:
+        return {"status": "ok", "service": "mailcatcher"}
+
+    @app.get("/messages")
+    async def messages() -> list[dict[str, str]]:
+        return store.messages()
+
+    return app, store
+
+
+def main() -> None:
+    folder = Path(os.environ.get("CHORALE_MAILCATCHER_DIR", "var/mail"))
+    smtp_port = int(os.environ.get("CHORALE_SMTP_PORT", "2525"))
+    http_port = int(os.environ.get("CHORALE_HTTP_PORT", "8025"))
+    app, store = build(folder)
+    controller = Controller(store, hostname="127.0.0.1", port=smtp_port)
+    controller.start()
+    print(f"mail catcher: SMTP on 127.0.0.1:{smtp_port}, messages in {folder}, "
+          f"HTTP on 127.0.0.1:{http_port}/messages", flush=True)
+    try:
+        uvicorn.run(app, host="127.0.0.1", port=http_port, log_level="warning")
+    finally:
+        controller.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,27 @@
+"""The `chorale` command."""
+
+from __future__ import annotations
+
+import typer
+
+from chorale_cli.config_cmd import show_config
+
+app = typer.Typer(help="Chorale: B2G e-invoicing hub — operator and developer commands.",
+                  no_args_is_help=True, add_completion=False)
+
+
+@app.command("config")
+def config(
+    service: str = typer.Option(..., "--service", "-s", help="structures, identity, …"),
+    as_json: bool = typer.Option(False, "--json", help="machine-readable output"),
+) -> None:
+    """Print a service's effective configuration (from the environment), secrets masked."""
+    show_config(service, as_json)
+
+
+@app.command("mailcatcher")
+def mailcatcher() -> None:
+    """Run the development SMTP server that keeps every mail under var/mail (used by make up)."""
+    from chorale_cli.mailcatcher import main
+
+    main()
