@@ -59,13 +59,14 @@ def main() -> None:
     folder = Path(os.environ.get("CHORALE_MAILCATCHER_DIR", "var/mail"))
     smtp_port = int(os.environ.get("CHORALE_SMTP_PORT", "2525"))
     http_port = int(os.environ.get("CHORALE_HTTP_PORT", "8025"))
+    host = os.environ.get("CHORALE_SMTP_HOST", "127.0.0.1")
     app, store = build(folder)
-    controller = Controller(store, hostname="127.0.0.1", port=smtp_port)
+    controller = Controller(store, hostname=host, port=smtp_port)
     controller.start()
-    print(f"mail catcher: SMTP on 127.0.0.1:{smtp_port}, messages in {folder}, "
-          f"HTTP on 127.0.0.1:{http_port}/messages", flush=True)
+    print(f"mail catcher: SMTP on {host}:{smtp_port}, messages in {folder}, "
+          f"HTTP on {host}:{http_port}/messages", flush=True)
     try:
-        uvicorn.run(app, host="127.0.0.1", port=http_port, log_level="warning")
+        uvicorn.run(app, host=host, port=http_port, log_level="warning")
     finally:
         controller.stop()
 
