@@ -5,17 +5,71 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from chorale_contracts import Topic
+from chorale_notifications.adapters import deliveries as deliveries_mod
+from chorale_notifications.adapters import inbox as inbox_mod
+from chorale_notifications.adapters.deliveries import DELIVERIES, Deliveries
+from chorale_notifications.adapters.digests import HabilitationDigests
+from chorale_notifications.adapters.flow_stats import FlowStats
+from chorale_notifications.adapters.inbox import Inbox, Preferences
+from chorale_notifications.adapters.read_models import Organisation, People, StructureNames
+from chorale_notifications.adapters.smtp import Mailer
 from chorale_notifications.adapters.structure_directory import StructureDirectory
-from chorale_notifications.entrypoints.subscriptions import structure_subscription
+from chorale_notifications.entrypoints.api_me import me_router
+from chorale_notifications.entrypoints.api_operations import operations_router
+from chorale_notifications.entrypoints.subscriptions import (
+    caught_up_barrier,
+    notify_subscription,
+    read_model_subscription,
+    structure_subscription,
+    suivi_subscription,
+)
+from chorale_notifications.service_layer.digests import DigestFlusher
+from chorale_notifications.service_layer.dispatcher import Dispatcher
+from chorale_notifications.service_layer.notifier import Notifier
+from chorale_notifications.service_layer.triggers import Triggers
 from chorale_notifications.settings import NotificationsSettings
 from chorale_runtime.service import Runtime
 
 
 def build_app(settings: NotificationsSettings, **runtime_options) -> FastAPI:
-    runtime = Runtime(settings, produces=[Topic.NOTIFICATIONS], **runtime_options)
-    directory = StructureDirectory(runtime.db)
-    runtime.subscribe(structure_subscription(directory))
+    runtime = Runtime(
+        settings, produces=[Topic.NOTIFICATIONS], outbox_collections=[DELIVERIES],
+        indexes=[*inbox_mod.INDEXES, *deliveries_mod.INDEXES], **runtime_options,
+    )
+    db = runtime.db
+    authorizer = runtime.enable_authorization()
+    current = runtime.principal_dependency()
+
+    known = StructureDirectory(db)
+    people, org = People(db), Organisation(db)
+    names = StructureNames(org, known)
+    inbox, preferences, deliveries = Inbox(db), Preferences(db), Deliveries(db)
+    flow_stats, digests = FlowStats(db), HabilitationDigests(db)
+
+    dispatcher = Dispatcher(deliveries, people, Mailer(settings), settings, runtime.publish_soon)
+    notifier = Notifier(inbox, deliveries, preferences, people, portal_url=settings.portal_url,
+                        service=settings.service_name, wake=dispatcher.wake)
+
+    read_models = [
+        runtime.subscribe(structure_subscription(known)),
+        runtime.subscribe(read_model_subscription(people, org)),
+    ]
+    barrier = caught_up_barrier(read_models, settings.read_model_wait)
+    triggers = Triggers(notifier, people, org, names, digests, barrier)
+    runtime.subscribe(notify_subscription(triggers))
+    runtime.subscribe(suivi_subscription(flow_stats))
+
+    flusher = DigestFlusher(digests, notifier, names, people,
+                            settings.habilitations_digest_seconds)
+    runtime.add_background("habilitation-digests", flusher.run)
+    runtime.add_background("mail-dispatcher", dispatcher.run)
+    runtime.on_stop(dispatcher.stop)
+
     return runtime.create_app(
         title="Chorale — Notifications",
-        description="Courriels, « Mes messages » et suivi des envois.",
+        description="Courriels, « Mes messages », suivi des envois et agrégats du suivi des flux.",
+        routers=[
+            me_router(inbox, preferences, current),
+            operations_router(deliveries, flow_stats, authorizer, current, dispatcher.wake),
+        ],
     )
