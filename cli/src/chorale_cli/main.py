@@ -5,9 +5,11 @@ from __future__ import annotations
 import typer
 
 from chorale_cli.config_cmd import show_config
+from chorale_cli.flows_cmd import app as flows_app
 
 app = typer.Typer(help="Chorale: B2G e-invoicing hub — operator and developer commands.",
                   no_args_is_help=True, add_completion=False)
+app.add_typer(flows_app, name="flows")
 
 
 @app.command("config")
