@@ -8,6 +8,7 @@ from typing import Any
 from pymongo.asynchronous.database import AsyncDatabase
 
 from chorale_contracts import Envelope, Topic
+from chorale_contracts.events.common import Application, Mode
 from chorale_contracts.events.habilitations import (
     HabilitationChanged,
     HabilitationGranted,
@@ -35,8 +36,10 @@ class AuthzReadModel:
         doc = await self._users.find_one({"_id": user_id})
         if doc is None:
             return [], False
+        # Enums, not the stored strings: the decision compares modes by identity.
         grants = [
-            Grant(gid, user_id, g["structure"], g["application"], g["mode"], g.get("codeService"))
+            Grant(gid, user_id, g["structure"], Application(g["application"]), Mode(g["mode"]),
+                  g.get("codeService"))
             for gid, g in (doc.get("grants") or {}).items()
         ]
         return grants, bool(doc.get("deactivated"))
