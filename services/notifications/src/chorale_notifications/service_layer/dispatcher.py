@@ -7,6 +7,7 @@ carries the same Message-ID). At shutdown no new claim is made and sends in flig
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -44,6 +45,7 @@ class Dispatcher:
         self._inflight: dict[str, asyncio.Task[None]] = {}
         self._slots = asyncio.Semaphore(settings.smtp_concurrency)
         self._stopping = False
+        self._sampled_at = 0.0
 
     def wake(self) -> None:
         self._wakeup.set()
@@ -81,6 +83,9 @@ class Dispatcher:
             task.add_done_callback(lambda _t, i=delivery_id: self._inflight.pop(i, None))
 
     async def _sample(self) -> None:
+        if time.monotonic() - self._sampled_at < 1.0:  # counting scans: once a second at most
+            return
+        self._sampled_at = time.monotonic()
         service = self._s.service_name
         metrics.DELIVERIES_PENDING.labels(service).set(await self._deliveries.count(PENDING))
         metrics.DELIVERIES_FAILED.labels(service).set(await self._deliveries.count(FAILED))

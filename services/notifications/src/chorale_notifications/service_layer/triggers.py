@@ -29,7 +29,7 @@ from chorale_notifications.domain.categories import Category
 from chorale_notifications.domain.compose import Draft, where
 from chorale_notifications.service_layer.notifier import Notifier, Origin
 
-Barrier = Callable[[], Awaitable[None]]
+Barrier = Callable[[datetime], Awaitable[None]]
 
 
 class Triggers:
@@ -55,7 +55,7 @@ class Triggers:
                              await self._people.active(users))
 
     async def rattachement_requested(self, env: Envelope, ev: RattachementRequested) -> None:
-        await self._caught_up()
+        await self._caught_up(env.occurred_at)
         users = await self._org.gestionnaires(ev.structure, ev.codeService) - {ev.userId}
         name, email = await self._full_name(ev.userId)
         await self._tell(env, Draft(Category.RATTACHEMENT_DEMANDE, "rattachement_demande", {
@@ -107,14 +107,14 @@ class Triggers:
     async def flow_status_changed(self, env: Envelope, ev: FlowStatusChanged) -> None:
         if ev.statut is not FlowStatus.IN_REJETE:
             return
-        await self._caught_up()
+        await self._caught_up(env.occurred_at)
         users = await self._org.attached_users(ev.structurePartenaire)
         draft = compose.flow_rejected(ev, await self._label(ev.structurePartenaire))
         draft.context["lien"] = self._n.link(f"/suivi-des-flux/{ev.numeroFluxDepot}")
         await self._tell(env, draft, users)
 
     async def invoice_made_available(self, env: Envelope, ev: InvoiceMadeAvailable) -> None:
-        await self._caught_up()
+        await self._caught_up(env.occurred_at)
         users = await self._org.invoice_readers(ev.destinataire, ev.codeService)
         draft = compose.invoice_available(ev, await self._label(ev.destinataire))
         draft.context["lien"] = self._n.link(f"/factures-recues/{ev.invoiceId}")

@@ -1,0 +1,140 @@
+"""Delivery guarantees on the real broker, database and SMTP server: a restart in the middle
+of a burst sends each message exactly once; an SMTP outage delays but loses nothing; a
+permanent refusal is parked as FAILED for operators, who can re-send it."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections import Counter
+from datetime import date
+
+import httpx
+import pytest
+
+from chorale_contracts import Topic, topic_name
+from chorale_contracts.events.invoices import InvoiceMadeAvailable
+from chorale_runtime.testing.kafka_probe import collect, eventually
+
+from .conftest import email_of
+
+pytestmark = pytest.mark.integration
+
+COMMUNE = "21310555400017"
+
+
+def invoice(n: int) -> InvoiceMadeAvailable:
+    return InvoiceMadeAvailable(
+        invoiceId=f"inv-{n}", numeroFluxDepot=f"FLX-{n}", statut="MISE_A_DISPOSITION",
+        destinataire=COMMUNE, fournisseur="44306184100047", numeroFacture=f"F-{n:04d}",
+        dateFacture=date(2026, 11, 2), dateDepot=date(2026, 11, 3),
+    )
+
+
+async def readers(publish, *uids: str) -> None:
+    for uid in uids:
+        await publish.user(uid)
+        await publish.grant(uid, COMMUNE, "FACTURES_RECUES", "CONSULTATION")
+
+
+async def test_a_restart_during_a_burst_sends_each_message_exactly_once(
+    publish, smtp, notifications, mongo_client, namespace
+):
+    users = ("lecteur-a", "lecteur-b", "lecteur-c")
+    smtp.catcher.delay = 0.03  # a slow server, so the restart lands mid-burst
+    # Habilitation mails are switched off by a long digest window: only invoices count here.
+    async with notifications(habilitations_digest_seconds=3600):
+        await readers(publish, *users)
+        for n in range(50):
+            await publish(invoice(n), f"inv-{n}")
+        await eventually(lambda: len(smtp.catcher.messages) >= 25, timeout=90)
+    received_before = len(smtp.catcher.messages)
+    assert received_before < 150, "the burst ended before the restart: make the server slower"
+    async with notifications(habilitations_digest_seconds=3600):
+        await eventually(lambda: len(smtp.catcher.messages) >= 150, timeout=120)
+        await asyncio.sleep(2)  # anything sent twice would arrive now
+    per_recipient = Counter((m.to[0], m.subject) for m in smtp.catcher.messages)
+    assert len(per_recipient) == 150
+    assert set(per_recipient.values()) == {1}
+    assert {m.to[0] for m in smtp.catcher.messages} == {email_of(u) for u in users}
+    db = mongo_client[namespace.database("notifications")]
+    assert await db.deliveries.count_documents({"statut": "SENT"}) == 150
+    assert await db.messages.count_documents({}) == 150
+
+
+async def test_an_smtp_outage_then_recovery_delivers_everything_with_retries_logged(
+    publish, smtp, notifications, tokens
+):
+    smtp.stop()  # the server is down before anything is sent
+    async with notifications(habilitations_digest_seconds=3600,
+                             delivery_max_attempts=100) as base:
+        await readers(publish, "lecteur-x")
+        for n in range(5):
+            await publish(invoice(n), f"inv-{n}")
+        operator = tokens.operator()
+        async with httpx.AsyncClient(base_url=base, headers=operator) as client:
+
+            async def retried() -> list[dict]:
+                body = (await client.get("/v1/operations/deliveries",
+                                         params={"statut": "PENDING"})).json()
+                envois = [e for e in body["envois"] if e["tentatives"] >= 2]
+                return envois if len(envois) == 5 else []
+
+            pending = await eventually(retried, timeout=60)
+            assert all(e["journal"][0]["resultat"] == "TRANSIENT" for e in pending)
+            assert smtp.catcher.messages == []
+            smtp.start()
+            await eventually(lambda: len(smtp.catcher.messages) == 5, timeout=60)
+            body = (await client.get("/v1/operations/deliveries",
+                                     params={"statut": "SENT"})).json()
+            assert body["total"] == 5
+            for envoi in body["envois"]:
+                outcomes = [j["resultat"] for j in envoi["journal"]]
+                assert outcomes[-1] == "SENT" and outcomes.count("TRANSIENT") >= 2
+                assert envoi["journal"][-1]["reponseSmtp"].startswith("2.0.0 Message accept")
+                assert envoi["journal"][-1]["adresse"] == email_of("lecteur-x")
+
+
+async def test_a_refused_mail_is_parked_as_failed_then_resent_by_an_operator(
+    publish, smtp, notifications, tokens, infra, namespace
+):
+    smtp.catcher.refuse.add(email_of("lecteur-refuse"))
+    async with notifications(habilitations_digest_seconds=3600) as base:
+        await readers(publish, "lecteur-refuse", "lecteur-ok")
+        await publish(invoice(1), "inv-1")
+        await eventually(lambda: smtp.catcher.to(email_of("lecteur-ok")), timeout=60)
+        async with httpx.AsyncClient(base_url=base, headers=tokens.operator()) as client:
+
+            async def failed() -> list[dict]:
+                r = await client.get("/v1/operations/deliveries", params={"statut": "FAILED"})
+                return r.json()["envois"]
+
+            [parked] = await eventually(failed, timeout=30)
+            assert parked["userId"] == "lecteur-refuse"
+            assert parked["journal"][-1]["resultat"] == "PERMANENT"
+            assert "550" in parked["derniereReponse"]
+            user = tokens.headers("lecteur-refuse")
+            assert (await client.get("/v1/operations/deliveries",
+                                     headers=user)).status_code == 403
+            events = await collect(
+                infra.kafka_bootstrap, topic_name(Topic.NOTIFICATIONS, namespace.topic_prefix),
+                until=lambda evs: any(e.event_type == "notification.failed" for e in evs),
+            )
+            failure = next(e for e in events if e.event_type == "notification.failed")
+            assert failure.payload["notificationId"] == parked["id"]
+            assert failure.key == "lecteur-refuse"
+
+            smtp.catcher.refuse.clear()  # the mailbox was fixed
+            again = await client.post(f"/v1/operations/deliveries/{parked['id']}/retry")
+            assert again.status_code == 200 and again.json()["statut"] == "PENDING"
+            await eventually(lambda: smtp.catcher.to(email_of("lecteur-refuse")), timeout=30)
+            twice = await client.post(f"/v1/operations/deliveries/{parked['id']}/retry")
+            assert twice.status_code == 409
+            assert twice.json()["code"] == "DELIVERY_NOT_RETRYABLE"
+            detail = (await client.get(f"/v1/operations/deliveries/{parked['id']}")).json()
+            assert [j["resultat"] for j in detail["journal"]] == ["PERMANENT", "RELANCE", "SENT"]
+        await collect(
+            infra.kafka_bootstrap, topic_name(Topic.NOTIFICATIONS, namespace.topic_prefix),
+            until=lambda evs: sum(e.event_type == "notification.sent" for e in evs) >= 2,
+        )
+    assert str(uuid.UUID(parked["id"])) == parked["id"]
