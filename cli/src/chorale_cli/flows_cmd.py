@@ -45,7 +45,7 @@ async def tail(
     await consumer.start()
     stop = stop or asyncio.Event()
     try:
-        emit(header())
+        emit(header(color=color))
         while not stop.is_set():
             batches = await consumer.getmany(timeout_ms=300)
             records = sorted((r for rs in batches.values() for r in rs),

@@ -67,8 +67,9 @@ def _cell(text: str, width: int) -> str:
     return text.ljust(width) if width else text
 
 
-def header() -> str:
-    return "[bold]" + escape(" ".join(_cell(t, w) for t, w in COLUMNS).rstrip()) + "[/]"
+def header(*, color: bool = True) -> str:
+    line = " ".join(_cell(t, w) for t, w in COLUMNS).rstrip()
+    return f"[bold]{escape(line)}[/]" if color else line
 
 
 def format_row(row: FlowRow, *, color: bool = True) -> str:

@@ -84,5 +84,6 @@ def assemble(hourly: Iterable[Mapping[str, Any]], granularity: Granularity,
             {"partenaire": p, "parStatut": c, "total": sum(c.values())}
             for p, c in sorted(partners.items())
         ],
-        "codesRejet": [{"code": c, "nombre": n} for c, n in codes.most_common()],
+        "codesRejet": [{"code": c, "nombre": n}
+                       for c, n in sorted(codes.items(), key=lambda kv: (-kv[1], kv[0]))],
     }
