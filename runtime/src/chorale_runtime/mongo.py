@@ -37,7 +37,10 @@ async def ensure_indexes(db: Any, specs: Iterable[IndexSpec]) -> None:
     for spec in specs:
         by_collection.setdefault(spec.collection, []).append(spec.model())
     for collection, models in by_collection.items():
-        await db[collection].create_indexes(models)
+        # One index per command: FerretDB 1.24 panics (connection closed) when one
+        # createIndexes names two or more indexes that already exist, i.e. on every restart.
+        for model in models:
+            await db[collection].create_indexes([model])
 
 
 def is_duplicate_key(exc: BaseException) -> bool:
