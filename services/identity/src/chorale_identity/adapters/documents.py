@@ -1,0 +1,145 @@
+"""Domain models ⇄ MongoDB documents, and the two concurrency primitives every repository uses.
+
+A stored document is the model's camelCase dump plus bookkeeping the domain never sees:
+``_id``, ``version`` (compare-and-set counter) and ``outbox`` (pending events, written in the
+same single-document operation as the state, DESIGN.md §3). Other bookkeeping fields a
+repository adds are listed in its ``meta`` and stripped the same way. A model that counts its
+own ``version`` (the GP) keeps it: the domain moves it forward and the store checks it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel
+from pymongo.asynchronous.collection import AsyncCollection
+
+from chorale_contracts import Envelope
+from chorale_runtime.mongo import is_duplicate_key
+from chorale_runtime.outbox import OUTBOX_FIELD, new_document, with_events
+
+M = TypeVar("M", bound=BaseModel)
+
+BOOKKEEPING = frozenset({"_id", "version", OUTBOX_FIELD})
+
+Notify = Callable[[str, Any], None]
+
+
+class ConcurrentUpdate(Exception):
+    """Someone else changed the document since it was read: read again and retry. Should a
+    use case give up retrying, the client gets 409 CONCURRENT_UPDATE (try again)."""
+
+    code = "CONCURRENT_UPDATE"
+    message = "La donnée a été modifiée en même temps par une autre requête ; réessayez."
+    status = 409
+    details: dict[str, Any] = {}  # read-only, rendered by the middleware
+
+
+class AlreadyExists(Exception):
+    """An insert hit a unique ``_id`` or index."""
+
+
+@dataclass(frozen=True)
+class Versioned(Generic[M]):
+    """A model as read, with the version its compare-and-set update must match."""
+
+    value: M
+    version: int
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+def to_document(model: BaseModel) -> dict[str, Any]:
+    return model.model_dump(mode="python", by_alias=True)
+
+
+def _owns_version(cls: type[BaseModel]) -> bool:
+    return "version" in cls.model_fields
+
+
+def from_document(cls: type[M], doc: dict[str, Any], meta: Iterable[str] = ()) -> M:
+    hidden = BOOKKEEPING | set(meta)
+    if _owns_version(cls):
+        hidden = hidden - {"version"}
+    return cls.model_validate({k: v for k, v in doc.items() if k not in hidden})
+
+
+def no_notify(_collection: str, _doc_id: Any) -> None:
+    return None
+
+
+class Store(Generic[M]):
+    """One collection of one aggregate type: insert, read and compare-and-set."""
+
+    def __init__(
+        self,
+        collection: AsyncCollection,
+        model: type[M],
+        notify: Notify | None = None,
+        meta: Iterable[str] = (),
+    ):
+        self.col = collection
+        self.name = collection.name
+        self.model = model
+        self.meta = frozenset(meta)
+        self.notify = notify or no_notify
+
+    def load(self, doc: dict[str, Any] | None) -> Versioned[M] | None:
+        if doc is None:
+            return None
+        return Versioned(
+            from_document(self.model, doc, self.meta),
+            int(doc.get("version", 1)),
+            {k: doc[k] for k in self.meta if k in doc},
+        )
+
+    async def get(self, doc_id: Any) -> Versioned[M] | None:
+        return self.load(await self.col.find_one({"_id": doc_id}, {OUTBOX_FIELD: 0}))
+
+    async def find(self, query: dict[str, Any], **kwargs: Any) -> list[M]:
+        docs = await self.col.find(query, {OUTBOX_FIELD: 0}, **kwargs).to_list(None)
+        return [from_document(self.model, d, self.meta) for d in docs]
+
+    async def insert(
+        self,
+        doc_id: Any,
+        model: M,
+        events: Sequence[Envelope] = (),
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        doc = {"_id": doc_id, "version": 1, **to_document(model), **(extra or {})}
+        try:
+            await self.col.insert_one(new_document(doc, events))
+        except Exception as exc:
+            if is_duplicate_key(exc):
+                raise AlreadyExists(doc_id) from None
+            raise
+        if events:
+            self.notify(self.name, doc_id)
+
+    async def replace(
+        self,
+        doc_id: Any,
+        expected: Versioned[M] | int,
+        model: M,
+        events: Sequence[Envelope] = (),
+        extra: dict[str, Any] | None = None,
+    ) -> int:
+        """Store ``model`` if the document is still at the expected version; return the new
+        version. Raise ``ConcurrentUpdate`` otherwise."""
+        version = expected.version if isinstance(expected, Versioned) else expected
+        update: dict[str, Any] = {"$set": {**to_document(model), **(extra or {})}}
+        if _owns_version(self.model):
+            if getattr(model, "version", None) != version + 1:
+                raise ValueError("the new state must carry the next version")
+        else:
+            update["$inc"] = {"version": 1}
+        result = await self.col.update_one(
+            {"_id": doc_id, "version": version}, with_events(update, events)
+        )
+        if result.modified_count != 1:
+            raise ConcurrentUpdate(f"{self.name}/{doc_id}@{version}")
+        if events:
+            self.notify(self.name, doc_id)
+        return version + 1

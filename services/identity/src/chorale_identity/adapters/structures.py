@@ -1,0 +1,99 @@
+"""Identity's read model of the structures it is asked about (from ``chorale.structures.v1``):
+enough to refuse a rattachement to an unknown structure or service, to tell public from
+private for GP rules, and to show the raison sociale in Approbations. ``_id`` = identifiant.
+
+Every write sets absolute values, so replaying an event changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from pymongo.asynchronous.database import AsyncDatabase
+
+COLLECTION = "known_structures"
+SERVICES = "known_services"  # _id = "<identifiant>|<codeService>" (codes may hold dots)
+
+
+@dataclass(frozen=True)
+class KnownService:
+    code: str
+    libelle: str
+    statut: str
+
+    @property
+    def active(self) -> bool:
+        return self.statut == "ACTIF"
+
+
+@dataclass(frozen=True)
+class KnownStructure:
+    identifiant: str
+    raison_sociale: str
+    type_structure: str
+    statut: str = "ACTIVE"
+
+    @property
+    def active(self) -> bool:
+        return self.statut == "ACTIVE"
+
+
+def _structure(doc: dict[str, Any]) -> KnownStructure:
+    return KnownStructure(
+        identifiant=doc["_id"],
+        raison_sociale=doc.get("raisonSociale", ""),
+        type_structure=doc.get("typeStructure", ""),
+        statut=doc.get("statut", "ACTIVE"),
+    )
+
+
+def _service_id(identifiant: str, code: str) -> str:
+    return f"{identifiant}|{code}"
+
+
+class StructureDirectory:
+    def __init__(self, db: AsyncDatabase):
+        self._col = db[COLLECTION]
+        self._services = db[SERVICES]
+
+    async def get(self, identifiant: str) -> KnownStructure | None:
+        doc = await self._col.find_one({"_id": identifiant})
+        return _structure(doc) if doc else None
+
+    async def many(self, identifiants: Iterable[str]) -> dict[str, KnownStructure]:
+        ids = sorted(set(identifiants))
+        docs = await self._col.find({"_id": {"$in": ids}}).to_list(None) if ids else []
+        return {d["_id"]: _structure(d) for d in docs}
+
+    async def record_structure(
+        self, identifiant: str, raison_sociale: str, type_structure: str, type_identifiant: str
+    ) -> None:
+        await self._col.update_one(
+            {"_id": identifiant},
+            {
+                "$set": {
+                    "raisonSociale": raison_sociale,
+                    "typeStructure": type_structure,
+                    "typeIdentifiant": type_identifiant,
+                },
+                "$setOnInsert": {"statut": "ACTIVE"},
+            },
+            upsert=True,
+        )
+
+    async def set_fields(self, identifiant: str, **values: Any) -> None:
+        if values:
+            await self._col.update_one({"_id": identifiant}, {"$set": values}, upsert=True)
+
+    async def service(self, identifiant: str, code: str) -> KnownService | None:
+        doc = await self._services.find_one({"_id": _service_id(identifiant, code)})
+        return KnownService(code, doc["libelle"], doc["statut"]) if doc else None
+
+    async def record_service(self, identifiant: str, code: str, libelle: str, statut: str) -> None:
+        await self._services.update_one(
+            {"_id": _service_id(identifiant, code)},
+            {"$set": {"libelle": libelle, "statut": statut}},
+            upsert=True,
+        )
