@@ -1,0 +1,92 @@
+"""Sending and using the single-use links of e-mail verification and password reset.
+
+The account document remembers the fingerprint of the latest link of each purpose: sending a
+new link supersedes the older ones without touching them, and using a link clears it in the
+same write as the change it authorises. At most one mail per account per cool-down period,
+so the always-202 endpoints cannot be used to flood someone's mailbox.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from chorale_identity.adapters.accounts import LAST_LINK_AT, LINKS, StoredAccount
+from chorale_identity.domain.errors import DomainError, ErrorCode
+from chorale_identity.domain.verification import (
+    IssuedLink,
+    LinkPurpose,
+    VerificationLink,
+    consume_link,
+    issue_link,
+)
+from chorale_identity.service_layer.context import IdentityContext
+from chorale_identity.service_layer.events import Cause, verification_requested
+from chorale_runtime.logging import get_logger
+
+log = get_logger(__name__)
+
+
+def _path(ctx: IdentityContext, purpose: LinkPurpose) -> str:
+    if purpose is LinkPurpose.EMAIL_VERIFICATION:
+        return ctx.settings.email_verification_path
+    return ctx.settings.password_reset_path
+
+
+def link_fields(stored: StoredAccount, purpose: LinkPurpose, issued: IssuedLink | None) -> dict:
+    """The bookkeeping update that records (or, with ``None``, clears) a purpose's link."""
+    links = dict(stored.meta.get(LINKS) or {})
+    links[purpose.value] = issued.record.token_hash if issued else None
+    fields: dict = {LINKS: links}
+    if issued is not None:
+        fields[LAST_LINK_AT] = issued.record.created_at
+    return fields
+
+
+def new_link_message(
+    ctx: IdentityContext, stored: StoredAccount, purpose: LinkPurpose, cause: Cause
+) -> tuple[IssuedLink, list, dict] | None:
+    """A link, its ``user.verification_requested`` event and the account fields to store; None
+    during the cool-down after the previous mail."""
+    now = ctx.now()
+    last = stored.meta.get(LAST_LINK_AT)
+    cooldown = timedelta(seconds=ctx.settings.link_resend_cooldown_seconds)
+    if last is not None and now - last < cooldown:
+        log.info("link_not_sent_cooldown", user_id=stored.value.id, purpose=purpose.value)
+        return None
+    issued = issue_link(stored.value.id, purpose, now)
+    url = ctx.settings.link(_path(ctx, purpose), issued.token)
+    event = verification_requested(stored.value, purpose, url, issued.record.expires_at, cause, now)
+    return issued, [event], link_fields(stored, purpose, issued)
+
+
+async def send_link(
+    ctx: IdentityContext, stored: StoredAccount, purpose: LinkPurpose, cause: Cause
+) -> bool:
+    """Store a fresh link and the event that has notifications mail it."""
+    message = new_link_message(ctx, stored, purpose, cause)
+    if message is None:
+        return False
+    issued, events, fields = message
+    await ctx.links.add(issued.record)
+    await ctx.accounts.save(stored, stored.value, events, fields)
+    log.info("link_sent", user_id=stored.value.id, purpose=purpose.value)
+    return True
+
+
+async def check_link(
+    ctx: IdentityContext, token: str, purpose: LinkPurpose
+) -> tuple[VerificationLink, StoredAccount]:
+    """The link marked used (not stored yet) and its account; VERIFICATION_LINK_INVALID for
+    an unknown, expired, used, superseded or wrong-purpose link."""
+    record = await ctx.links.for_token(token)
+    used = consume_link(record, token, purpose, ctx.now())
+    stored = await ctx.accounts.get(used.user_id)
+    latest = (stored.meta.get(LINKS) or {}).get(purpose.value) if stored else None
+    if stored is None or latest != used.token_hash:
+        raise DomainError(ErrorCode.VERIFICATION_LINK_INVALID)
+    return used, stored
+
+
+async def mark_used(ctx: IdentityContext, used: VerificationLink) -> None:
+    if not await ctx.links.mark_used(used):  # a concurrent click won
+        raise DomainError(ErrorCode.VERIFICATION_LINK_INVALID)

@@ -1,0 +1,132 @@
+"""Registration, e-mail verification and "send the link again".
+
+No enumeration: registering an address that already has an account costs the same argon2id
+hash, answers the same, and creates nothing; the existing account receives nothing, except a
+fresh verification link if it is still waiting for one (its owner may just have lost the mail).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from chorale_identity import metrics
+from chorale_identity.adapters.documents import AlreadyExists, Versioned
+from chorale_identity.domain import accounts
+from chorale_identity.domain.accounts import AccountStatus, UserAccount
+from chorale_identity.domain.base import Transition
+from chorale_identity.domain.errors import DomainError
+from chorale_identity.domain.events import USER_REGISTERED
+from chorale_identity.domain.validation import normalise_email
+from chorale_identity.domain.verification import LinkPurpose
+from chorale_identity.service_layer.context import IdentityContext, retrying
+from chorale_identity.service_layer.events import Cause, events_of
+from chorale_identity.service_layer.mail_links import (
+    check_link,
+    link_fields,
+    mark_used,
+    new_link_message,
+    send_link,
+)
+from chorale_runtime.logging import get_logger
+
+log = get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class Registration:
+    email: str
+    password: str
+    prenom: str
+    nom: str
+    contact_email: str | None = None
+    telephone: str | None = None
+    mobile: str | None = None
+
+    def __repr__(self) -> str:
+        return f"Registration(prenom={self.prenom!r}, nom={self.nom!r}, password='***')"
+
+
+async def register(ctx: IdentityContext, cmd: Registration, cause: Cause) -> None:
+    now = ctx.now()
+    # Validates every field and hashes the password, whether or not the address is taken.
+    transition = accounts.register(
+        login_email=cmd.email,
+        password=cmd.password,
+        prenom=cmd.prenom,
+        nom=cmd.nom,
+        contact_email=cmd.contact_email,
+        telephone=cmd.telephone,
+        mobile=cmd.mobile,
+        now=now,
+        hasher=ctx.hasher,
+    )
+    account = transition.state
+    owner = await ctx.accounts.claim_login(account.login_email, account.id, now)
+    if owner != account.id:
+        existing = await ctx.accounts.get(owner)
+        if existing is not None:
+            await _existing_login(ctx, existing, cause)
+            return
+        account = account.model_copy(update={"id": owner})  # finish a claim a crash left
+    await _create(ctx, account, cause)
+
+
+async def _create(ctx: IdentityContext, account: UserAccount, cause: Cause) -> None:
+    now = ctx.now()
+    pending = Versioned(account, 0, {})
+    message = new_link_message(ctx, pending, LinkPurpose.EMAIL_VERIFICATION, cause)
+    assert message is not None
+    issued, link_events, fields = message
+    await ctx.links.add(issued.record)
+    events = events_of(Transition(account, USER_REGISTERED), cause, now)
+    try:
+        await ctx.accounts.add(account, [*events, *link_events], fields)
+    except AlreadyExists:
+        log.info("registration_raced", user_id=account.id)
+        return
+    metrics.REGISTRATIONS.labels(metrics.SERVICE, "created").inc()
+    log.info("user_registered", user_id=account.id)
+
+
+async def _existing_login(ctx: IdentityContext, existing: Versioned[UserAccount], cause: Cause):
+    metrics.REGISTRATIONS.labels(metrics.SERVICE, "existing_login").inc()
+    log.info("registration_for_existing_login", user_id=existing.value.id)
+    if existing.value.status is AccountStatus.PENDING_VERIFICATION:
+        await _resend(ctx, existing.value.id, cause)
+
+
+async def _resend(ctx: IdentityContext, user_id: str, cause: Cause) -> None:
+    async def attempt() -> None:
+        stored = await ctx.accounts.get(user_id)
+        if stored is not None and stored.value.status is AccountStatus.PENDING_VERIFICATION:
+            await send_link(ctx, stored, LinkPurpose.EMAIL_VERIFICATION, cause)
+
+    await retrying(attempt)
+
+
+async def resend_verification(ctx: IdentityContext, email: str, cause: Cause) -> None:
+    """Always answered the same way; sends only to an account still waiting for verification."""
+    try:
+        login = normalise_email(email)
+    except DomainError:
+        return
+    user_id = await ctx.accounts.user_id_for(login)
+    if user_id is not None:
+        await _resend(ctx, user_id, cause)
+
+
+async def verify_email(ctx: IdentityContext, token: str, cause: Cause) -> UserAccount:
+    used, _ = await check_link(ctx, token, LinkPurpose.EMAIL_VERIFICATION)
+    await mark_used(ctx, used)
+
+    async def attempt() -> UserAccount:
+        stored = await ctx.accounts.get(used.user_id)
+        assert stored is not None
+        transition = accounts.verify_email(stored.value, ctx.now())
+        fields = link_fields(stored, LinkPurpose.EMAIL_VERIFICATION, None)
+        events = events_of(transition, cause, ctx.now())
+        return (await ctx.accounts.save(stored, transition.state, events, fields)).value
+
+    account = await retrying(attempt)
+    log.info("user_verified", user_id=account.id)
+    return account
