@@ -1,0 +1,147 @@
+"""Composition root of the identity service."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from fastapi import FastAPI
+from pymongo.asynchronous.database import AsyncDatabase
+
+from chorale_contracts import Topic
+from chorale_identity.adapters import accounts, gestionnaires, rattachements, technical_accounts
+from chorale_identity.adapters.accounts import AccountRepository
+from chorale_identity.adapters.documents import Notify
+from chorale_identity.adapters.gestionnaires import GestionnaireRepository
+from chorale_identity.adapters.keyring import KeyRingRepository
+from chorale_identity.adapters.links import LinkRepository
+from chorale_identity.adapters.rattachements import RattachementRepository
+from chorale_identity.adapters.refresh_families import RefreshFamilyRepository
+from chorale_identity.adapters.structures import StructureDirectory
+from chorale_identity.adapters.technical_accounts import TechnicalAccountRepository
+from chorale_identity.domain.clock import Clock, SystemClock
+from chorale_identity.domain.passwords import PasswordHasher
+from chorale_identity.entrypoints import (
+    http_auth,
+    http_me,
+    http_rattachements,
+    http_structures,
+    http_users,
+)
+from chorale_identity.entrypoints.deps import build_deps
+from chorale_identity.entrypoints.subscriptions import structures_subscription
+from chorale_identity.entrypoints.token_check import OwnKeysVerifier
+from chorale_identity.service_layer.access import IdentityGrantSource
+from chorale_identity.service_layer.context import IdentityContext
+from chorale_identity.service_layer.housekeeping import Housekeeping
+from chorale_identity.service_layer.signing_keys import KeyRing
+from chorale_identity.settings import IdentitySettings
+from chorale_runtime.auth import TokenVerifier
+from chorale_runtime.authz import Authorizer, AuthzReadModel, authz_subscription
+from chorale_runtime.service import Runtime
+
+OUTBOX_COLLECTIONS = [
+    accounts.USERS,
+    rattachements.COLLECTION,
+    gestionnaires.COLLECTION,
+    technical_accounts.COLLECTION,
+]
+INDEXES = [
+    *accounts.INDEXES,
+    *rattachements.INDEXES,
+    *gestionnaires.INDEXES,
+    *technical_accounts.INDEXES,
+]
+
+
+def key_ring(db: AsyncDatabase, settings: IdentitySettings, clock: Clock) -> KeyRing:
+    passphrase = settings.signing_key_passphrase
+    rotation = settings.signing_key_rotation_days
+    return KeyRing(
+        KeyRingRepository(db, passphrase.get_secret_value() if passphrase else None),
+        clock,
+        publish_delay=timedelta(seconds=settings.signing_key_publish_seconds),
+        retention=timedelta(seconds=settings.signing_key_retention_seconds),
+        rotation_age=timedelta(days=rotation) if rotation else None,
+        refresh_seconds=settings.signing_key_refresh_seconds,
+    )
+
+
+def build_context(
+    db: AsyncDatabase,
+    settings: IdentitySettings,
+    *,
+    grants: AuthzReadModel | None = None,
+    notify: Notify | None = None,
+    clock: Clock | None = None,
+    hasher: PasswordHasher | None = None,
+) -> IdentityContext:
+    """Wire the use cases to a database (the service, the admin command, tests, the bench)."""
+    clock = clock or SystemClock()
+    gps = GestionnaireRepository(db, notify)
+    return IdentityContext(
+        settings=settings,
+        clock=clock,
+        hasher=hasher or PasswordHasher(settings.argon2_params),
+        keys=key_ring(db, settings, clock),
+        accounts=AccountRepository(db, notify),
+        links=LinkRepository(db),
+        refresh=RefreshFamilyRepository(db),
+        rattachements=RattachementRepository(db, notify),
+        gestionnaires=gps,
+        technical=TechnicalAccountRepository(db, notify),
+        structures=StructureDirectory(db),
+        authorizer=Authorizer(IdentityGrantSource(grants or AuthzReadModel(db), gps)),
+    )
+
+
+def build_app(
+    settings: IdentitySettings,
+    *,
+    clock: Clock | None = None,
+    hasher: PasswordHasher | None = None,
+    verifier: TokenVerifier | None = None,
+    **runtime_options: Any,
+) -> FastAPI:
+    runtime = Runtime(
+        settings,
+        produces=[Topic.IDENTITY],
+        outbox_collections=OUTBOX_COLLECTIONS,
+        indexes=INDEXES,
+        **runtime_options,
+    )
+    # The runtime's read model of grants (habilitations events); the GP comes from our store.
+    grants = AuthzReadModel(runtime.db)
+    runtime.subscribe(authz_subscription(grants))
+    ctx = build_context(
+        runtime.db,
+        settings,
+        grants=grants,
+        notify=runtime.publish_soon,
+        clock=clock,
+        hasher=hasher,
+    )
+    runtime.subscribe(structures_subscription(ctx))
+    # Tokens presented to identity are checked with its own keys and clock; ``verifier`` (tests)
+    # only sees tokens signed by keys identity does not hold.
+    runtime.verifier = OwnKeysVerifier(ctx.keys, ctx.clock, fallback=verifier)
+    runtime.add_background("signing-keys", ctx.keys.run)
+    runtime.add_background("housekeeping", Housekeeping(ctx).run)
+
+    async def keys_ready() -> tuple[bool, str]:
+        keyset = await ctx.keys.keyset()
+        return True, f"signing key {keyset.current.kid}"
+
+    runtime.readiness["signing_keys"] = keys_ready
+    deps = build_deps(ctx, runtime.principal_dependency())
+    app = runtime.create_app(
+        title="Chorale — Identité",
+        description="Comptes, connexion, rattachements, gestionnaires principaux, comptes "
+        "techniques. Voir services/identity/docs/api.md.",
+        routers=[
+            module.build_router(deps)
+            for module in (http_users, http_auth, http_me, http_rattachements, http_structures)
+        ],
+    )
+    app.state.identity = ctx
+    return app

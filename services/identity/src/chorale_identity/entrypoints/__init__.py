@@ -1,0 +1,1 @@
+"""HTTP routers, the Kafka subscription, and the access-token check of identity's own API."""

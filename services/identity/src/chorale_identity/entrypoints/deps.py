@@ -1,0 +1,54 @@
+"""FastAPI dependencies shared by identity's routers.
+
+``principal``: a valid access token whose account, if it is a person's, is not closed (a
+token outlives nothing but its account). ``user``: a person's token and their active account.
+"""
+
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+
+from chorale_identity.domain.accounts import AccountStatus, UserAccount
+from chorale_identity.domain.errors import DomainError, ErrorCode
+from chorale_identity.service_layer.context import IdentityContext
+from chorale_identity.service_layer.events import Cause
+from chorale_runtime.auth import Principal
+from chorale_runtime.http import correlation_id_of
+
+
+def cause_of(request: Request) -> Cause:
+    return Cause(correlation_id_of(request))
+
+
+class Deps:
+    """The use cases' context and the dependencies routers declare as parameter defaults."""
+
+    def __init__(self, ctx: IdentityContext, principal: Any, user: Any):
+        self.ctx = ctx
+        self.principal = principal
+        self.user = user
+        self.cause: Any = Depends(cause_of)
+
+
+def build_deps(ctx: IdentityContext, verified: Callable[..., Awaitable[Principal]]) -> Deps:
+    Verified = Annotated[Principal, Depends(verified)]
+
+    async def principal(p: Verified) -> Principal:
+        if not p.is_technical:
+            stored = await ctx.accounts.get(p.subject)
+            if stored is not None and stored.value.status is AccountStatus.DEACTIVATED:
+                raise DomainError(ErrorCode.TOKEN_REVOKED)
+        return p
+
+    async def user(p: Verified) -> UserAccount:
+        if p.is_technical:
+            raise DomainError(
+                ErrorCode.FORBIDDEN, "Un compte technique ne peut pas utiliser ce service."
+            )
+        stored = await ctx.accounts.get(p.subject)
+        if stored is None or stored.value.status is not AccountStatus.ACTIVE:
+            raise DomainError(ErrorCode.TOKEN_REVOKED)
+        return stored.value
+
+    return Deps(ctx, Depends(principal), Depends(user))

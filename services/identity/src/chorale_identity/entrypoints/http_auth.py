@@ -1,0 +1,70 @@
+"""Sign-in, tokens, password reset, and the JWKS other services verify tokens with."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, BackgroundTasks, Response
+
+from chorale_identity.entrypoints.deps import Deps
+from chorale_identity.entrypoints.schemas import (
+    ClientCredentialsBody,
+    EmailBody,
+    LoginBody,
+    RefreshBody,
+    ResetConfirmBody,
+    secret,
+)
+from chorale_identity.service_layer import passwords, sessions
+from chorale_identity.service_layer.events import Cause
+
+RESET_REQUESTED = {
+    "message": "Si un compte actif correspond à cette adresse, un lien de réinitialisation "
+    "va lui être envoyé. Il est valable 60 minutes."
+}
+JWKS_MAX_AGE = 60  # seconds; a new key is published before it signs (signing_key_publish_seconds)
+
+
+def build_router(deps: Deps) -> APIRouter:
+    router = APIRouter(tags=["authentification"])
+    ctx = deps.ctx
+
+    @router.post("/v1/auth/login", summary="Se connecter")
+    async def login(body: LoginBody) -> dict:
+        issued = await sessions.sign_in(
+            ctx, body.email, body.password.get_secret_value(), secret(body.totp)
+        )
+        return issued.body()
+
+    @router.post("/v1/auth/refresh", summary="Renouveler le jeton d'accès")
+    async def refresh(body: RefreshBody) -> dict:
+        return (await sessions.refresh(ctx, body.refreshToken.get_secret_value())).body()
+
+    @router.post("/v1/auth/logout", status_code=204, summary="Se déconnecter")
+    async def logout(body: RefreshBody) -> Response:
+        await sessions.logout(ctx, body.refreshToken.get_secret_value())
+        return Response(status_code=204)
+
+    @router.post("/v1/auth/password-reset", status_code=202, summary="Mot de passe oublié")
+    async def reset(body: EmailBody, tasks: BackgroundTasks, cause: Cause = deps.cause) -> dict:
+        tasks.add_task(passwords.request_reset, ctx, body.email, cause)
+        return RESET_REQUESTED
+
+    @router.post("/v1/auth/password-reset/confirm", summary="Choisir un nouveau mot de passe")
+    async def confirm(body: ResetConfirmBody) -> dict:
+        await passwords.confirm_reset(
+            ctx, body.token.get_secret_value(), body.newPassword.get_secret_value()
+        )
+        return {"message": "Le mot de passe a été modifié. Reconnectez-vous."}
+
+    @router.post("/v1/auth/token", summary="Jeton d'un compte technique (client credentials)")
+    async def token(body: ClientCredentialsBody) -> dict:
+        issued = await sessions.client_credentials(
+            ctx, body.clientId, body.clientSecret.get_secret_value()
+        )
+        return issued.body()
+
+    @router.get("/.well-known/jwks.json", summary="Clés publiques de signature (JWKS)")
+    async def jwks(response: Response) -> dict:
+        response.headers["Cache-Control"] = f"public, max-age={JWKS_MAX_AGE}"
+        return (await ctx.keys.keyset()).jwks()
+
+    return router

@@ -1,0 +1,66 @@
+"""Registration, e-mail verification, and the operators' user search."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, BackgroundTasks
+
+from chorale_identity.domain.accounts import to_view
+from chorale_identity.domain.validation import normalise_email
+from chorale_identity.entrypoints.deps import Deps
+from chorale_identity.entrypoints.schemas import EmailBody, RegisterBody, TokenBody, secret
+from chorale_identity.service_layer import registration
+from chorale_identity.service_layer.events import Cause
+from chorale_runtime.auth import Principal
+from chorale_runtime.errors import ApiError
+
+# The same answer whether or not the address has an account (no enumeration).
+REGISTERED = {
+    "message": "Si cette adresse peut être utilisée, un courriel de confirmation va lui être "
+    "envoyé. Le lien est valable 60 minutes."
+}
+RESENT = {
+    "message": "Si un compte attend la confirmation de cette adresse, un nouveau lien va lui "
+    "être envoyé."
+}
+
+
+def build_router(deps: Deps) -> APIRouter:
+    router = APIRouter(prefix="/v1/users", tags=["comptes"])
+    ctx = deps.ctx
+
+    @router.post("", status_code=202, summary="Créer un compte utilisateur")
+    async def register(body: RegisterBody, cause: Cause = deps.cause) -> dict:
+        await registration.register(
+            ctx,
+            registration.Registration(
+                email=body.email,
+                password=body.password.get_secret_value(),
+                prenom=body.prenom,
+                nom=body.nom,
+                contact_email=body.contactEmail,
+                telephone=body.telephone,
+                mobile=body.mobile,
+            ),
+            cause,
+        )
+        return REGISTERED
+
+    @router.post("/verify", summary="Confirmer l'adresse électronique (lien reçu)")
+    async def verify(body: TokenBody, cause: Cause = deps.cause) -> dict:
+        account = await registration.verify_email(ctx, secret(body.token) or "", cause)
+        return {"message": "Adresse électronique confirmée.", "status": account.status.value}
+
+    @router.post("/verification/resend", status_code=202, summary="Renvoyer le lien")
+    async def resend(body: EmailBody, tasks: BackgroundTasks, cause: Cause = deps.cause) -> dict:
+        # After the answer, so its timing says nothing about the address either.
+        tasks.add_task(registration.resend_verification, ctx, body.email, cause)
+        return RESENT
+
+    @router.get("", summary="Rechercher un utilisateur par adresse (opérateurs)")
+    async def search(email: str, principal: Principal = deps.principal) -> dict:
+        if not principal.is_operator:
+            raise ApiError("FORBIDDEN", "Action réservée aux opérateurs de la plateforme.", 403)
+        found = await ctx.accounts.by_login(normalise_email(email))
+        return {"utilisateurs": [to_view(found.value).model_dump(mode="json")] if found else []}
+
+    return router
