@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+
 from chorale_identity.domain import accounts
 from chorale_identity.domain.accounts import UserAccount
 from chorale_identity.domain.passwords import Argon2Params, PasswordHasher

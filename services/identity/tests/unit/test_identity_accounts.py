@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 import pytest
+
 from chorale_identity.domain import accounts, events
 from chorale_identity.domain.accounts import AccountStatus
 from chorale_identity.domain.errors import DomainError, ErrorCode

@@ -1,5 +1,6 @@
 import argon2
 import pytest
+
 from chorale_identity.domain.errors import DomainError, ErrorCode
 from chorale_identity.domain.passwords import (
     DEFAULT_PARAMS,

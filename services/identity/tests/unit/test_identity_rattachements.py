@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 import pytest
+
 from chorale_identity.domain import events
 from chorale_identity.domain import rattachements as r
 from chorale_identity.domain.errors import DomainError, ErrorCode

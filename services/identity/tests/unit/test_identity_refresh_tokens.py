@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 import pytest
+
 from chorale_identity.domain import refresh_tokens as rt
 from chorale_identity.domain.errors import ErrorCode
 from chorale_identity.domain.refresh_tokens import RevocationReason

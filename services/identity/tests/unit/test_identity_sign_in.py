@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 import pytest
+
 from chorale_identity.domain import accounts, totp
 from chorale_identity.domain.errors import ErrorCode
 from chorale_identity.domain.factors import confirm_totp_enrolment, start_totp_enrolment

@@ -4,6 +4,8 @@ from datetime import timedelta
 
 import jwt
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
 from chorale_identity.domain.errors import DomainError, ErrorCode
 from chorale_identity.domain.keys import (
     KeySet,
@@ -18,7 +20,6 @@ from chorale_identity.domain.tokens import (
     issue_access_token,
     verify_access_token,
 )
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pyotp
 import pytest
+
 from chorale_identity.domain import totp
 from chorale_identity.domain.errors import DomainError, ErrorCode
 from chorale_identity.domain.factors import (

@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 import pytest
+
 from chorale_identity.domain.errors import DomainError, ErrorCode
 from chorale_identity.domain.secrets_util import fingerprint
 from chorale_identity.domain.verification import (
