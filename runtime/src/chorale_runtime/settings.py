@@ -48,7 +48,7 @@ class ServiceSettings(BaseSettings):
     jwt_issuer: str = Field("chorale-identity")
     jwt_audience: str = Field("chorale")
     outbox_scan_interval: float = Field(
-        5.0, gt=0, description="Seconds between sweeps for events left in an outbox"
+        30.0, gt=0, description="Seconds between sweeps for events a crash left in an outbox"
     )
     consumer_max_retries: int = Field(5, ge=0, description="Retries of a transient failure")
     consumer_retry_backoff: float = Field(0.2, ge=0, description="First retry delay (doubles)")
