@@ -15,6 +15,8 @@ import pytest
 from chorale_contracts import Topic, topic_name
 from chorale_contracts.events.invoices import InvoiceMadeAvailable
 from chorale_runtime.testing.kafka_probe import collect, eventually
+from chorale_runtime.testing.plugin import service_env
+from chorale_runtime.testing.servers import ServiceProcess, free_port, wait_ready
 
 from .conftest import email_of
 
@@ -138,3 +140,43 @@ async def test_a_refused_mail_is_parked_as_failed_then_resent_by_an_operator(
             until=lambda evs: sum(e.event_type == "notification.sent" for e in evs) >= 2,
         )
     assert str(uuid.UUID(parked["id"])) == parked["id"]
+
+
+async def test_a_hard_kill_mid_burst_loses_nothing_and_resends_only_mails_in_flight(
+    publish, smtp, infra, namespace, mongo_client, tmp_path
+):
+    """SIGKILL cannot tell whether the server took a mail in flight: those deliveries (and
+    only those) are sent again after the restart, with the same Message-ID."""
+    users = ("kill-a", "kill-b", "kill-c")
+    smtp.catcher.delay = 0.03
+    env = service_env(infra, namespace, "notifications", CHORALE_SMTP_PORT=str(smtp.port),
+                      CHORALE_DELIVERY_BACKOFF="0.2", CHORALE_DISPATCH_INTERVAL="0.2",
+                      CHORALE_HABILITATIONS_DIGEST_SECONDS="3600")
+    first = ServiceProcess("chorale_notifications", env, free_port(), tmp_path / "1.log").start()
+    try:
+        await wait_ready(first.base_url)
+        await readers(publish, *users)
+        for n in range(50):
+            await publish(invoice(n), f"inv-{n}")
+        await eventually(lambda: len(smtp.catcher.messages) >= 25, timeout=90)
+    finally:
+        first.kill()
+    assert len(smtp.catcher.messages) < 150
+    second = ServiceProcess("chorale_notifications", env, free_port(), tmp_path / "2.log").start()
+    try:
+        await eventually(lambda: len({(m.to[0], m.subject) for m in smtp.catcher.messages})
+                         >= 150, timeout=120)
+        await asyncio.sleep(2)
+    finally:
+        second.terminate()
+    db = mongo_client[namespace.database("notifications")]
+    assert await db.deliveries.count_documents({"statut": "SENT"}) == 150
+    resumed = await db.deliveries.count_documents({"log.resultat": "REPRISE"})
+    by_mail = Counter((m.to[0], m.subject) for m in smtp.catcher.messages)
+    extra = sum(n - 1 for n in by_mail.values())
+    assert extra <= resumed <= 4  # at most smtp_concurrency mails were in flight
+    for (to, subject), n in by_mail.items():
+        if n > 1:
+            ids = {m.message_id for m in smtp.catcher.messages
+                   if (m.to[0], m.subject) == (to, subject)}
+            assert len(ids) == 1  # recognisable as the same message
