@@ -33,6 +33,13 @@ def invoice(n: int) -> InvoiceMadeAvailable:
     )
 
 
+def metric(scraped: str, name: str, label: str) -> float:
+    values = [float(line.rsplit(" ", 1)[1]) for line in scraped.splitlines()
+              if line.startswith(name + "{") and label in line]
+    assert values, f"{name} {label} not exposed"
+    return sum(values)
+
+
 async def readers(publish, *uids: str) -> None:
     for uid in uids:
         await publish.user(uid)
@@ -135,6 +142,11 @@ async def test_a_refused_mail_is_parked_as_failed_then_resent_by_an_operator(
             assert twice.json()["code"] == "DELIVERY_NOT_RETRYABLE"
             detail = (await client.get(f"/v1/operations/deliveries/{parked['id']}")).json()
             assert [j["resultat"] for j in detail["journal"]] == ["PERMANENT", "RELANCE", "SENT"]
+            scraped = (await client.get("/metrics")).text
+            for name in ("mails_sent_total", "mails_failed_total"):
+                assert metric(scraped, f"chorale_notifications_{name}",
+                              'category="FACTURE_MISE_A_DISPOSITION"') >= 1
+            assert metric(scraped, "chorale_notifications_deliveries_pending", "") >= 0
         await collect(
             infra.kafka_bootstrap, topic_name(Topic.NOTIFICATIONS, namespace.topic_prefix),
             until=lambda evs: sum(e.event_type == "notification.sent" for e in evs) >= 2,
