@@ -32,3 +32,18 @@ def test_events_join_the_state_change_in_one_update():
 def test_a_new_document_carries_its_creation_events():
     doc = new_document({"_id": "1"}, [_env(), _env()])
     assert len(doc["outbox"]) == 2
+
+
+def test_an_entry_becomes_the_kafka_message_that_relays_it():
+    from chorale_runtime.outbox import outgoing_message
+
+    env = _env()
+    message = outgoing_message(outbox_entry(env), "t1.")
+    assert message.topic == "t1.chorale.structures.v1"
+    assert message.key == b"1"
+    assert json.loads(message.value)["event_id"] == str(env.event_id)
+    assert dict(message.headers) == {
+        "event_id": str(env.event_id).encode(),
+        "event_type": b"structure.created",
+        "correlation_id": env.correlation_id.encode(),
+    }

@@ -70,6 +70,17 @@ def _headers(entry: dict[str, Any]) -> tuple[tuple[str, bytes], ...]:
     )
 
 
+def outgoing_message(entry: dict[str, Any], topic_prefix: str = "") -> OutgoingMessage:
+    """The Kafka message that relays one stored outbox entry (for services that publish their
+    stored entries themselves)."""
+    return OutgoingMessage(
+        topic=topic_name(entry["topic"], topic_prefix),
+        key=entry["key"].encode(),
+        value=entry["value"].encode(),
+        headers=_headers(entry),
+    )
+
+
 class OutboxRelay:
     def __init__(
         self,
@@ -159,14 +170,7 @@ class OutboxRelay:
         if not docs:
             return 0
         messages = [
-            OutgoingMessage(
-                topic=topic_name(entry["topic"], self._prefix),
-                key=entry["key"].encode(),
-                value=entry["value"].encode(),
-                headers=_headers(entry),
-            )
-            for doc in docs
-            for entry in doc[OUTBOX_FIELD]
+            outgoing_message(entry, self._prefix) for doc in docs for entry in doc[OUTBOX_FIELD]
         ]
         metrics.OUTBOX_BACKLOG.labels(self._service, collection).set(len(messages))
         await self._producer.send_batch(messages)
