@@ -10,14 +10,17 @@ class Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class RegisterBody(Body):
+class _Contact(Body):
+    contactEmail: str | None = Field(None, max_length=254)
+    telephone: str | None = Field(None, max_length=40)
+    mobile: str | None = Field(None, max_length=40)
+
+
+class RegisterBody(_Contact):
     email: str = Field(max_length=254)
     password: SecretStr = Field(max_length=1024)
     prenom: str = Field(max_length=200)
     nom: str = Field(max_length=200)
-    contactEmail: str | None = Field(None, max_length=254)
-    telephone: str | None = Field(None, max_length=40)
-    mobile: str | None = Field(None, max_length=40)
 
 
 class TokenBody(Body):
@@ -48,12 +51,9 @@ class ClientCredentialsBody(Body):
     clientSecret: SecretStr = Field(max_length=200)
 
 
-class ProfilePatch(Body):
-    contactEmail: str | None = Field(None, max_length=254)
+class ProfilePatch(_Contact):
     prenom: str | None = Field(None, max_length=200)
     nom: str | None = Field(None, max_length=200)
-    telephone: str | None = Field(None, max_length=40)
-    mobile: str | None = Field(None, max_length=40)
 
 
 class PasswordBody(Body):

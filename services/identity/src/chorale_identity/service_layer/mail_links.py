@@ -11,7 +11,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 from chorale_identity.adapters.accounts import LAST_LINK_AT, LINKS, StoredAccount
+from chorale_identity.domain.accounts import AccountStatus
 from chorale_identity.domain.errors import DomainError, ErrorCode
+from chorale_identity.domain.validation import normalise_email
 from chorale_identity.domain.verification import (
     IssuedLink,
     LinkPurpose,
@@ -19,7 +21,7 @@ from chorale_identity.domain.verification import (
     consume_link,
     issue_link,
 )
-from chorale_identity.service_layer.context import IdentityContext
+from chorale_identity.service_layer.context import IdentityContext, retrying
 from chorale_identity.service_layer.events import Cause, verification_requested
 from chorale_runtime.logging import get_logger
 
@@ -71,6 +73,37 @@ async def send_link(
     await ctx.accounts.save(stored, stored.value, events, fields)
     log.info("link_sent", user_id=stored.value.id, purpose=purpose.value)
     return True
+
+
+async def send_link_to(
+    ctx: IdentityContext,
+    email: str,
+    purpose: LinkPurpose,
+    wanted: AccountStatus,
+    cause: Cause,
+) -> None:
+    """Mail a link to ``email`` if it is the login of an account in state ``wanted``; do
+    nothing otherwise. Callers answer the same way whatever happened (no enumeration)."""
+    try:
+        login = normalise_email(email)
+    except DomainError:
+        return
+    user_id = await ctx.accounts.user_id_for(login)
+    if user_id is None:
+        log.info("link_for_unknown_login", purpose=purpose.value)
+        return
+    await send_link_to_user(ctx, user_id, purpose, wanted, cause)
+
+
+async def send_link_to_user(
+    ctx: IdentityContext, user_id: str, purpose: LinkPurpose, wanted: AccountStatus, cause: Cause
+) -> None:
+    async def attempt() -> None:
+        stored = await ctx.accounts.get(user_id)
+        if stored is not None and stored.value.status is wanted:
+            await send_link(ctx, stored, purpose, cause)
+
+    await retrying(attempt)
 
 
 async def check_link(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import Any
 
@@ -19,15 +20,24 @@ Change = Callable[[UserAccount], Transition[UserAccount] | UserAccount]
 
 
 async def change_account(
-    ctx: IdentityContext, user_id: str, change: Change, cause: Cause | None = None
+    ctx: IdentityContext,
+    user_id: str,
+    change: Change,
+    cause: Cause | None = None,
+    *,
+    hashes: bool = False,
 ) -> UserAccount:
-    """Read, apply ``change`` (a domain transition or a new state), store with its event."""
+    """Read, apply ``change`` (a domain transition or a new state), store with its event.
+
+    ``hashes``: the change runs argon2id, so it runs in a worker thread (argon2-cffi releases
+    the GIL) instead of stalling the event loop for ~100 ms.
+    """
 
     async def attempt() -> UserAccount:
         stored = await ctx.accounts.get(user_id)
         if stored is None:
             raise DomainError(ErrorCode.TOKEN_INVALID)
-        result = change(stored.value)
+        result = await asyncio.to_thread(change, stored.value) if hashes else change(stored.value)
         transition = result if isinstance(result, Transition) else Transition(result, None)
         if transition.state == stored.value:
             return stored.value
@@ -49,7 +59,7 @@ async def update_profile(
 async def deactivate(ctx: IdentityContext, account: UserAccount, password: str, cause: Cause):
     """The user closes their account (password required: a stolen session is not enough).
     A gestionnaire principal hands the role over first."""
-    if not ctx.hasher.verify(account.password_hash, password):
+    if not await asyncio.to_thread(ctx.hasher.verify, account.password_hash, password):
         raise DomainError(ErrorCode.INVALID_CREDENTIALS, "Le mot de passe est incorrect.")
     structures = await ctx.gestionnaires.structures_of(account.id)
     if structures:

@@ -6,6 +6,7 @@ account with that login is refused unless ``promote`` is asked for explicitly.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -50,7 +51,8 @@ async def bootstrap_operator(
 ) -> OperatorResult:
     existing = await ctx.accounts.by_login(normalise_email(email))
     if existing is None:
-        transition = accounts.create_operator(
+        transition = await asyncio.to_thread(
+            accounts.create_operator,
             login_email=email,
             password=password,
             prenom=prenom,

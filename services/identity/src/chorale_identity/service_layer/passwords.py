@@ -6,15 +6,21 @@ A new password ends every session signed in before it: refresh families older th
 
 from __future__ import annotations
 
+import asyncio
+
 from chorale_identity.domain import accounts
 from chorale_identity.domain.accounts import AccountStatus, UserAccount
 from chorale_identity.domain.errors import DomainError, ErrorCode
 from chorale_identity.domain.passwords import validate_password
-from chorale_identity.domain.validation import normalise_email
 from chorale_identity.domain.verification import LinkPurpose
 from chorale_identity.service_layer.context import IdentityContext, retrying
 from chorale_identity.service_layer.events import Cause
-from chorale_identity.service_layer.mail_links import check_link, link_fields, mark_used, send_link
+from chorale_identity.service_layer.mail_links import (
+    check_link,
+    link_fields,
+    mark_used,
+    send_link_to,
+)
 from chorale_identity.service_layer.my_account import change_account
 from chorale_runtime.logging import get_logger
 
@@ -23,21 +29,7 @@ log = get_logger(__name__)
 
 async def request_reset(ctx: IdentityContext, email: str, cause: Cause) -> None:
     """Always answered the same way; mails a link only to an existing, active account."""
-    try:
-        login = normalise_email(email)
-    except DomainError:
-        return
-    user_id = await ctx.accounts.user_id_for(login)
-    if user_id is None:
-        log.info("password_reset_unknown_login")
-        return
-
-    async def attempt() -> None:
-        stored = await ctx.accounts.get(user_id)
-        if stored is not None and stored.value.status is AccountStatus.ACTIVE:
-            await send_link(ctx, stored, LinkPurpose.PASSWORD_RESET, cause)
-
-    await retrying(attempt)
+    await send_link_to(ctx, email, LinkPurpose.PASSWORD_RESET, AccountStatus.ACTIVE, cause)
 
 
 async def confirm_reset(ctx: IdentityContext, token: str, new_password: str) -> None:
@@ -49,7 +41,9 @@ async def confirm_reset(ctx: IdentityContext, token: str, new_password: str) -> 
     async def attempt() -> None:
         current = await ctx.accounts.get(used.user_id)
         assert current is not None
-        changed = accounts.set_password(current.value, new_password, ctx.now(), ctx.hasher)
+        changed = await asyncio.to_thread(
+            accounts.set_password, current.value, new_password, ctx.now(), ctx.hasher
+        )
         fields = link_fields(current, LinkPurpose.PASSWORD_RESET, None)
         await ctx.accounts.save(current, changed.state, (), fields)
 
@@ -60,10 +54,13 @@ async def confirm_reset(ctx: IdentityContext, token: str, new_password: str) -> 
 async def change_password(
     ctx: IdentityContext, account: UserAccount, current_password: str, new_password: str
 ) -> None:
-    if not ctx.hasher.verify(account.password_hash, current_password):
+    if not await asyncio.to_thread(ctx.hasher.verify, account.password_hash, current_password):
         raise DomainError(ErrorCode.INVALID_CREDENTIALS, "Le mot de passe actuel est incorrect.")
 
     await change_account(
-        ctx, account.id, lambda a: accounts.set_password(a, new_password, ctx.now(), ctx.hasher)
+        ctx,
+        account.id,
+        lambda a: accounts.set_password(a, new_password, ctx.now(), ctx.hasher),
+        hashes=True,
     )
     log.info("password_changed", user_id=account.id)

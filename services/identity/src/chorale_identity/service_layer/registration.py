@@ -7,6 +7,7 @@ fresh verification link if it is still waiting for one (its owner may just have 
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
 from chorale_identity import metrics
@@ -14,9 +15,7 @@ from chorale_identity.adapters.documents import AlreadyExists, Versioned
 from chorale_identity.domain import accounts
 from chorale_identity.domain.accounts import AccountStatus, UserAccount
 from chorale_identity.domain.base import Transition
-from chorale_identity.domain.errors import DomainError
 from chorale_identity.domain.events import USER_REGISTERED
-from chorale_identity.domain.validation import normalise_email
 from chorale_identity.domain.verification import LinkPurpose
 from chorale_identity.service_layer.context import IdentityContext, retrying
 from chorale_identity.service_layer.events import Cause, events_of
@@ -25,11 +24,14 @@ from chorale_identity.service_layer.mail_links import (
     link_fields,
     mark_used,
     new_link_message,
-    send_link,
+    send_link_to,
+    send_link_to_user,
 )
 from chorale_runtime.logging import get_logger
 
 log = get_logger(__name__)
+
+VERIFY = LinkPurpose.EMAIL_VERIFICATION
 
 
 @dataclass(frozen=True)
@@ -49,7 +51,8 @@ class Registration:
 async def register(ctx: IdentityContext, cmd: Registration, cause: Cause) -> None:
     now = ctx.now()
     # Validates every field and hashes the password, whether or not the address is taken.
-    transition = accounts.register(
+    transition = await asyncio.to_thread(
+        accounts.register,
         login_email=cmd.email,
         password=cmd.password,
         prenom=cmd.prenom,
@@ -74,7 +77,7 @@ async def register(ctx: IdentityContext, cmd: Registration, cause: Cause) -> Non
 async def _create(ctx: IdentityContext, account: UserAccount, cause: Cause) -> None:
     now = ctx.now()
     pending = Versioned(account, 0, {})
-    message = new_link_message(ctx, pending, LinkPurpose.EMAIL_VERIFICATION, cause)
+    message = new_link_message(ctx, pending, VERIFY, cause)
     assert message is not None
     issued, link_events, fields = message
     await ctx.links.add(issued.record)
@@ -92,38 +95,25 @@ async def _existing_login(ctx: IdentityContext, existing: Versioned[UserAccount]
     metrics.REGISTRATIONS.labels(metrics.SERVICE, "existing_login").inc()
     log.info("registration_for_existing_login", user_id=existing.value.id)
     if existing.value.status is AccountStatus.PENDING_VERIFICATION:
-        await _resend(ctx, existing.value.id, cause)
-
-
-async def _resend(ctx: IdentityContext, user_id: str, cause: Cause) -> None:
-    async def attempt() -> None:
-        stored = await ctx.accounts.get(user_id)
-        if stored is not None and stored.value.status is AccountStatus.PENDING_VERIFICATION:
-            await send_link(ctx, stored, LinkPurpose.EMAIL_VERIFICATION, cause)
-
-    await retrying(attempt)
+        await send_link_to_user(
+            ctx, existing.value.id, VERIFY, AccountStatus.PENDING_VERIFICATION, cause
+        )
 
 
 async def resend_verification(ctx: IdentityContext, email: str, cause: Cause) -> None:
     """Always answered the same way; sends only to an account still waiting for verification."""
-    try:
-        login = normalise_email(email)
-    except DomainError:
-        return
-    user_id = await ctx.accounts.user_id_for(login)
-    if user_id is not None:
-        await _resend(ctx, user_id, cause)
+    await send_link_to(ctx, email, VERIFY, AccountStatus.PENDING_VERIFICATION, cause)
 
 
 async def verify_email(ctx: IdentityContext, token: str, cause: Cause) -> UserAccount:
-    used, _ = await check_link(ctx, token, LinkPurpose.EMAIL_VERIFICATION)
+    used, _ = await check_link(ctx, token, VERIFY)
     await mark_used(ctx, used)
 
     async def attempt() -> UserAccount:
         stored = await ctx.accounts.get(used.user_id)
         assert stored is not None
         transition = accounts.verify_email(stored.value, ctx.now())
-        fields = link_fields(stored, LinkPurpose.EMAIL_VERIFICATION, None)
+        fields = link_fields(stored, VERIFY, None)
         events = events_of(transition, cause, ctx.now())
         return (await ctx.accounts.save(stored, transition.state, events, fields)).value
 

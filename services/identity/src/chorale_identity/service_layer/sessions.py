@@ -7,6 +7,7 @@ does not pay argon2id again (``_OnceHasher``).
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -16,6 +17,7 @@ from chorale_identity.domain.accounts import AccountStatus, UserAccount
 from chorale_identity.domain.errors import DomainError, ErrorCode
 from chorale_identity.domain.passwords import PasswordHasher
 from chorale_identity.domain.refresh_tokens import (
+    RefreshResult,
     RevocationReason,
     revoke_family,
     rotate,
@@ -72,16 +74,16 @@ class _OnceHasher:
         return self._inner.hash(password)
 
 
+async def _access_token(
+    ctx: IdentityContext, subject: str, typ: SubjectType, **claims: Any
+) -> IssuedAccessToken:
+    keyset = await ctx.keys.keyset()
+    ttl = ctx.settings.access_token_ttl
+    return issue_access_token(keyset, subject=subject, typ=typ, now=ctx.now(), ttl=ttl, **claims)
+
+
 async def _issue_user_tokens(ctx: IdentityContext, account: UserAccount) -> IssuedAccessToken:
-    access = issue_access_token(
-        await ctx.keys.keyset(),
-        subject=account.id,
-        typ=SubjectType.USER,
-        now=ctx.now(),
-        roles=account.roles,
-        ttl=ctx.settings.access_token_ttl,
-    )
-    return access
+    return await _access_token(ctx, account.id, SubjectType.USER, roles=account.roles)
 
 
 async def sign_in(
@@ -96,7 +98,15 @@ async def sign_in(
     async def attempt() -> SignInOutcome:
         stored = await ctx.accounts.by_login(login) if login else None
         account = stored.value if stored else None
-        outcome = sign_in_decision(account, password, totp, ctx.now(), hasher=hasher)  # type: ignore[arg-type]
+        # argon2id in a worker thread: the event loop keeps serving while it runs.
+        outcome = await asyncio.to_thread(
+            sign_in_decision,
+            account,
+            password,
+            totp,
+            ctx.now(),
+            hasher=hasher,  # type: ignore[arg-type]
+        )
         if stored is not None and outcome.changed and outcome.account is not None:
             await ctx.accounts.save(stored, outcome.account)
         return outcome
@@ -137,7 +147,7 @@ def _still_valid(account: UserAccount | None, family_created_at: Any) -> bool:
 
 
 async def refresh(ctx: IdentityContext, token: str) -> IssuedTokens:
-    async def attempt() -> tuple[UserAccount | None, Any]:
+    async def attempt() -> tuple[UserAccount | None, RefreshResult]:
         family = await ctx.refresh.for_token(token)
         stored = await ctx.accounts.get(family.subject) if family else None
         account = stored.value if stored else None
@@ -201,13 +211,8 @@ async def client_credentials(ctx: IdentityContext, client_id: str, secret: str) 
         metrics.TOKEN_REFUSALS.labels(metrics.SERVICE, "client_credentials", error.code.value).inc()
         log.info("client_credentials_refused", code=error.code.value)
         raise
-    access = issue_access_token(
-        await ctx.keys.keyset(),
-        subject=account.id,
-        typ=SubjectType.TECHNICAL,
-        now=ctx.now(),
-        structure=account.identifiant_structure,
-        ttl=ctx.settings.access_token_ttl,
+    access = await _access_token(
+        ctx, account.id, SubjectType.TECHNICAL, structure=account.identifiant_structure
     )
     metrics.TOKENS_ISSUED.labels(metrics.SERVICE, "client_credentials").inc()
     log.info(
