@@ -9,8 +9,8 @@ import uuid
 
 import pytest
 
-from chorale_identity.domain import accounts
 from chorale_identity.domain.rattachements import attach_directly
+from chorale_identity.testing import active_account
 
 pytestmark = pytest.mark.integration
 
@@ -19,23 +19,8 @@ N = 20
 
 async def active_accounts(identity, n: int) -> list[str]:
     """Accounts straight into the repository: the HTTP journey is tested elsewhere."""
-    ctx = identity.ctx
-    ids = []
-    for _ in range(n):
-        email = f"gp-{uuid.uuid4().hex[:10]}@exemple.fr"
-        account = accounts.register(
-            login_email=email,
-            password="Correct-Horse-42!",
-            prenom="Paul",
-            nom="Durand",
-            now=ctx.now(),
-            hasher=ctx.hasher,
-        ).state
-        account = accounts.verify_email(account, ctx.now()).state
-        await ctx.accounts.claim_login(account.login_email, account.id, ctx.now())
-        await ctx.accounts.add(account, [], {})
-        ids.append(account.id)
-    return ids
+    emails = [f"gp-{uuid.uuid4().hex[:10]}@exemple.fr" for _ in range(n)]
+    return [(await active_account(identity.ctx, e, "Correct-Horse-42!")).id for e in emails]
 
 
 async def attach_all(identity, user_ids: list[str], siret: str) -> None:
