@@ -38,6 +38,18 @@ from chorale_runtime.settings import ServiceSettings
 log = get_logger(__name__)
 
 BackgroundTask = Callable[[], Awaitable[None]]
+GestionnaireLookup = Callable[[str], Awaitable[str | None]]
+
+
+class _OwnGestionnaires:
+    """Grants from the read model, the structure's GP from the owning service's records."""
+
+    def __init__(self, grants: AuthzReadModel, gestionnaire_principal: GestionnaireLookup):
+        self._grants = grants
+        self.gestionnaire_principal = gestionnaire_principal
+
+    async def user(self, user_id: str) -> Any:
+        return await self._grants.user(user_id)
 
 
 class Runtime:
@@ -105,11 +117,19 @@ class Runtime:
         self.consumers.append(consumer)
         return consumer
 
-    def enable_authorization(self) -> Authorizer:
-        """Keep a local read model of grants and gestionnaires, and decide from it."""
+    def enable_authorization(
+        self, gestionnaire_principal: GestionnaireLookup | None = None
+    ) -> Authorizer:
+        """Keep a local read model of grants and gestionnaires, and decide from it.
+
+        ``gestionnaire_principal``: for the service that owns the GP records (identity), its
+        own lookup answers the GP question instead of the read model's copy of its events.
+        """
         model = AuthzReadModel(self.db)
         self.subscribe(authz_subscription(model))
-        return Authorizer(model)
+        if gestionnaire_principal is None:
+            return Authorizer(model)
+        return Authorizer(_OwnGestionnaires(model, gestionnaire_principal))
 
     def add_background(self, name: str, task: BackgroundTask) -> None:
         self._background.append((name, task))
