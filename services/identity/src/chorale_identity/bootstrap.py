@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -31,13 +32,13 @@ from chorale_identity.entrypoints import (
 from chorale_identity.entrypoints.deps import build_deps
 from chorale_identity.entrypoints.subscriptions import structures_subscription
 from chorale_identity.entrypoints.token_check import OwnKeysVerifier
-from chorale_identity.service_layer.access import IdentityGrantSource
+from chorale_identity.service_layer.access import GestionnairesOnly
 from chorale_identity.service_layer.context import IdentityContext
 from chorale_identity.service_layer.housekeeping import Housekeeping
 from chorale_identity.service_layer.signing_keys import KeyRing
 from chorale_identity.settings import IdentitySettings
 from chorale_runtime.auth import TokenVerifier
-from chorale_runtime.authz import Authorizer, AuthzReadModel, authz_subscription
+from chorale_runtime.authz import Authorizer
 from chorale_runtime.service import Runtime
 
 OUTBOX_COLLECTIONS = [
@@ -71,7 +72,6 @@ def build_context(
     db: AsyncDatabase,
     settings: IdentitySettings,
     *,
-    grants: AuthzReadModel | None = None,
     notify: Notify | None = None,
     clock: Clock | None = None,
     hasher: PasswordHasher | None = None,
@@ -91,7 +91,7 @@ def build_context(
         gestionnaires=gps,
         technical=TechnicalAccountRepository(db, notify),
         structures=StructureDirectory(db),
-        authorizer=Authorizer(IdentityGrantSource(grants or AuthzReadModel(db), gps)),
+        authorizer=Authorizer(GestionnairesOnly(gps)),
     )
 
 
@@ -110,17 +110,16 @@ def build_app(
         indexes=INDEXES,
         **runtime_options,
     )
-    # The runtime's read model of grants (habilitations events); the GP comes from our store.
-    grants = AuthzReadModel(runtime.db)
-    runtime.subscribe(authz_subscription(grants))
     ctx = build_context(
         runtime.db,
         settings,
-        grants=grants,
         notify=runtime.publish_soon,
         clock=clock,
         hasher=hasher,
     )
+    # Grants from the runtime's read model of habilitation events; the GP from our own records.
+    authorizer = runtime.enable_authorization(gestionnaire_principal=ctx.gestionnaires.user_of)
+    ctx = replace(ctx, authorizer=authorizer)
     runtime.subscribe(structures_subscription(ctx))
     # Tokens presented to identity are checked with its own keys and clock; ``verifier`` (tests)
     # only sees tokens signed by keys identity does not hold.
