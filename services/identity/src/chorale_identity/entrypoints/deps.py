@@ -15,6 +15,18 @@ from chorale_identity.service_layer.context import IdentityContext
 from chorale_identity.service_layer.events import Cause
 from chorale_runtime.auth import Principal
 from chorale_runtime.http import correlation_id_of
+from chorale_runtime.logging import get_logger
+
+log = get_logger(__name__)
+
+
+async def after_answer(work: Callable[..., Awaitable[None]], *args: Any) -> None:
+    """Run ``work`` after the answer was sent (``BackgroundTasks``), logging any failure:
+    the client has been answered already, the operator must still see it."""
+    try:
+        await work(*args)
+    except Exception:
+        log.exception("work_after_answer_failed", work=getattr(work, "__name__", "?"))
 
 
 def cause_of(request: Request) -> Cause:

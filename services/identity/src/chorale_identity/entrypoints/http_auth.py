@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, BackgroundTasks, Response
 
-from chorale_identity.entrypoints.deps import Deps
+from chorale_identity.entrypoints.deps import Deps, after_answer
 from chorale_identity.entrypoints.schemas import (
     ClientCredentialsBody,
     EmailBody,
@@ -45,7 +45,7 @@ def build_router(deps: Deps) -> APIRouter:
 
     @router.post("/v1/auth/password-reset", status_code=202, summary="Mot de passe oublié")
     async def reset(body: EmailBody, tasks: BackgroundTasks, cause: Cause = deps.cause) -> dict:
-        tasks.add_task(passwords.request_reset, ctx, body.email, cause)
+        tasks.add_task(after_answer, passwords.request_reset, ctx, body.email, cause)
         return RESET_REQUESTED
 
     @router.post("/v1/auth/password-reset/confirm", summary="Choisir un nouveau mot de passe")

@@ -6,7 +6,7 @@ from fastapi import APIRouter, BackgroundTasks
 
 from chorale_identity.domain.accounts import to_view
 from chorale_identity.domain.validation import normalise_email
-from chorale_identity.entrypoints.deps import Deps
+from chorale_identity.entrypoints.deps import Deps, after_answer
 from chorale_identity.entrypoints.schemas import EmailBody, RegisterBody, TokenBody, secret
 from chorale_identity.service_layer import registration
 from chorale_identity.service_layer.events import Cause
@@ -53,7 +53,7 @@ def build_router(deps: Deps) -> APIRouter:
     @router.post("/verification/resend", status_code=202, summary="Renvoyer le lien")
     async def resend(body: EmailBody, tasks: BackgroundTasks, cause: Cause = deps.cause) -> dict:
         # After the answer, so its timing says nothing about the address either.
-        tasks.add_task(registration.resend_verification, ctx, body.email, cause)
+        tasks.add_task(after_answer, registration.resend_verification, ctx, body.email, cause)
         return RESENT
 
     @router.get("", summary="Rechercher un utilisateur par adresse (opérateurs)")
