@@ -7,7 +7,7 @@ RUN := $(UV) run --frozen
 INFRA := $(PYTHON) deploy/local/infra.py
 STACK := $(RUN) python deploy/stack.py
 
-.PHONY: help bootstrap up down status logs test test-unit test-integration lint contracts bench demo infra-up infra-down clean
+.PHONY: help bootstrap up down status logs test test-unit lint contracts docs bench demo infra-up infra-down clean
 
 help: ## List the commands
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[1m%-18s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -43,6 +43,9 @@ lint: bootstrap ## Lint the code (ruff)
 
 contracts: bootstrap ## Regenerate contracts/ JSON Schemas and AsyncAPI after changing events
 	@$(RUN) python -m chorale_contracts.export
+
+docs: bootstrap ## Regenerate the README's configuration table from the settings classes
+	@$(RUN) python deploy/config_table.py
 
 bench: bootstrap ## Run the benchmarks and print their figures
 	@$(RUN) python bench/run.py $(BENCH_ARGS)

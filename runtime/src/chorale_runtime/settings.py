@@ -39,20 +39,24 @@ class ServiceSettings(BaseSettings):
         "", description="Database of this service (default chorale_<service>)"
     )
     topic_prefix: str = Field("", description="Prefix of every topic name (tenants, tests)")
-    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO")
-    log_format: Literal["json", "console"] = Field("json")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        "INFO", description="Least severe log level written"
+    )
+    log_format: Literal["json", "console"] = Field(
+        "json", description="json: one JSON object per line; console: for humans"
+    )
     jwks_url: str = Field(
         "http://127.0.0.1:8002/.well-known/jwks.json",
         description="Where the identity service publishes its token signing keys",
     )
-    jwt_issuer: str = Field("chorale-identity")
-    jwt_audience: str = Field("chorale")
+    jwt_issuer: str = Field("chorale-identity", description="Expected `iss` of access tokens")
+    jwt_audience: str = Field("chorale", description="Expected `aud` of access tokens")
     outbox_scan_interval: float = Field(
         30.0, gt=0, description="Seconds between sweeps for events a crash left in an outbox"
     )
     consumer_max_retries: int = Field(5, ge=0, description="Retries of a transient failure")
     consumer_retry_backoff: float = Field(0.2, ge=0, description="First retry delay (doubles)")
-    consumer_retry_backoff_max: float = Field(5.0, ge=0)
+    consumer_retry_backoff_max: float = Field(5.0, ge=0, description="Longest retry delay (s)")
     shutdown_timeout: float = Field(20.0, gt=0, description="Bound on graceful shutdown (s)")
     metrics_interval: float = Field(5.0, gt=0, description="Seconds between lag/backlog samples")
 
