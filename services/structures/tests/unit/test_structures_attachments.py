@@ -3,6 +3,7 @@ import io
 import zipfile
 
 import pytest
+
 from chorale_structures.domain.attachments import (
     MAX_ATTACHMENT_BYTES,
     UploadInspector,

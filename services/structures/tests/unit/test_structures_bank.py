@@ -1,4 +1,5 @@
 import pytest
+
 from chorale_structures.domain.bank import (
     CoordonneeBancaire,
     StatutCoordonnee,

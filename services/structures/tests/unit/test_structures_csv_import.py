@@ -4,6 +4,8 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from stdnum import luhn
+
 from chorale_structures.domain.csv_import import (
     RowRejection,
     ServiceRow,
@@ -11,7 +13,6 @@ from chorale_structures.domain.csv_import import (
     iter_import_rows,
 )
 from chorale_structures.domain.errors import DomainError, ErrorCode
-from stdnum import luhn
 
 DOCS = Path(__file__).parents[2] / "docs"
 HEADER = (

@@ -1,4 +1,6 @@
 import pytest
+from pydantic import BaseModel, ValidationError, field_validator
+
 from chorale_structures.domain.errors import (
     HTTP_STATUS,
     MESSAGES,
@@ -6,7 +8,6 @@ from chorale_structures.domain.errors import (
     ErrorCode,
     from_validation_error,
 )
-from pydantic import BaseModel, ValidationError, field_validator
 
 
 def test_every_code_has_a_french_message_and_a_status():

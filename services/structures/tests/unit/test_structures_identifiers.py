@@ -1,6 +1,7 @@
 import random
 
 import pytest
+
 from chorale_structures.domain.errors import DomainError, ErrorCode
 from chorale_structures.domain.identifiers import TypeIdentifiant, validate_identifier
 

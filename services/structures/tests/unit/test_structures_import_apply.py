@@ -2,6 +2,7 @@ import io
 from datetime import date
 
 import pytest
+
 from chorale_structures.domain.csv_import import (
     ImportOutcome,
     apply_service_row,

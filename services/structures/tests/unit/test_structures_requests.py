@@ -1,6 +1,7 @@
 from datetime import UTC, date, datetime
 
 import pytest
+
 from chorale_structures.domain.errors import DomainError, ErrorCode
 from chorale_structures.domain.requests import (
     StatutDemande,

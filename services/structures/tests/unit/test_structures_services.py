@@ -1,6 +1,7 @@
 from datetime import date
 
 import pytest
+
 from chorale_structures.domain.errors import DomainError, ErrorCode
 from chorale_structures.domain.services import (
     RESERVED_SERVICE_CODE,

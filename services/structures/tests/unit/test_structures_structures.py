@@ -2,6 +2,7 @@ import itertools
 from datetime import date
 
 import pytest
+
 from chorale_structures.domain.errors import DomainError, ErrorCode
 from chorale_structures.domain.parameters import ParametresStructure, PresenceMOA
 from chorale_structures.domain.structures import (

@@ -20,8 +20,9 @@ import unicodedata
 import zipfile
 from collections.abc import Iterable
 
-from chorale_contracts.events.structures import AttachmentAdded, AttachmentDeleted
 from pydantic import BaseModel, ConfigDict
+
+from chorale_contracts.events.structures import AttachmentAdded, AttachmentDeleted
 
 from .errors import DomainError, ErrorCode
 

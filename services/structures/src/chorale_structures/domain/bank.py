@@ -27,14 +27,15 @@ from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
+from schwifty import BIC, IBAN
+from schwifty import exceptions as sw
+
 from chorale_contracts.events.structures import (
     BankDetailsAdded,
     BankDetailsDeactivated,
     BankDetailsUpdated,
 )
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
-from schwifty import BIC, IBAN
-from schwifty import exceptions as sw
 
 from .errors import DomainError, ErrorCode, field_error, from_validation_error
 from .events import Outcome

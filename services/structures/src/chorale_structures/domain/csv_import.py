@@ -21,8 +21,9 @@ import itertools
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from chorale_contracts.events.common import StatutService, StatutStructure
 from pydantic import ValidationError
+
+from chorale_contracts.events.common import StatutService, StatutStructure
 
 from .errors import DomainError, ErrorCode, field_error, from_validation_error
 from .identifiers import TypeIdentifiant, validate_identifier

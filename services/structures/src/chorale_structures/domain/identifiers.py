@@ -26,10 +26,11 @@ from __future__ import annotations
 import functools
 import re
 
-from chorale_contracts.events.common import TypeIdentifiant
 from stdnum.eu import vat as eu_vat
 from stdnum.exceptions import InvalidChecksum, ValidationError
 from stdnum.fr import siret as fr_siret
+
+from chorale_contracts.events.common import TypeIdentifiant
 
 from .errors import DomainError, ErrorCode
 

@@ -15,11 +15,12 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict
+
 from chorale_contracts.events.structures import (
     StructureRequestDecided,
     StructureRequestSubmitted,
 )
-from pydantic import BaseModel, ConfigDict
 
 from .errors import DomainError, ErrorCode, field_error
 from .events import Outcome

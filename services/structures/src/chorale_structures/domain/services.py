@@ -26,6 +26,8 @@ from collections.abc import Collection, Mapping
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
+
 from chorale_contracts.events.common import StatutService
 from chorale_contracts.events.structures import (
     ServiceActivated,
@@ -33,7 +35,6 @@ from chorale_contracts.events.structures import (
     ServiceDeactivated,
     ServiceUpdated,
 )
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
 
 from .errors import DomainError, ErrorCode, field_error, from_validation_error
 from .events import Outcome

@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from chorale_contracts.events.common import StatutStructure, TypeStructure
 from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 from stdnum.eu import vat as eu_vat
+
+from chorale_contracts.events.common import StatutStructure, TypeStructure
 
 from .errors import DomainError, ErrorCode
 from .fields import optional_text, required_text

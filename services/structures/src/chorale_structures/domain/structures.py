@@ -20,6 +20,8 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any, Literal, NamedTuple
 
+from pydantic import ValidationError
+
 from chorale_contracts import EventPayload
 from chorale_contracts.events.structures import (
     ServiceCreated,
@@ -29,7 +31,6 @@ from chorale_contracts.events.structures import (
     StructureParametersChanged,
     StructureUpdated,
 )
-from pydantic import ValidationError
 
 from .errors import DomainError, ErrorCode, field_error, from_validation_error
 from .events import Outcome
