@@ -190,3 +190,23 @@ def test_exported_sheets_import_back_unchanged():
                 "COMPTA": ImportOutcome.UNCHANGED,
                 "rejected": "SERVICE_CODE_RESERVED",  # FACTURES_PUBLIQUES is platform-managed
             }
+
+
+def test_directory_entries_are_the_csv_lines_typed_for_json():
+    from chorale_structures.domain.directory import directory_entries
+
+    structure, services = _public_with_services()
+    secret = structure.model_copy(update={"nonDiffusibleInsee": True, "telephone": "0102030405"})
+    [entry] = directory_entries([(secret, services)], "structures")
+    assert list(entry) == list(STRUCTURE_COLUMNS)
+    assert (entry["codeServiceDoitEtreRenseigne"], entry["presenceMOA"]) == (True, "AVEC_MOA")
+    assert (entry["adresse"], entry["telephone"], entry["ville"]) == (
+        None, None, "ERVY-LE-CHATEL"
+    )
+    rows = list(directory_entries([(structure, services)], "services"))
+    assert [r["codeService"] for r in rows] == ["0123", "COMPTA", "FACTURES_PUBLIQUES"]
+    assert rows[0] == {
+        "identifiant": "20007104100046", "codeService": "0123", "libelle": "MOA",
+        "description": None, "dateDebutActivation": "2022-01-25",
+        "dateFinActivation": "2022-07-29", "numeroEJDoitEtreRenseigne": True, "statut": "ACTIF",
+    }

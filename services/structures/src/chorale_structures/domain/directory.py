@@ -74,17 +74,38 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def structure_csv_row(structure: Structure) -> list[str]:
-    values = structure.model_dump()
-    values.update((structure.parametres or ParametresStructure()).model_dump())
+def structure_entry(structure: Structure) -> dict[str, Any]:
+    """A structure as a directory line, JSON-typed, non-diffusible fields blanked."""
+    values = structure.model_dump(mode="json")
+    values.update((structure.parametres or ParametresStructure()).model_dump(mode="json"))
     if structure.nonDiffusibleInsee:
         values.update(dict.fromkeys(_NOT_DIFFUSED))
-    return [_cell(values[c]) for c in STRUCTURE_COLUMNS]
+    return {c: values[c] for c in STRUCTURE_COLUMNS}
+
+
+def service_entry(structure_id: str, service: Service) -> dict[str, Any]:
+    values = {"identifiant": structure_id, **service.model_dump(mode="json")}
+    return {c: values[c] for c in SERVICE_COLUMNS}
+
+
+def structure_csv_row(structure: Structure) -> list[str]:
+    return [_cell(v) for v in structure_entry(structure).values()]
 
 
 def service_csv_row(structure_id: str, service: Service) -> list[str]:
-    values = {"identifiant": structure_id, **service.model_dump()}
-    return [_cell(values[c]) for c in SERVICE_COLUMNS]
+    return [_cell(v) for v in service_entry(structure_id, service).values()]
+
+
+def directory_entries(
+    entries: Iterable[tuple[Structure, Iterable[Service]]], sheet: Sheet
+) -> Iterator[dict[str, Any]]:
+    """The lines of one sheet as JSON objects (same columns as the CSV export)."""
+    for structure, services in entries:
+        if sheet == "structures":
+            yield structure_entry(structure)
+        else:
+            for service in _sorted(services):
+                yield service_entry(structure.identifiant, service)
 
 
 def directory_csv_rows(
