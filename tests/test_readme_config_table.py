@@ -7,7 +7,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _generator():
-    spec = importlib.util.spec_from_file_location("config_table", ROOT / "deploy" / "config_table.py")
+    path = ROOT / "deploy" / "config_table.py"
+    spec = importlib.util.spec_from_file_location("config_table", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
