@@ -2,25 +2,84 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from fastapi import FastAPI
 
 from chorale_contracts import Topic
 from chorale_runtime.service import Runtime
-from chorale_structures.adapters.structure_repository import COLLECTION, StructureRepository
-from chorale_structures.entrypoints.http_api import build_router
+from chorale_structures.adapters import attachment_store, structure_store
+from chorale_structures.adapters.attachment_store import AttachmentStore
+from chorale_structures.adapters.import_jobs import ImportFiles, ImportJobs
+from chorale_structures.adapters.structure_store import StructureStore
+from chorale_structures.entrypoints import (
+    http_attachments,
+    http_bank,
+    http_directory,
+    http_imports,
+    http_requests,
+    http_services,
+    http_structures,
+)
+from chorale_structures.entrypoints.access import Access
+from chorale_structures.entrypoints.context import HttpContext
+from chorale_structures.service_layer import bank_details, requests
+from chorale_structures.service_layer.attachments import Attachments
+from chorale_structures.service_layer.bank_details import BankDetails
+from chorale_structures.service_layer.import_runner import ImportWorker
+from chorale_structures.service_layer.requests import Requests
 from chorale_structures.settings import StructuresSettings
+
+PENDING_EFFECTS_INTERVAL = 30.0
 
 
 def build_app(settings: StructuresSettings, **runtime_options) -> FastAPI:
     runtime = Runtime(
         settings,
         produces=[Topic.STRUCTURES, Topic.DIRECTORY],
-        outbox_collections=[COLLECTION],
+        outbox_collections=[
+            structure_store.COLLECTION,
+            bank_details.COLLECTION,
+            attachment_store.COLLECTION,
+            requests.COLLECTION,
+        ],
+        indexes=structure_store.INDEXES,
         **runtime_options,
     )
-    repo = StructureRepository(runtime.db, notify=runtime.publish_soon)
+    db, notify = runtime.db, runtime.publish_soon
+    runtime.enable_authorization()  # the read model of grants and gestionnaires Access reads
+    http = HttpContext(runtime.principal_dependency(), Access(db))
+
+    store = StructureStore(db, notify)
+    attachments_store = AttachmentStore(db, notify)
+    banks = bank_details.bank_store(db, notify)
+    bank = BankDetails(banks, store, attachments_store)
+    attachments = Attachments(attachments_store, store, banks)
+    demandes = Requests(requests.request_store(db, notify), store)
+    jobs = ImportJobs(db)
+    files = ImportFiles(settings.import_dir, settings.import_max_bytes)
+    worker = ImportWorker(jobs, files, store, batch_size=settings.import_batch_size,
+                          max_detailed=settings.import_max_reported_rejections)
+
+    async def complete_request_effects() -> None:
+        while True:
+            await demandes.complete_pending()
+            await asyncio.sleep(PENDING_EFFECTS_INTERVAL)
+
+    runtime.add_background("import-worker", worker.run)
+    runtime.add_background("request-effects", complete_request_effects)
+    runtime.on_stop(worker.stop)
     return runtime.create_app(
         title="Chorale — Structures",
-        description="Structures, services, paramètres, coordonnées bancaires, annuaire.",
-        routers=[build_router(repo)],
+        description="Structures, services, paramètres, coordonnées bancaires, pièces jointes, "
+        "demandes, import du référentiel et annuaire.",
+        routers=[
+            http_imports.build_router(http, jobs, files, worker),
+            http_structures.build_router(http, store),
+            http_services.build_router(http, store),
+            http_bank.build_router(http, bank),
+            http_attachments.build_router(http, attachments),
+            http_requests.build_router(http, demandes),
+            http_directory.build_router(http, store, settings.export_batch_size),
+        ],
     )

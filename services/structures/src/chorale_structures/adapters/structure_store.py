@@ -1,0 +1,200 @@
+"""Structures in the database: one document per structure (``_id`` = identifiant) holding its
+general information, parameters, services, a monotonic ``version`` and its outbox.
+
+Services are embedded so that a service change, the structure's new ``version`` and the
+directory snapshot of that version are one single-document write. Every write after the
+insert is a compare-and-set on ``version``: two concurrent changes of one structure (two
+creations of the same ``codeService``...) cannot both win; the loser reloads and re-decides.
+On FerretDB the per-document serialization of ``runtime.db`` makes the check-and-write atomic
+inside the process; on MongoDB the filtered update is atomic by itself.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator, Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from typing import Any
+
+from pymongo.errors import BulkWriteError
+
+from chorale_contracts import Envelope
+from chorale_runtime.mongo import IndexSpec, is_duplicate_key
+from chorale_runtime.outbox import new_document
+from chorale_structures.adapters.outbox_collection import NO_OUTBOX, OutboxCollection
+from chorale_structures.domain import DomainError, ErrorCode, Service, Structure
+
+COLLECTION = "structures"
+INDEXES = [
+    IndexSpec(COLLECTION, (("raisonSociale", 1),)),
+    IndexSpec(COLLECTION, (("codePostal", 1),)),
+]
+_STRUCTURE_FIELDS = tuple(Structure.model_fields)
+_BOOKKEEPING = ("version", "dateCreation", "dateModification", "idDemandeOrigine")
+
+
+@dataclass(frozen=True)
+class StoredStructure:
+    """A structure with its services as stored, at one ``version``."""
+
+    structure: Structure
+    services: dict[str, Service]  # by codeService
+    version: int = 1
+    created_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    modified_at: datetime | None = None
+    origin_request: str | None = None  # the creation request it comes from, if any
+
+    @property
+    def identifiant(self) -> str:
+        return self.structure.identifiant
+
+    def evolve(
+        self, structure: Structure, services: dict[str, Service], now: datetime
+    ) -> StoredStructure:
+        return replace(
+            self, structure=structure, services=services, version=self.version + 1,
+            modified_at=now,
+        )
+
+    def state_fields(self) -> dict[str, Any]:
+        """What a write sets (everything but ``_id``, bookkeeping of creation and outbox)."""
+        return {
+            **self.structure.model_dump(mode="json"),
+            "services": [s.model_dump(mode="json") for s in self.services.values()],
+            "dateModification": self.modified_at,
+        }
+
+    def to_document(self) -> dict[str, Any]:
+        return {
+            "_id": self.identifiant,
+            **self.state_fields(),
+            "version": self.version,
+            "dateCreation": self.created_at,
+            "idDemandeOrigine": self.origin_request,
+        }
+
+
+def from_document(doc: dict[str, Any]) -> StoredStructure:
+    structure = Structure.model_validate({k: doc[k] for k in _STRUCTURE_FIELDS if k in doc})
+    services = [Service.model_validate(s) for s in doc.get("services") or ()]
+    return StoredStructure(
+        structure=structure,
+        services={s.codeService: s for s in services},
+        version=doc["version"],
+        created_at=doc["dateCreation"],
+        modified_at=doc.get("dateModification"),
+        origin_request=doc.get("idDemandeOrigine"),
+    )
+
+
+@dataclass(frozen=True)
+class SearchCriteria:
+    identifiant: str | None = None
+    raisonSociale: str | None = None  # contains, case-insensitive
+    ville: str | None = None  # contains, case-insensitive
+    codePostal: str | None = None  # starts with
+    typeStructure: str | None = None
+    statut: str | None = None
+    restrict_to: frozenset[str] | None = None  # None: every structure (operators)
+
+    def query(self) -> dict[str, Any]:
+        query: dict[str, Any] = {}
+        ids: set[str] | None = None
+        if self.identifiant:
+            ids = {self.identifiant.replace(" ", "")}
+        if self.restrict_to is not None:
+            ids = set(self.restrict_to) if ids is None else ids & self.restrict_to
+        if ids is not None:
+            query["_id"] = {"$in": sorted(ids)}
+        for name in ("raisonSociale", "ville"):
+            value = getattr(self, name)
+            if value:
+                query[name] = {"$regex": re.escape(value.strip()), "$options": "i"}
+        if self.codePostal:
+            query["codePostal"] = {"$regex": "^" + re.escape(self.codePostal.strip())}
+        for name in ("typeStructure", "statut"):
+            if getattr(self, name):
+                query[name] = getattr(self, name)
+        return query
+
+
+class StructureStore:
+    def __init__(self, db: Any, notify: Any = None):
+        self._docs = OutboxCollection(db, COLLECTION, notify)
+        self._col = self._docs.collection
+
+    async def insert(self, stored: StoredStructure, envelopes: Sequence[Envelope]) -> None:
+        if not await self._docs.insert(stored.to_document(), envelopes):
+            raise DomainError(
+                ErrorCode.STRUCTURE_EXISTS, details={"identifiant": stored.identifiant}
+            )
+
+    async def insert_many(
+        self, items: Sequence[tuple[StoredStructure, Sequence[Envelope]]]
+    ) -> set[str]:
+        """Insert new structures in one round trip; return the identifiants that already
+        existed (nothing written for those)."""
+        if not items:
+            return set()
+        docs = [new_document(stored.to_document(), envs) for stored, envs in items]
+        existing: set[str] = set()
+        try:
+            await self._col.insert_many(docs, ordered=False)
+        except BulkWriteError as exc:
+            for error in exc.details.get("writeErrors", []):
+                if not is_duplicate_key(_Coded(error)):
+                    raise
+                existing.add(docs[error["index"]]["_id"])
+        for doc in docs:
+            if doc["_id"] not in existing:
+                self._docs.notify(doc["_id"])
+        return existing
+
+    async def replace(
+        self, expected_version: int, new: StoredStructure, envelopes: Sequence[Envelope]
+    ) -> bool:
+        """Compare-and-set: write ``new`` only if the stored version is still the expected one."""
+        assert new.version == expected_version + 1
+        return await self._docs.compare_and_set(
+            new.identifiant, expected_version, new.state_fields(), envelopes
+        )
+
+    async def get(self, identifiant: str) -> StoredStructure | None:
+        doc = await self._col.find_one({"_id": identifiant}, NO_OUTBOX)
+        return from_document(doc) if doc else None
+
+    async def get_many(self, identifiants: Iterable[str]) -> dict[str, StoredStructure]:
+        ids = list(dict.fromkeys(identifiants))
+        if not ids:
+            return {}
+        cursor = self._col.find({"_id": {"$in": ids}}, NO_OUTBOX)
+        return {doc["_id"]: from_document(doc) async for doc in cursor}
+
+    async def search(
+        self, criteria: SearchCriteria, sort: list[tuple[str, int]], skip: int, limit: int
+    ) -> tuple[int, list[StoredStructure]]:
+        query = criteria.query()
+        total = await self._col.count_documents(query)
+        cursor = self._col.find(query, NO_OUTBOX).sort(sort).skip(skip).limit(limit)
+        return total, [from_document(doc) async for doc in cursor]
+
+    async def iter_all(self, batch_size: int) -> AsyncIterator[list[StoredStructure]]:
+        """Every structure, by identifiant, in lists of ``batch_size`` (bounded memory)."""
+        last: str | None = None
+        while True:
+            query = {"_id": {"$gt": last}} if last is not None else {}
+            cursor = self._col.find(query, NO_OUTBOX).sort("_id", 1).limit(batch_size)
+            batch = [from_document(doc) async for doc in cursor]
+            if not batch:
+                return
+            yield batch
+            last = batch[-1].identifiant
+
+
+class _Coded(Exception):
+    """Adapts a bulk write error entry to what ``is_duplicate_key`` inspects."""
+
+    def __init__(self, entry: dict[str, Any]):
+        super().__init__(entry.get("errmsg", ""))
+        self.code = entry.get("code")

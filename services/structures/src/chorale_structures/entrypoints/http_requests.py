@@ -1,0 +1,67 @@
+"""/v1/demandes: requests for creating a public structure or deactivating a structure, and the
+operators' decisions."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request, Response
+
+from chorale_runtime.auth import Principal
+from chorale_runtime.errors import forbidden
+from chorale_structures.domain.requests import StatutDemande, TypeDemande
+from chorale_structures.entrypoints.context import HttpContext, JsonBody, OptionalJsonBody, actor_of
+from chorale_structures.entrypoints.views import versioned_view
+from chorale_structures.service_layer.requests import Requests
+
+
+def build_router(http: HttpContext, requests: Requests) -> APIRouter:
+    router = APIRouter(prefix="/v1/demandes", tags=["demandes"])
+    access, current = http.access, http.current
+    Caller = Annotated[Principal, Depends(current)]
+
+    @router.post("", status_code=201, summary="Déposer une demande (création, désactivation)")
+    async def submit(
+        request: Request, response: Response, body: JsonBody,
+        principal: Caller,
+    ) -> dict:
+        access.user(principal)
+        if body.get("type") == TypeDemande.DESACTIVATION_STRUCTURE:
+            await access.write(principal, str(body.get("identifiant") or ""))
+        submitted = await requests.submit(body, actor_of(request, principal))
+        response.headers["Location"] = f"/v1/demandes/{submitted.model.idDemande}"
+        return versioned_view(submitted)
+
+    @router.get("", summary="Lister les demandes (opérateurs)")
+    async def list_all(
+        principal: Caller, statut: StatutDemande | None = None
+    ) -> dict:
+        await access.operator(principal)
+        found = await requests.list_requests(statut.value if statut else None)
+        return {"listeDemandes": [versioned_view(f) for f in found], "total": len(found)}
+
+    @router.get("/{idDemande}", summary="Consulter une demande (opérateur ou demandeur)")
+    async def consult(idDemande: str, principal: Caller) -> dict:
+        access.user(principal)
+        found = await requests.get(idDemande)
+        if not principal.is_operator and found.model.demandeur != principal.subject:
+            raise forbidden()
+        return versioned_view(found)
+
+    @router.post("/{idDemande}/acceptation", summary="Accepter une demande (opérateurs)")
+    async def accept(
+        idDemande: str, request: Request, principal: Caller, body: OptionalJsonBody = None,
+    ) -> dict:
+        await access.operator(principal)
+        comment = (body or {}).get("commentaireOperateur")
+        decided = await requests.accept(idDemande, comment, actor_of(request, principal))
+        return versioned_view(decided)
+
+    @router.post("/{idDemande}/refus", summary="Refuser une demande (opérateurs, motif requis)")
+    async def refuse(
+        idDemande: str, request: Request, principal: Caller, body: OptionalJsonBody = None,
+    ) -> dict:
+        await access.operator(principal)
+        comment = (body or {}).get("commentaireOperateur")
+        decided = await requests.refuse(idDemande, comment, actor_of(request, principal))
+        return versioned_view(decided)
+
+    return router
