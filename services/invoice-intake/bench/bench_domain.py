@@ -17,6 +17,8 @@ import statistics
 import time
 from datetime import date
 
+from lxml import etree
+
 from chorale_intake import samples
 from chorale_intake.domain import xsd
 from chorale_intake.domain.analysis import analyse
@@ -24,7 +26,6 @@ from chorale_intake.domain.directory import RecipientEntry
 from chorale_intake.domain.rules import check_invoice
 from chorale_intake.domain.syntax import detect_root
 from chorale_intake.domain.xml_safety import hardened_parser
-from lxml import etree
 
 BUYER, SUPPLIER = "20007104100046", "73282932000074"
 

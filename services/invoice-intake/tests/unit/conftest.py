@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from chorale_intake import samples
 from chorale_intake.domain.analysis import analyse
 from chorale_intake.domain.directory import RecipientEntry

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from chorale_intake.domain.analysis import analyse
 from chorale_intake.domain.errors import ErrorLevel, RuleCode
 from chorale_intake.domain.syntax import Syntax

@@ -3,6 +3,8 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from pydantic import ValidationError
+
 from chorale_contracts.events.common import StatutService, StatutStructure, TypeStructure
 from chorale_contracts.events.directory import (
     DirectoryParameters,
@@ -10,7 +12,6 @@ from chorale_contracts.events.directory import (
     DirectorySnapshot,
 )
 from chorale_intake.domain.directory import RecipientEntry
-from pydantic import ValidationError
 
 
 def test_a_published_snapshot_validates_straight_in():

@@ -4,6 +4,7 @@ import re
 import string
 
 import pytest
+
 from chorale_intake.domain.errors import (
     CATALOGUE,
     MAX_DETAIL_CHARS,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
+
 from chorale_intake.domain.errors import ErrorLevel, RuleCode
 from chorale_intake.domain.rules import ENGAGEMENT_MAX_LENGTH, check_invoice, duplicate_key
 

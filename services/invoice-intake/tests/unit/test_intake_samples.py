@@ -5,6 +5,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+
 from chorale_intake import samples
 from chorale_intake.domain.analysis import analyse
 from chorale_intake.domain.extraction import DocumentKind

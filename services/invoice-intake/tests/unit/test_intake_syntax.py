@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+
 from chorale_intake.domain.errors import IntakeRejected, RuleCode
 from chorale_intake.domain.syntax import RootKind, Syntax, detect_root, resolve_syntax
 from chorale_intake.domain.xml_safety import parse_safely

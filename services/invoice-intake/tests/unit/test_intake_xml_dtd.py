@@ -9,10 +9,11 @@ import time
 import urllib.request
 
 import pytest
+from lxml import etree
+
 from chorale_intake.domain import xml_safety
 from chorale_intake.domain.errors import ErrorLevel, IntakeRejected, RuleCode
 from chorale_intake.domain.xml_safety import hardened_parser, parse_safely
-from lxml import etree
 
 LAUGHS = (
     b'<?xml version="1.0"?>\n<!DOCTYPE lolz [\n <!ENTITY lol "lol">\n'

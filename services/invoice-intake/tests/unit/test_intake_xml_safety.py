@@ -8,9 +8,10 @@ import time
 import zipfile
 
 import pytest
+from lxml import etree
+
 from chorale_intake.domain.errors import ErrorLevel, IntakeRejected, RuleCode
 from chorale_intake.domain.xml_safety import DEFAULT_MAX_BYTES, parse_safely
-from lxml import etree
 
 LAUGHS = (
     b'<?xml version="1.0"?>\n<!DOCTYPE lolz [\n <!ENTITY lol "lol">\n'

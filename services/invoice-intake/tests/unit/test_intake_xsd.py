@@ -4,6 +4,7 @@ import threading
 from pathlib import Path
 
 import pytest
+
 from chorale_intake.domain import xsd
 from chorale_intake.domain.errors import ErrorLevel, RuleCode
 from chorale_intake.domain.syntax import RootKind, detect_root, resolve_syntax

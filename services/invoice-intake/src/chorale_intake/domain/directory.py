@@ -11,13 +11,14 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
+
 from chorale_contracts.events.common import (
     StatutService,
     StatutStructure,
     TypeIdentifiant,
     TypeStructure,
 )
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
 RESERVED_PUBLIC_SERVICE = "FACTURES_PUBLIQUES"
 

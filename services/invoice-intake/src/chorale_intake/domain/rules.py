@@ -9,7 +9,6 @@ from datetime import date
 from urllib.parse import quote
 
 from chorale_contracts.events.common import StatutService
-
 from chorale_intake.domain.directory import (
     RESERVED_PUBLIC_SERVICE,
     RecipientEntry,

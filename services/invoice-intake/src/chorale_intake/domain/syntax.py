@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from chorale_contracts.events.common import Syntax
 from lxml import etree
 
+from chorale_contracts.events.common import Syntax
 from chorale_intake.domain.errors import IntakeRejected, RuleCode, rule_error
 
 __all__ = [
