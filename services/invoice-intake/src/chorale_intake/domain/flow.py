@@ -1,0 +1,165 @@
+"""A deposited flow as the intake records it, and as its acknowledgement ("compte rendu", CR)
+shows it: the CR is this record minus the internal fields (see docs/compte-rendu.md).
+
+Field names are the Chorus Pro-style JSON names of the CR. Values that BSON cannot hold as is
+(dates without time, decimals) are kept as ISO strings, so a record round-trips through the
+database unchanged.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from chorale_contracts.events.common import TERMINAL_FLOW_STATUSES, FlowStatus, Syntax
+from chorale_intake.domain.errors import IntakeError
+
+Channel = Literal["EDI", "API"]
+
+STATUS_LABELS: dict[FlowStatus, str] = {
+    FlowStatus.IN_RECU: "Reçu",
+    FlowStatus.IN_EN_ATTENTE_TRAITEMENT: "En attente de traitement",
+    FlowStatus.IN_EN_COURS_TRAITEMENT: "En cours de traitement",
+    FlowStatus.IN_INTEGRE: "Intégré",
+    FlowStatus.IN_REJETE: "Rejeté",
+    FlowStatus.IN_INCIDENTE: "En incident (erreur technique)",
+}
+
+_MODEL = ConfigDict(extra="ignore", frozen=True)
+
+
+class ErreurTechnique(BaseModel):
+    """A flow-level error (`listeErreurTechnique`): the whole file is refused, or a technical
+    incident stopped its processing."""
+
+    model_config = _MODEL
+
+    code: str
+    message: str
+    ligne: int | None = None
+    colonne: int | None = None
+    chemin: str | None = None
+    valeur: str | None = None
+
+    @classmethod
+    def of(cls, error: IntakeError, **extra: Any) -> Any:
+        return cls(
+            code=error.code.value,
+            message=error.message,
+            ligne=error.line,
+            colonne=error.column,
+            chemin=error.path,
+            valeur=error.value,
+            **extra,
+        )
+
+
+class ErreurDP(ErreurTechnique):
+    """An invoice-level error (`listeErreurDP`), with who the invoice is from and to."""
+
+    numeroFacture: str | None = None
+    identifiantFournisseur: str | None = None
+    identifiantDestinataire: str | None = None
+    codeService: str | None = None
+
+
+class Etape(BaseModel):
+    model_config = _MODEL
+
+    statut: FlowStatus
+    date: datetime
+
+
+class FactureIntegree(BaseModel):
+    """The invoice of an integrated flow, as made available to its recipient."""
+
+    model_config = _MODEL
+
+    invoiceId: str
+    statut: Literal["DEPOSEE", "MISE_A_DISPOSITION"] = "MISE_A_DISPOSITION"
+    numeroFacture: str
+    typeFacture: str | None = None
+    dateFacture: str  # ISO date
+    fournisseur: str
+    raisonSocialeFournisseur: str | None = None
+    destinataire: str
+    codeService: str | None = None
+    numeroEngagement: str | None = None
+    montantHT: str | None = None
+    montantTVA: str | None = None
+    montantTTC: str | None = None
+    devise: str | None = None
+
+
+class Flow(BaseModel):
+    """One flow, in any status. `events` (the flow's outbox) and the fields after it are
+    internal: they never appear in a CR."""
+
+    model_config = _MODEL
+
+    numeroFluxDepot: str
+    canal: Channel
+    technicalAccountId: str
+    structurePartenaire: str
+    nomFichier: str
+    syntaxeFluxDeclaree: str | None = None
+    syntaxeFlux: Syntax | None = None
+    statut: FlowStatus
+    dateDepot: datetime
+    dateStatut: datetime
+    tentative: int = 1
+    historique: tuple[Etape, ...] = ()
+    tailleOctets: int
+    empreinteSha256: str
+    listeErreurTechnique: tuple[ErreurTechnique, ...] = ()
+    listeErreurDP: tuple[ErreurDP, ...] = ()
+    factures: tuple[FactureIntegree, ...] = ()
+    # -- internal ---------------------------------------------------------------------------
+    archive: str  # path of the raw bytes, relative to the archive folder
+    correlationId: str
+    owner: str = ""  # instance that received (or took over) the flow
+    recoveries: int = 0  # restarts survived unfinished
+    cleDoublon: str | None = None  # duplicate key claimed by this flow's invoice
+    events: tuple[dict[str, Any], ...] = ()
+
+    @property
+    def number(self) -> str:
+        return self.numeroFluxDepot
+
+    @property
+    def terminal(self) -> bool:
+        return self.statut in TERMINAL_FLOW_STATUSES
+
+    def to_document(self) -> dict[str, Any]:
+        doc = self.model_dump(mode="python", exclude_none=True)
+        doc["_id"] = doc.pop("numeroFluxDepot")
+        return doc
+
+    @classmethod
+    def from_document(cls, doc: dict[str, Any]) -> Flow:
+        return cls.model_validate({**doc, "numeroFluxDepot": doc["_id"]})
+
+    def compte_rendu(self) -> dict[str, Any]:
+        """The CR: what the partner reads in out/ and from GET /v1/flows/{numero}."""
+        body = self.model_dump(
+            mode="json",
+            exclude={"archive", "correlationId", "owner", "recoveries", "cleDoublon", "events"},
+        )
+        body["libelleStatut"] = STATUS_LABELS[self.statut]
+        return body
+
+    def summary(self) -> dict[str, Any]:
+        """One row of the operators' list."""
+        row = self.model_dump(
+            mode="json",
+            include={
+                "numeroFluxDepot", "canal", "technicalAccountId", "structurePartenaire",
+                "nomFichier", "syntaxeFlux", "statut", "dateDepot", "dateStatut", "tentative",
+            },
+        )
+        row["codesErreur"] = sorted(
+            {e.code for e in (*self.listeErreurTechnique, *self.listeErreurDP)}
+        )
+        return row

@@ -1,0 +1,186 @@
+"""From the analysis of a file to the terminal state of its flow (pure).
+
+`judge` applies the invoice-level rules to an accepted analysis; `conclude` turns a flow waiting
+for processing into its terminal record (IN_INTEGRE or IN_REJETE, with the history step
+IN_EN_COURS_TRAITEMENT); `incident` records a technical failure (IN_INCIDENTE).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+from chorale_contracts.events.common import FlowStatus, Syntax
+from chorale_intake.domain.analysis import Analysis
+from chorale_intake.domain.directory import RecipientEntry
+from chorale_intake.domain.errors import ErrorLevel, IntakeError
+from chorale_intake.domain.extraction import InvoiceFacts
+from chorale_intake.domain.flow import ErreurDP, ErreurTechnique, Etape, FactureIntegree, Flow
+from chorale_intake.domain.rules import check_invoice
+
+TECHNICAL_ERROR_CODE = "INCIDENT_TECHNIQUE"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What the rules say about one file."""
+
+    syntax: Syntax | None
+    facts: InvoiceFacts | None
+    errors: tuple[IntakeError, ...]
+
+    @property
+    def accepted(self) -> bool:
+        return self.facts is not None and not self.errors
+
+    @property
+    def status(self) -> FlowStatus:
+        return FlowStatus.IN_INTEGRE if self.accepted else FlowStatus.IN_REJETE
+
+
+def judge(
+    analysis: Analysis,
+    *,
+    partner: str,
+    recipient: RecipientEntry | None,
+    partner_is_public: bool,
+    today: date,
+    is_duplicate: bool,
+) -> Verdict:
+    """Flow-level errors of the analysis, else every invoice-level error of its facts."""
+    if not analysis.accepted or analysis.facts is None:
+        return Verdict(analysis.syntax, analysis.facts, analysis.errors)
+    errors = check_invoice(
+        analysis.facts,
+        partner_identifier=partner,
+        recipient=recipient,
+        today=today,
+        is_duplicate=is_duplicate,
+        partner_is_public=partner_is_public,
+    )
+    return Verdict(analysis.syntax, analysis.facts, tuple(errors))
+
+
+def _text(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def invoice_of(facts: InvoiceFacts, invoice_id: str) -> FactureIntegree:
+    """The integrated invoice (an accepted verdict has number, date, buyer and supplier)."""
+    assert facts.number and facts.issue_date and facts.buyer_identifier
+    assert facts.supplier_identifier
+    return FactureIntegree(
+        invoiceId=invoice_id,
+        numeroFacture=facts.number,
+        typeFacture=facts.type_code,
+        dateFacture=facts.issue_date.isoformat(),
+        fournisseur=facts.supplier_identifier,
+        raisonSocialeFournisseur=facts.supplier_name,
+        destinataire=facts.buyer_identifier,
+        codeService=facts.service_code,
+        numeroEngagement=facts.engagement,
+        montantHT=_text(facts.total_without_tax),
+        montantTVA=_text(facts.tax_total),
+        montantTTC=_text(facts.total_with_tax),
+        devise=facts.currency,
+    )
+
+
+def _split(verdict: Verdict) -> tuple[list[ErreurTechnique], list[ErreurDP]]:
+    facts = verdict.facts
+    flow_errors: list[ErreurTechnique] = []
+    invoice_errors: list[ErreurDP] = []
+    for error in verdict.errors:
+        if error.level is ErrorLevel.FLOW or facts is None:
+            flow_errors.append(ErreurTechnique.of(error))
+        else:
+            invoice_errors.append(
+                ErreurDP.of(
+                    error,
+                    numeroFacture=facts.number,
+                    identifiantFournisseur=facts.supplier_identifier,
+                    identifiantDestinataire=facts.buyer_identifier,
+                    codeService=facts.service_code,
+                )
+            )
+    return flow_errors, invoice_errors
+
+
+def _ended(flow: Flow, status: FlowStatus, started: datetime, finished: datetime) -> list[Etape]:
+    return [
+        *flow.historique,
+        Etape(statut=FlowStatus.IN_EN_COURS_TRAITEMENT, date=started),
+        Etape(statut=status, date=finished),
+    ]
+
+
+def conclude(
+    flow: Flow,
+    verdict: Verdict,
+    *,
+    started: datetime,
+    finished: datetime,
+    invoice_id: str | None = None,
+    duplicate_key: str | None = None,
+) -> Flow:
+    """The terminal record of `flow` (waiting for processing) after `verdict`."""
+    status = verdict.status
+    flow_errors, invoice_errors = _split(verdict)
+    invoices: tuple[FactureIntegree, ...] = ()
+    if status is FlowStatus.IN_INTEGRE:
+        assert verdict.facts is not None and invoice_id is not None
+        invoices = (invoice_of(verdict.facts, invoice_id),)
+    return flow.model_copy(
+        update={
+            "statut": status,
+            "dateStatut": finished,
+            "syntaxeFlux": verdict.syntax,
+            "historique": tuple(_ended(flow, status, started, finished)),
+            "listeErreurTechnique": tuple(flow_errors),
+            "listeErreurDP": tuple(invoice_errors),
+            "factures": invoices,
+            "cleDoublon": duplicate_key if status is FlowStatus.IN_INTEGRE else None,
+            "events": (),
+        }
+    )
+
+
+def incident(flow: Flow, reason: str, *, started: datetime, finished: datetime) -> Flow:
+    """The flow could not be processed (technical failure, retries exhausted)."""
+    error = ErreurTechnique(
+        code=TECHNICAL_ERROR_CODE,
+        message="Le flux n'a pas pu être traité à la suite d'une erreur technique ; un "
+        f"opérateur peut le relancer. Détail : {reason[:500]}",
+    )
+    status = FlowStatus.IN_INCIDENTE
+    return flow.model_copy(
+        update={
+            "statut": status,
+            "dateStatut": finished,
+            "historique": tuple(_ended(flow, status, started, finished)),
+            "listeErreurTechnique": (error,),
+            "listeErreurDP": (),
+            "factures": (),
+            "events": (),
+        }
+    )
+
+
+def waiting_again(flow: Flow, *, at: datetime, owner: str) -> Flow:
+    """An IN_INCIDENTE flow re-run by an operator: back to IN_EN_ATTENTE_TRAITEMENT."""
+    status = FlowStatus.IN_EN_ATTENTE_TRAITEMENT
+    return flow.model_copy(
+        update={
+            "statut": status,
+            "dateStatut": at,
+            "tentative": flow.tentative + 1,
+            "historique": (*flow.historique, Etape(statut=status, date=at)),
+            "listeErreurTechnique": (),
+            "listeErreurDP": (),
+            "factures": (),
+            "owner": owner,
+            "recoveries": 0,
+            "events": (),
+        }
+    )
