@@ -1,0 +1,33 @@
+"""Sends the events stored in flow documents to Kafka, with the runtime's idempotent producer.
+
+The intake publishes right after each write instead of going through the runtime's outbox
+relay: on FerretDB 1.24 the relay's follow-up `update` (pulling the sent entries) reads the
+whole collection, which a hot path of thousands of flows per second cannot afford. Here the
+"sent" mark is the deletion of the flow's small `flows_pending` document (see `flow_store`);
+until then a restart publishes the stored entries again, with their original `event_id`s.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from chorale_runtime import metrics as runtime_metrics
+from chorale_runtime.kafka import Producer
+from chorale_runtime.outbox import outgoing_message
+
+
+class Publisher:
+    def __init__(self, producer: Producer, *, service: str, topic_prefix: str):
+        self._producer = producer
+        self._service = service
+        self._prefix = topic_prefix
+
+    async def publish(self, entries: Iterable[dict[str, Any]]) -> None:
+        """Return once the broker has acknowledged every entry (order kept per key)."""
+        messages = [outgoing_message(entry, self._prefix) for entry in entries]
+        if not messages:
+            return
+        await self._producer.send_batch(messages)
+        for message in messages:
+            runtime_metrics.EVENTS_PUBLISHED.labels(self._service, message.topic).inc()

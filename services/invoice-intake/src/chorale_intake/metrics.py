@@ -1,0 +1,60 @@
+"""Prometheus metrics of the intake (on /metrics with the runtime's own): flows per status,
+rejection codes, stage durations, EDI files waiting, flows in progress."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram
+
+SERVICE = "invoice-intake"
+
+FLOWS = Counter(
+    "chorale_intake_flows_total",
+    "Flows entering each status (IN_RECU ... IN_INTEGRE, IN_REJETE, IN_INCIDENTE), by channel",
+    ["service", "status", "channel"],
+)
+REJECTIONS = Counter(
+    "chorale_intake_rejections_total",
+    "Errors reported in rejected flows, by rule code and level (FLUX, FACTURE)",
+    ["service", "code", "level"],
+)
+STAGE_SECONDS = Histogram(
+    "chorale_intake_stage_duration_seconds",
+    "Duration of each stage: archive, record (receipt write), analyse (parse + syntax + XSD + "
+    "extraction, per file), rules, duplicates, finalise (terminal write + events), per batch "
+    "except analyse",
+    ["service", "stage"],
+    buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+FLOW_SECONDS = Histogram(
+    "chorale_intake_flow_duration_seconds",
+    "From receipt to terminal status, per flow",
+    ["service", "status"],
+    buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300),
+)
+EDI_WAITING = Gauge(
+    "chorale_intake_edi_files_waiting", "Files waiting in the EDI in/ folders", ["service"]
+)
+IN_FLIGHT = Gauge(
+    "chorale_intake_flows_in_progress", "Flows received and not yet terminal", ["service"]
+)
+TECHNICAL_FAILURES = Counter(
+    "chorale_intake_technical_failures_total",
+    "Technical failures met while processing flows (each is retried), by stage",
+    ["service", "stage"],
+)
+
+
+def stage(name: str, seconds: float) -> None:
+    STAGE_SECONDS.labels(SERVICE, name).observe(seconds)
+
+
+def entered(status: str, channel: str, count: int = 1) -> None:
+    FLOWS.labels(SERVICE, status, channel).inc(count)
+
+
+def rejected(code: str, level: str) -> None:
+    REJECTIONS.labels(SERVICE, code, level).inc()
+
+
+def failed(stage_name: str) -> None:
+    TECHNICAL_FAILURES.labels(SERVICE, stage_name).inc()
