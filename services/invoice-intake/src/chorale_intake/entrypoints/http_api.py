@@ -1,0 +1,160 @@
+"""HTTP API of the intake (docs/api.md): deposit a flow, read its CR, list flows, re-run."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from starlette.datastructures import UploadFile
+
+from chorale_contracts.events.common import Application, FlowStatus, Mode
+from chorale_intake.adapters.accounts_model import AccountsModel
+from chorale_intake.adapters.edi_folders import display_name
+from chorale_intake.adapters.flow_store import FlowStore
+from chorale_intake.domain.flow import Flow
+from chorale_intake.domain.numbering import is_flow_number
+from chorale_intake.service_layer.pipeline import Pipeline
+from chorale_intake.service_layer.receipts import Receipts
+from chorale_intake.service_layer.rerun import flow_not_found, rerun
+from chorale_intake.settings import IntakeSettings
+from chorale_runtime.auth import Principal
+from chorale_runtime.authz import Authorizer
+from chorale_runtime.errors import ApiError, forbidden
+from chorale_runtime.http import correlation_id_of
+
+CHUNK = 256 * 1024
+MULTIPART_OVERHEAD = 64 * 1024
+
+
+def _receipt(flow: Flow) -> dict[str, Any]:
+    body = flow.compte_rendu()
+    keys = ("numeroFluxDepot", "statut", "libelleStatut", "dateDepot", "nomFichier",
+            "tailleOctets", "empreinteSha256", "syntaxeFluxDeclaree")
+    return {k: body.get(k) for k in keys}
+
+
+async def _chunks(upload: UploadFile) -> AsyncIterator[bytes]:
+    while chunk := await upload.read(CHUNK):
+        yield chunk
+
+
+def build_router(
+    *, settings: IntakeSettings, receipts: Receipts, store: FlowStore, accounts: AccountsModel,
+    pipeline: Pipeline, authorizer: Authorizer,
+    current: Callable[..., Awaitable[Principal]],
+) -> APIRouter:
+    router = APIRouter(prefix="/v1/flows", tags=["flux"])
+    who = Depends(current)
+    limit = settings.request_limit
+
+    def depositor(principal: Principal) -> tuple[str, str]:
+        if not principal.is_technical or not principal.structure:
+            raise forbidden("Le dépôt de flux est réservé aux comptes techniques.")
+        known = accounts.get(principal.subject)
+        if known is not None and known.revoked:
+            raise ApiError("TECHNICAL_ACCOUNT_REVOKED", "Ce compte technique est révoqué.", 403)
+        if known is not None and known.structure != principal.structure:
+            raise forbidden("Ce compte technique n'appartient pas à cette structure.")
+        return principal.subject, principal.structure
+
+    async def may_see(principal: Principal, partner: str) -> bool:
+        if principal.is_operator:
+            return True
+        if principal.is_technical:
+            return principal.structure == partner
+        await authorizer.require(principal, partner, Application.SUIVI_DES_FLUX,
+                                 Mode.CONSULTATION)
+        return True
+
+    @router.post("", status_code=202, summary="Déposer un flux (XML brut ou multipart)")
+    async def deposit(
+        request: Request, principal: Principal = who,
+        syntaxeFlux: Annotated[str | None, Query(max_length=64)] = None,
+        nomFichier: Annotated[str | None, Query(max_length=255)] = None,
+    ) -> dict[str, Any]:
+        account, partner = depositor(principal)
+        declared, name = syntaxeFlux, nomFichier
+        if request.headers.get("content-type", "").startswith("multipart/form-data"):
+            length = request.headers.get("content-length")
+            if length is None or not length.isdigit():
+                raise ApiError("LENGTH_REQUIRED", "Un dépôt multipart doit indiquer sa taille "
+                               "(Content-Length).", 411)
+            if int(length) > limit + MULTIPART_OVERHEAD:
+                raise ApiError("FLOW_TOO_LARGE", f"Le flux dépasse {limit} octets : il n'est "
+                               "pas enregistré.", 413, {"limite": limit})
+            form = await request.form(max_files=1, max_fields=8)
+            upload = form.get("file") or form.get("fichier")
+            if not isinstance(upload, UploadFile):
+                raise ApiError("FLOW_FILE_MISSING", "Le formulaire doit contenir le fichier du "
+                               "flux (champ « file »).", 400)
+            field = form.get("syntaxeFlux")
+            declared = field if isinstance(field, str) and field else declared
+            name = name or upload.filename
+            body = _chunks(upload)
+        else:
+            body = request.stream()
+        flow = await receipts.deposit(
+            account=account, partner=partner, name=display_name(name or "flux.xml"),
+            declared=declared, body=body, limit=limit,
+            correlation_id=correlation_id_of(request),
+        )
+        return _receipt(flow)
+
+    @router.get("/{numero}", summary="Compte rendu détaillé d'un flux")
+    async def get_flow(numero: str, principal: Principal = who) -> dict[str, Any]:
+        flow = await store.get(numero) if is_flow_number(numero) else None
+        if flow is None or not await may_see(principal, flow.structurePartenaire):
+            raise flow_not_found(numero)
+        return flow.compte_rendu()
+
+    @router.get("", summary="Suivi des flux : liste filtrée et paginée")
+    async def list_flows(
+        principal: Principal = who,
+        structurePartenaire: str | None = None,
+        technicalAccountId: str | None = None,
+        statut: Annotated[list[FlowStatus] | None, Query()] = None,
+        canal: Annotated[str | None, Query(pattern="^(EDI|API)$")] = None,
+        depuis: datetime | None = None,
+        jusqua: datetime | None = None,
+        page: Annotated[int, Query(ge=1)] = 1,
+        taillePage: Annotated[int, Query(ge=1, le=500)] = 50,
+    ) -> dict[str, Any]:
+        if principal.is_technical:
+            structurePartenaire = principal.structure
+        elif not principal.is_operator:
+            if not structurePartenaire:
+                raise forbidden("Indiquez la structure partenaire (structurePartenaire).")
+            await may_see(principal, structurePartenaire)
+        criteria: dict[str, Any] = {}
+        if structurePartenaire:
+            criteria["structurePartenaire"] = structurePartenaire
+        if technicalAccountId:
+            criteria["technicalAccountId"] = technicalAccountId
+        if statut:
+            criteria["statut"] = {"$in": [s.value for s in statut]}
+        if canal:
+            criteria["canal"] = canal
+        period = {k: v for k, v in (("$gte", depuis), ("$lt", jusqua)) if v is not None}
+        if period:
+            criteria["dateDepot"] = period
+        total, flows = await store.search(
+            criteria, skip=(page - 1) * taillePage, limit=taillePage
+        )
+        return {"page": page, "taillePage": taillePage, "total": total,
+                "flux": [f.summary() for f in flows]}
+
+    @router.post("/{numero}/rerun", status_code=202, summary="Relancer un flux en incident")
+    async def rerun_flow(numero: str, principal: Principal = who) -> dict[str, Any]:
+        await authorizer.require_operator(principal)
+        if not is_flow_number(numero):
+            raise flow_not_found(numero)
+        flow = await rerun(
+            numero, store=store, receipts=receipts, pipeline=pipeline,
+            owner=settings.instance_id, producer=settings.service_name,
+            operator=principal.subject,
+        )
+        return {**_receipt(flow), "tentative": flow.tentative}
+
+    return router

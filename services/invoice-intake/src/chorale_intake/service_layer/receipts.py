@@ -1,0 +1,189 @@
+"""Receiving flows: archive the raw bytes first, record the flow (IN_RECU then
+IN_EN_ATTENTE_TRAITEMENT, one insert carrying both events), publish those events, show the CR,
+hand the flow to the pipeline.
+
+EDI files are taken in batches (one journal, one insert, one publish per batch); an HTTP deposit
+is streamed into the archive and recorded before its 202 answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from datetime import UTC, datetime
+
+from chorale_contracts import Topic
+from chorale_contracts.events.common import FlowStatus
+from chorale_intake import metrics
+from chorale_intake.adapters.archive import Archive, Move, Stored
+from chorale_intake.adapters.edi_folders import Candidate
+from chorale_intake.adapters.flow_store import FlowStore
+from chorale_intake.adapters.publisher import Publisher
+from chorale_intake.domain.flow import Channel, Etape, Flow
+from chorale_intake.domain.numbering import flow_number
+from chorale_intake.service_layer.events import with_events
+from chorale_intake.service_layer.finisher import Finisher
+from chorale_intake.service_layer.pipeline import Pipeline
+from chorale_runtime.errors import ApiError
+from chorale_runtime.logging import get_logger
+
+log = get_logger(__name__)
+
+
+def new_number(now: datetime) -> str:
+    return flow_number(now, os.urandom(10))
+
+
+class Receipts:
+    def __init__(
+        self,
+        *,
+        store: FlowStore,
+        archive: Archive,
+        publisher: Publisher,
+        finisher: Finisher,
+        pipeline: Pipeline,
+        producer: str,
+        owner: str,
+        backoff_max: float,
+    ):
+        self._store = store
+        self._archive = archive
+        self._publisher = publisher
+        self._finisher = finisher
+        self._pipeline = pipeline
+        self._producer = producer
+        self._owner = owner
+        self._backoff_max = backoff_max
+        self._background: set[asyncio.Task[None]] = set()
+
+    def new_flow(
+        self, *, number: str, channel: Channel, account: str, partner: str, name: str,
+        declared: str | None, stored: Stored, received_at: datetime, correlation_id: str,
+    ) -> Flow:
+        flow = Flow(
+            numeroFluxDepot=number, canal=channel, technicalAccountId=account,
+            structurePartenaire=partner, nomFichier=name, syntaxeFluxDeclaree=declared,
+            statut=FlowStatus.IN_EN_ATTENTE_TRAITEMENT, dateDepot=received_at,
+            dateStatut=received_at,
+            historique=(
+                Etape(statut=FlowStatus.IN_RECU, date=received_at),
+                Etape(statut=FlowStatus.IN_EN_ATTENTE_TRAITEMENT, date=received_at),
+            ),
+            tailleOctets=stored.size, empreinteSha256=stored.sha256, archive=stored.relative,
+            correlationId=correlation_id, owner=self._owner,
+        )
+        return with_events(flow, 2, producer=self._producer)
+
+    async def record(self, flows: Sequence[Flow]) -> list[Flow]:
+        """Insert the flows as received; those already recorded (a replay) are left out."""
+        started = time.perf_counter()
+        inserted = await self._store.add_pending(flows)
+        metrics.stage("record", time.perf_counter() - started)
+        return [f for f, new in zip(flows, inserted, strict=True) if new]
+
+    async def _until_done(self, what: str, step: Callable[[], Awaitable[object]]) -> bool:
+        """Run `step()` until it succeeds; False if the service stops first."""
+        delay = 0.1
+        while True:
+            try:
+                await step()
+                return True
+            except Exception as exc:
+                metrics.failed(what)
+                log.warning("receipt_step_failed", step=what, error=str(exc)[:300], delay=delay)
+            if self._pipeline.stopping:
+                return False
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, self._backoff_max)
+
+    async def announce(self, flows: Sequence[Flow]) -> None:
+        """Publish IN_RECU / IN_EN_ATTENTE_TRAITEMENT, show the CR, queue for processing."""
+        if not flows:
+            return
+        events = [e for f in flows for e in f.events]
+        if not await self._until_done("publish", lambda: self._publisher.publish(events)):
+            return  # recorded: the next start publishes and processes them
+        await self._finisher.show(flows)
+        for flow in flows:
+            announced = sum(1 for e in flow.events if e["topic"] == Topic.FLOWS)
+            for step in flow.historique[-announced:]:
+                metrics.entered(step.statut.value, flow.canal)
+            log.info("flow_received", numero=flow.number, canal=flow.canal,
+                     technical_account=flow.technicalAccountId, fichier=flow.nomFichier,
+                     taille=flow.tailleOctets, correlation_id=flow.correlationId)
+        self._pipeline.submit(flows)
+
+    # -- EDI --------------------------------------------------------------------------------
+    async def take_files(self, account: str, partner: str, files: Sequence[Candidate]) -> list[
+        tuple[Candidate, OSError]
+    ]:
+        """Archive, record and announce files whose slots are reserved; returns the files that
+        could not be moved (left in in/) with the reason."""
+        now = datetime.now(UTC)
+        moves = []
+        for candidate in files:
+            number = new_number(now)
+            moves.append(Move(number, account, partner, candidate.name, candidate.path,
+                              Archive.relative_for(number, now), now.isoformat()))
+        started = time.perf_counter()
+        journal, results = await asyncio.to_thread(self._archive.move_in, moves)
+        metrics.stage("archive", time.perf_counter() - started)
+        flows, failed = [], []
+        for move, candidate, result in zip(moves, files, results, strict=True):
+            if isinstance(result, Stored):
+                flows.append(self.new_flow(
+                    number=move.number, channel="EDI", account=account, partner=partner,
+                    name=move.name, declared=None, stored=result, received_at=now,
+                    correlation_id=move.number))
+            elif not isinstance(result, FileNotFoundError):
+                failed.append((candidate, result))
+        if len(flows) < len(files):
+            await self._pipeline.unreserve(len(files) - len(flows))
+        if not await self._until_done("record", lambda: self.record(flows)):
+            return failed  # the journal stays: the next start records them
+        self._archive.drop_journal(journal)
+        await self.announce(flows)
+        return failed
+
+    # -- API --------------------------------------------------------------------------------
+    async def deposit(
+        self, *, account: str, partner: str, name: str, declared: str | None,
+        body: AsyncIterator[bytes], limit: int, correlation_id: str,
+    ) -> Flow:
+        """Stream one HTTP deposit into the archive and record it (raises ApiError)."""
+        if not self._pipeline.try_reserve():
+            raise ApiError("INTAKE_SATURATED", "Le service de dépôt est saturé ou s'arrête ; "
+                           "réessayez dans quelques secondes.", 503)
+        now = datetime.now(UTC)
+        number = new_number(now)
+        upload = self._archive.upload(Archive.relative_for(number, now))
+        try:
+            async for chunk in body:
+                if upload.size + len(chunk) > limit:
+                    raise ApiError("FLOW_TOO_LARGE", f"Le flux dépasse {limit} octets : il "
+                                   "n'est pas enregistré.", 413, {"limite": limit})
+                upload.write(chunk)
+            started = time.perf_counter()
+            stored = await asyncio.to_thread(upload.finish)
+            metrics.stage("archive", time.perf_counter() - started)
+            flow = self.new_flow(
+                number=number, channel="API", account=account, partner=partner, name=name,
+                declared=declared, stored=stored, received_at=now,
+                correlation_id=correlation_id)
+            if not await self.record([flow]):
+                raise RuntimeError(f"flow number {number} already recorded")
+        except BaseException:
+            upload.abort()
+            await self._pipeline.unreserve(1)
+            raise
+        task = asyncio.get_running_loop().create_task(self.announce([flow]))
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+        return flow
+
+    async def wait_background(self, timeout: float) -> None:
+        if self._background:
+            await asyncio.wait(list(self._background), timeout=timeout)
