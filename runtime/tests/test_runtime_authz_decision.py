@@ -76,3 +76,10 @@ async def test_authorizer_raises_forbidden_with_the_reason():
     assert info.value.status == 403
     assert info.value.details == {"raison": "CONSULTATION_ONLY"}
     assert await Authorizer(Source([], gp="alice")).is_gestionnaire_principal(ALICE, S1)
+
+
+def test_grants_read_back_as_plain_strings_decide_like_enums():
+    stored = Grant("g", "alice", S1, "FACTURES_RECUES", "MODIFICATION")  # type: ignore[arg-type]
+    decision = decide(ALICE, AccessRequest(S1, FR, "MODIFICATION"),  # type: ignore[arg-type]
+                      grants=[stored], is_gestionnaire_principal=False)
+    assert (decision.allowed, decision.reason) == (True, "GRANT_MODIFICATION")

@@ -52,6 +52,10 @@ class Authorizer:
     async def is_gestionnaire_principal(self, principal: Principal, structure: str) -> bool:
         return await self._source.gestionnaire_principal(structure) == principal.subject
 
+    async def gestionnaire_principal(self, structure: str) -> str | None:
+        """The structure's GP as the read model knows it (None if none yet)."""
+        return await self._source.gestionnaire_principal(structure)
+
     async def require_operator(self, principal: Principal) -> None:
         if not principal.is_operator:
             raise ApiError("FORBIDDEN", "Action réservée aux opérateurs de la plateforme.", 403,

@@ -84,9 +84,10 @@ def decide(
     ]
     covering = [g for g in on_application if g.covers(request.structure, request.code_service)]
     for grant in covering:
-        if request.mode is Mode.CONSULTATION or grant.mode is Mode.MODIFICATION:
+        # `==`, not `is`: a caller may hand plain strings read from storage.
+        if request.mode == Mode.CONSULTATION or grant.mode == Mode.MODIFICATION:
             scope = f"service {grant.code_service}" if grant.code_service else "structure"
-            return Decision(True, f"GRANT_{grant.mode.value}",
+            return Decision(True, f"GRANT_{Mode(grant.mode).value}",
                             f"Habilitation {grant.mode.lower()} au niveau {scope}.")
     if covering:
         return Decision(False, "CONSULTATION_ONLY",

@@ -1,11 +1,16 @@
 """The local read model behind `Authorizer`: each user's grants in one document (`_id` = user
-id, so a decision costs one primary-key read) and each structure's gestionnaire principal."""
+id) and each structure's gestionnaire principal (`_id` = structure), fed by events, read through
+an in-process cache kept coherent across replicas (`coherent.py`).
+
+Grant events carry a per-grant `version`; a write only applies if it is newer than what the
+document holds, a revocation leaving a tombstone (`revoked.<grantId>: version`), so a replayed
+or late event never resurrects a revoked grant nor undoes a newer mode.
+"""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Iterable
 from typing import Any
-
-from pymongo.asynchronous.database import AsyncDatabase
 
 from chorale_contracts import Envelope, Topic
 from chorale_contracts.events.common import Application, Mode
@@ -19,57 +24,136 @@ from chorale_contracts.events.identity import (
     GestionnaireTransferred,
     UserDeactivated,
 )
+from chorale_runtime.authz.changes import ChangeLog
+from chorale_runtime.authz.coherent import CoherentCache, shared
 from chorale_runtime.authz.decision import Grant
 from chorale_runtime.consumer import Subscription
+from chorale_runtime.mongo import is_duplicate_key
 
+_GrantEvent = HabilitationGranted | HabilitationChanged | HabilitationRevoked
 USERS = "authz_users"
 GESTIONNAIRES = "authz_gestionnaires"
+_NO_GRANTS: tuple[tuple[Grant, ...], bool] = ((), False)
+
+
+def user_key(user_id: str) -> str:
+    return f"u:{user_id}"
+
+
+def structure_key(structure: str) -> str:
+    return f"g:{structure}"
 
 
 class AuthzReadModel:
-    def __init__(self, db: AsyncDatabase):
+    def __init__(self, db: Any, *, cache: bool = True, **cache_options: Any):
         self._users = db[USERS]
         self._gps = db[GESTIONNAIRES]
+        self._changes = ChangeLog(db)
+        self.cache: CoherentCache | None = shared(db, self, **cache_options) if cache else None
 
+    # -- reads (what decisions use) ---------------------------------------------------------
     async def user(self, user_id: str) -> tuple[list[Grant], bool]:
         """The user's grants and whether the account is deactivated."""
-        doc = await self._users.find_one({"_id": user_id})
-        if doc is None:
-            return [], False
-        # Enums, not the stored strings: the decision compares modes by identity.
-        grants = [
-            Grant(gid, user_id, g["structure"], Application(g["application"]), Mode(g["mode"]),
-                  g.get("codeService"))
-            for gid, g in (doc.get("grants") or {}).items()
-        ]
-        return grants, bool(doc.get("deactivated"))
+        key = user_key(user_id)
+        grants, deactivated = await (self.cache.read(key) if self.cache else self.load(key))
+        return list(grants), deactivated
 
     async def gestionnaire_principal(self, structure: str) -> str | None:
-        doc = await self._gps.find_one({"_id": structure})
-        return doc["userId"] if doc else None
+        key = structure_key(structure)
+        return await (self.cache.read(key) if self.cache else self.load(key))
 
-    # -- event handlers (idempotent: replays set the same values) ---------------------------
+    # -- the cache's loader -------------------------------------------------------------------
+    async def load(self, key: str) -> Any:
+        return (await self.load_many([key]))[key]
+
+    async def load_many(self, keys: Iterable[str]) -> dict[str, Any]:
+        users = [k[2:] for k in keys if k.startswith("u:")]
+        structures = [k[2:] for k in keys if k.startswith("g:")]
+        found: dict[str, Any] = {user_key(u): _NO_GRANTS for u in users}
+        found.update({structure_key(s): None for s in structures})
+        for doc in await _by_ids(self._users, users, {"revoked": 0}):
+            found[user_key(doc["_id"])] = _user_value(doc)
+        for doc in await _by_ids(self._gps, structures):
+            found[structure_key(doc["_id"])] = doc.get("userId")
+        return found
+
+    async def load_all(self, limit: int) -> AsyncIterator[tuple[str, Any]]:
+        count = 0
+        async for doc in self._users.find({}, {"revoked": 0}):
+            yield user_key(doc["_id"]), _user_value(doc)
+            count += 1
+            if count >= limit:
+                return
+        async for doc in self._gps.find({}):
+            yield structure_key(doc["_id"]), doc.get("userId")
+            count += 1
+            if count >= limit:
+                return
+
+    # -- event handlers (idempotent; stale versions are ignored) -----------------------------
     async def put_grant(self, event: HabilitationGranted | HabilitationChanged) -> None:
-        await self._users.update_one(
-            {"_id": event.userId},
-            {"$set": {f"grants.{event.grantId}": _grant_doc(event)}},
-            upsert=True,
+        await self._guarded(
+            event,
+            {"$set": {f"grants.{event.grantId}": _grant_doc(event)},
+             "$unset": {f"revoked.{event.grantId}": ""}},
         )
 
     async def remove_grant(self, event: HabilitationRevoked) -> None:
-        await self._users.update_one(
-            {"_id": event.userId}, {"$unset": {f"grants.{event.grantId}": ""}}
+        await self._guarded(
+            event,
+            {"$unset": {f"grants.{event.grantId}": ""},
+             "$set": {f"revoked.{event.grantId}": event.version}},
         )
 
     async def set_gestionnaire(self, structure: str, user_id: str) -> None:
-        await self._gps.update_one(
-            {"_id": structure}, {"$set": {"userId": user_id}}, upsert=True
-        )
+        await self._gps.update_one({"_id": structure}, {"$set": {"userId": user_id}}, upsert=True)
+        await self._changed(structure_key(structure))
 
     async def deactivate_user(self, user_id: str) -> None:
-        await self._users.update_one(
-            {"_id": user_id}, {"$set": {"deactivated": True}}, upsert=True
-        )
+        await self._users.update_one({"_id": user_id}, {"$set": {"deactivated": True}},
+                                     upsert=True)
+        await self._changed(user_key(user_id))
+
+    async def _guarded(self, event: _GrantEvent, update: dict) -> None:
+        newer = {"$not": {"$gte": event.version}}
+        try:
+            await self._users.update_one(
+                {"_id": event.userId, f"grants.{event.grantId}.version": newer,
+                 f"revoked.{event.grantId}": newer},
+                update,
+                upsert=True,
+            )
+        except Exception as exc:
+            # The document exists and holds this version or a newer one: nothing to do.
+            if not is_duplicate_key(exc):
+                raise
+        await self._changed(user_key(event.userId))
+
+    async def _changed(self, key: str) -> None:
+        # This process at once; the other replicas through the change feed (written after the
+        # read model, and announced even for a replay whose write found nothing to do).
+        if self.cache is not None:
+            self.cache.invalidate([key])
+        await self._changes.announce([key])
+
+
+async def _by_ids(collection: Any, ids: list[str], projection: Any = None) -> list[dict]:
+    if not ids:
+        return []
+    if len(ids) == 1:  # a lone `_id` equality is the only filter FerretDB pushes down
+        doc = await collection.find_one({"_id": ids[0]}, projection)
+        return [doc] if doc else []
+    return await collection.find({"_id": {"$in": ids}}, projection).to_list(None)
+
+
+def _user_value(doc: dict[str, Any]) -> tuple[tuple[Grant, ...], bool]:
+    user_id = doc["_id"]
+    grants = tuple(
+        Grant(gid, user_id, g["structure"], Application(g["application"]), Mode(g["mode"]),
+              g.get("codeService"))
+        for gid, g in (doc.get("grants") or {}).items()
+    )
+    return grants, bool(doc.get("deactivated"))
 
 
 def _grant_doc(event: HabilitationGranted | HabilitationChanged) -> dict[str, Any]:
@@ -78,6 +162,7 @@ def _grant_doc(event: HabilitationGranted | HabilitationChanged) -> dict[str, An
         "codeService": event.codeService,
         "application": event.application.value,
         "mode": event.mode.value,
+        "version": event.version,
     }
 
 
