@@ -54,7 +54,7 @@ def build_app(settings: NotificationsSettings, **runtime_options) -> FastAPI:
         runtime.subscribe(structure_subscription(known)),
         runtime.subscribe(read_model_subscription(people, org)),
     ]
-    barrier = caught_up_barrier(read_models, settings.read_model_wait)
+    barrier = caught_up_barrier(read_models, settings.read_model_wait, runtime.stopping)
     triggers = Triggers(notifier, people, org, names, digests, barrier)
     runtime.subscribe(notify_subscription(triggers))
     runtime.subscribe(suivi_subscription(flow_stats))
@@ -63,7 +63,13 @@ def build_app(settings: NotificationsSettings, **runtime_options) -> FastAPI:
                             settings.habilitations_digest_seconds)
     runtime.add_background("habilitation-digests", flusher.run)
     runtime.add_background("mail-dispatcher", dispatcher.run)
-    runtime.on_stop(dispatcher.stop)
+    async def stop_sending() -> None:
+        await dispatcher.stop()
+        # Let the relay publish the last sent/failed events while nothing else writes, so it
+        # is idle (not woken) when the runtime cancels it.
+        await runtime.relay.wait_idle(2.0)
+
+    runtime.on_stop(stop_sending)
 
     return runtime.create_app(
         title="Chorale — Notifications",

@@ -11,6 +11,7 @@ import threading
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 import pytest
@@ -21,6 +22,7 @@ from aiosmtpd.controller import Controller
 from chorale_contracts import Envelope, new_envelope, topic_name
 from chorale_contracts.events.habilitations import HabilitationGranted
 from chorale_contracts.events.identity import UserRegistered
+from chorale_contracts.events.invoices import InvoiceMadeAvailable
 from chorale_contracts.registry import EventPayload
 from chorale_notifications.bootstrap import build_app
 from chorale_notifications.settings import NotificationsSettings
@@ -128,6 +130,18 @@ class Publisher:
 
 def email_of(user_id: str) -> str:
     return f"{user_id}@mail.test"
+
+
+def made_available(number: str, destinataire: str, code_service: str | None = None,
+                   **fields: Any) -> InvoiceMadeAvailable:
+    """An `invoice.made_available` for `destinataire` (invoice id and flow from `number`)."""
+    return InvoiceMadeAvailable(**{
+        "invoiceId": f"inv-{number}", "numeroFluxDepot": f"FLX-{number}",
+        "statut": "MISE_A_DISPOSITION", "destinataire": destinataire,
+        "codeService": code_service, "fournisseur": "44306184100047",
+        "numeroFacture": number, "dateFacture": date(2026, 11, 2),
+        "dateDepot": date(2026, 11, 3), **fields,
+    })
 
 
 @pytest_asyncio.fixture

@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections import Counter
-from datetime import date
 
 import httpx
 import pytest
@@ -18,7 +17,7 @@ from chorale_runtime.testing.kafka_probe import collect, eventually
 from chorale_runtime.testing.plugin import service_env
 from chorale_runtime.testing.servers import ServiceProcess, free_port, wait_ready
 
-from .conftest import email_of
+from .conftest import email_of, made_available
 
 pytestmark = pytest.mark.integration
 
@@ -26,11 +25,7 @@ COMMUNE = "21310555400017"
 
 
 def invoice(n: int) -> InvoiceMadeAvailable:
-    return InvoiceMadeAvailable(
-        invoiceId=f"inv-{n}", numeroFluxDepot=f"FLX-{n}", statut="MISE_A_DISPOSITION",
-        destinataire=COMMUNE, fournisseur="44306184100047", numeroFacture=f"F-{n:04d}",
-        dateFacture=date(2026, 11, 2), dateDepot=date(2026, 11, 3),
-    )
+    return made_available(f"F-{n:04d}", COMMUNE)
 
 
 def metric(scraped: str, name: str, label: str) -> float:
@@ -94,9 +89,13 @@ async def test_an_smtp_outage_then_recovery_delivers_everything_with_retries_log
             assert smtp.catcher.messages == []
             smtp.start()
             await eventually(lambda: len(smtp.catcher.messages) == 5, timeout=60)
-            body = (await client.get("/v1/operations/deliveries",
-                                     params={"statut": "SENT"})).json()
-            assert body["total"] == 5
+
+            async def all_sent() -> dict:
+                body = (await client.get("/v1/operations/deliveries",
+                                         params={"statut": "SENT"})).json()
+                return body if body["total"] == 5 else {}
+
+            body = await eventually(all_sent, timeout=30)  # recorded just after the SMTP reply
             for envoi in body["envois"]:
                 outcomes = [j["resultat"] for j in envoi["journal"]]
                 assert outcomes[-1] == "SENT" and outcomes.count("TRANSIENT") >= 2
@@ -140,8 +139,12 @@ async def test_a_refused_mail_is_parked_as_failed_then_resent_by_an_operator(
             twice = await client.post(f"/v1/operations/deliveries/{parked['id']}/retry")
             assert twice.status_code == 409
             assert twice.json()["code"] == "DELIVERY_NOT_RETRYABLE"
-            detail = (await client.get(f"/v1/operations/deliveries/{parked['id']}")).json()
-            assert [j["resultat"] for j in detail["journal"]] == ["PERMANENT", "RELANCE", "SENT"]
+
+            async def journal() -> list[str]:
+                detail = (await client.get(f"/v1/operations/deliveries/{parked['id']}")).json()
+                return [j["resultat"] for j in detail["journal"]]
+
+            await eventually(lambda: _equal(journal(), ["PERMANENT", "RELANCE", "SENT"]))
             scraped = (await client.get("/metrics")).text
             for name in ("mails_sent_total", "mails_failed_total"):
                 assert metric(scraped, f"chorale_notifications_{name}",
@@ -192,3 +195,7 @@ async def test_a_hard_kill_mid_burst_loses_nothing_and_resends_only_mails_in_fli
             ids = {m.message_id for m in smtp.catcher.messages
                    if (m.to[0], m.subject) == (to, subject)}
             assert len(ids) == 1  # recognisable as the same message
+
+
+async def _equal(value, expected) -> bool:
+    return await value == expected

@@ -4,7 +4,7 @@ the expected subject and content: upstream events are published to Kafka by the 
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -23,7 +23,7 @@ from chorale_contracts.events.identity import (
 from chorale_contracts.events.invoices import InvoiceMadeAvailable
 from chorale_runtime.testing.kafka_probe import eventually
 
-from .conftest import email_of
+from .conftest import email_of, made_available
 
 pytestmark = pytest.mark.integration
 
@@ -40,15 +40,10 @@ def snapshot(siret: str, name: str, public: bool = True) -> DirectorySnapshot:
     )
 
 
-def invoice(number: str, code_service: str | None, destinataire: str = COMMUNE
-            ) -> InvoiceMadeAvailable:
-    return InvoiceMadeAvailable(
-        invoiceId=str(uuid.uuid4()), numeroFluxDepot="FLX-0001", statut="MISE_A_DISPOSITION",
-        destinataire=destinataire, codeService=code_service, fournisseur=PARTNER,
-        raisonSocialeFournisseur="Fournitures Dupont SA", numeroFacture=number,
-        dateFacture=date(2026, 11, 2), dateDepot=date(2026, 11, 3),
-        montantTTC=Decimal("1200.50"), devise="EUR",
-    )
+def invoice(number: str, code_service: str | None) -> InvoiceMadeAvailable:
+    return made_available(number, COMMUNE, code_service, invoiceId=str(uuid.uuid4()),
+                          raisonSocialeFournisseur="Fournitures Dupont SA",
+                          montantTTC=Decimal("1200.50"), devise="EUR")
 
 
 async def seed_organisation(publish) -> None:
@@ -109,6 +104,10 @@ async def test_each_event_kind_mails_the_right_people(publish, smtp, notificatio
         assert "Commune de Testville" in ok.text and "Bienvenue" in ok.text
         no = await mail(smtp, "refuse", "Rattachement refusé")
         assert "Motif : Inconnu du service" in no.text
+
+        # GP designated (by the seed) → the designated user
+        designated = await mail(smtp, "gp", "Vous êtes gestionnaire principal")
+        assert "Commune de Testville (21750001600019)" in designated.subject
 
         # GP transferred → both users
         await publish(GestionnaireTransferred(structure=COMMUNE, fromUserId="gp",

@@ -4,7 +4,7 @@ follows the user's choice per category, account-security mails cannot be switche
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -13,7 +13,7 @@ from chorale_contracts.events.identity import RattachementRefused, UserVerificat
 from chorale_contracts.events.invoices import InvoiceMadeAvailable
 from chorale_runtime.testing.kafka_probe import eventually
 
-from .conftest import email_of
+from .conftest import email_of, made_available
 
 pytestmark = pytest.mark.integration
 
@@ -21,11 +21,7 @@ COMMUNE = "21690123100011"
 
 
 def invoice(n: int) -> InvoiceMadeAvailable:
-    return InvoiceMadeAvailable(
-        invoiceId=f"inv-{n}", numeroFluxDepot=f"FLX-{n}", statut="MISE_A_DISPOSITION",
-        destinataire=COMMUNE, fournisseur="44306184100047", numeroFacture=f"F-{n}",
-        dateFacture=date(2026, 11, 2), dateDepot=date(2026, 11, 3),
-    )
+    return made_available(f"F-{n}", COMMUNE)
 
 
 async def test_preferences_inbox_and_read_marks(publish, smtp, notifications, tokens):

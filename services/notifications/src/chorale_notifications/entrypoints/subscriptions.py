@@ -133,15 +133,21 @@ def suivi_subscription(stats: FlowStats) -> Subscription:
     )
 
 
+class ReadModelsUnavailable(Exception):
+    """The service is stopping: the triggering event is left for the next run."""
+
+
 def caught_up_barrier(
-    consumers: Sequence[ReliableConsumer], timeout: float
+    consumers: Sequence[ReliableConsumer], timeout: float, stopping: asyncio.Event
 ) -> Callable[[datetime], Awaitable[None]]:
     """Waits (at most `timeout`) until the read-model consumers have consumed everything
     published before the triggering event, so recipients reflect the events that preceded it.
 
     Asking the broker for end offsets costs up to a fetch wait (~0.5 s), so a check that passed
     is remembered: a trigger that occurred before that check began needs no new one (a burst
-    pays once). Producers' clocks are assumed roughly in step with ours."""
+    pays once). Producers' clocks are assumed roughly in step with ours. Once the service is
+    stopping, the read-model consumers may be closed under us: the handler gives up (the
+    consumer then leaves the event uncommitted, to be handled after the restart)."""
     passed_at: list[datetime] = []
 
     async def wait(occurred_at: datetime) -> None:
@@ -149,8 +155,13 @@ def caught_up_barrier(
             return
         deadline = time.monotonic() + timeout
         while True:
+            if stopping.is_set():
+                raise ReadModelsUnavailable("service stopping")
             checked_at = datetime.now(UTC)
-            lags = [await c.lag() for c in consumers]
+            try:
+                lags = [await asyncio.wait_for(c.lag(), 3) for c in consumers]
+            except TimeoutError:
+                lags = [None]
             if all(lag is not None and not any(lag.values()) for lag in lags):
                 passed_at[:] = [checked_at]
                 return

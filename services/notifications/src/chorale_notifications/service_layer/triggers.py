@@ -1,8 +1,9 @@
 """Who is told what: one handler per triggering event (DESIGN.md §6 "Notifications").
 
-Recipients come from the read models; before reading them a handler waits (bounded) until the
-read-model consumer has caught up with the topics, so an event published before the trigger
-(a grant, an attachment) is taken into account."""
+Recipients, names and greetings come from the read models; before reading them a handler
+waits (bounded) until the read-model consumers have caught up with the topics, so an event
+published before the trigger (a grant, an attachment, a directory snapshot) is taken into
+account. Habilitation changes only feed the digest; verification mails need no read model."""
 
 from __future__ import annotations
 
@@ -67,6 +68,7 @@ class Triggers:
     async def rattachement_decided(
         self, env: Envelope, ev: RattachementApproved | RattachementRefused
     ) -> None:
+        await self._caught_up(env.occurred_at)
         if isinstance(ev, RattachementRefused):
             template = "rattachement_refuse"
         else:
@@ -77,6 +79,7 @@ class Triggers:
         }), {ev.userId})
 
     async def gestionnaire_transferred(self, env: Envelope, ev: GestionnaireTransferred) -> None:
+        await self._caught_up(env.occurred_at)
         structure = await self._label(ev.structure)
         successor, _ = await self._full_name(ev.toUserId)
         predecessor, _ = await self._full_name(ev.fromUserId)
@@ -88,6 +91,7 @@ class Triggers:
         }), {ev.toUserId})
 
     async def gestionnaire_designated(self, env: Envelope, ev: GestionnaireDesignated) -> None:
+        await self._caught_up(env.occurred_at)
         await self._tell(env, Draft(Category.GESTIONNAIRE_PRINCIPAL, "gp_beneficiaire", {
             "structure": await self._label(ev.structure), "precedent": "",
         }), {ev.userId})
