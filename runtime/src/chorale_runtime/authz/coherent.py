@@ -62,6 +62,7 @@ class CoherentCache:
         self._task: asyncio.Task[None] | None = None
         self._last_read = time.monotonic()
         self.closed = False
+        self.warmed = False
 
     async def read(self, key: str) -> Any:
         self._last_read = time.monotonic()
@@ -80,11 +81,12 @@ class CoherentCache:
     def invalidate(self, keys: Iterable[str]) -> None:
         self.cache.invalidate(keys)
 
-    async def wait_following(self, timeout: float = 10.0) -> None:
-        """For tests and benchmarks: start following and wait until the cache is in use."""
+    async def wait_following(self, timeout: float = 10.0, warmed: bool = False) -> None:
+        """For tests and benchmarks: start following and wait until the cache is in use (and,
+        with `warmed`, loaded)."""
         self._ensure_following()
         deadline = time.monotonic() + timeout
-        while not self.cache.enabled:
+        while not self.cache.enabled or (warmed and not self.warmed):
             if time.monotonic() > deadline:
                 raise TimeoutError("authz cache did not start following the change feed")
             await asyncio.sleep(0.01)
@@ -106,6 +108,7 @@ class CoherentCache:
 
     def _disable(self) -> None:
         self.cache.enabled = False
+        self.warmed = False
         self.cache.clear()
 
     async def _follow(self) -> None:
@@ -113,31 +116,32 @@ class CoherentCache:
         last_prune = 0.0
         try:
             await follower.poll()  # the starting point: later polls report what changed
-            self.cache.enabled = True
-            await self._warm()
             while time.monotonic() - self._last_read < self._idle_after:
-                await asyncio.sleep(self._poll_interval)
                 try:
                     changed = await follower.poll()
+                    if not self.warmed:  # at start, and once the feed is readable again
+                        self.cache.enabled = True
+                        await self._warm()
+                    if changed is None:
+                        log.info("authz_cache_cleared", reason="changes_missed")
+                        self.cache.clear()
+                    elif changed:
+                        await self._refresh(changed)
                     if time.monotonic() - last_prune > 600:
                         last_prune = time.monotonic()
                         await follower.prune()
+                    await asyncio.sleep(self._poll_interval)
                 except InvalidOperation:
                     raise
                 except Exception as exc:  # database unreachable: serve nothing stale meanwhile
                     log.warning("authz_cache_feed_unreadable", error=str(exc))
                     self._disable()
                     await asyncio.sleep(1)
-                    continue
-                self.cache.enabled = True
-                if changed is None:
-                    log.info("authz_cache_cleared", reason="changes_missed")
-                    self.cache.clear()
-                elif changed:
-                    await self._refresh(changed)
         except InvalidOperation:  # the client was closed: this cache is finished
             self.closed = True
             _forget(self)
+        except Exception as exc:  # could not even start: the next read tries again
+            log.warning("authz_cache_not_following", error=str(exc))
         finally:
             self._disable()
 
@@ -164,6 +168,7 @@ class CoherentCache:
                     count += 1
         finally:
             self.cache.end_read()
+        self.warmed = True
         log.info("authz_cache_warmed", entries=count)
 
 
