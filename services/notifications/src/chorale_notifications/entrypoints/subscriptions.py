@@ -159,7 +159,8 @@ def caught_up_barrier(
                 raise ReadModelsUnavailable("service stopping")
             checked_at = datetime.now(UTC)
             try:
-                lags = [await asyncio.wait_for(c.lag(), 3) for c in consumers]
+                async with asyncio.timeout(3):
+                    lags = [await c.lag() for c in consumers]
             except TimeoutError:
                 lags = [None]
             if all(lag is not None and not any(lag.values()) for lag in lags):

@@ -7,6 +7,7 @@ carries the same Message-ID). At shutdown no new claim is made and sends in flig
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 import uuid
 from collections.abc import Callable
@@ -58,10 +59,11 @@ class Dispatcher:
             self._wakeup.clear()
             await self.dispatch_due()
             await self._sample()
-            try:
-                await asyncio.wait_for(self._wakeup.wait(), self._s.dispatch_interval)
-            except TimeoutError:
-                pass
+            # asyncio.timeout, not wait_for: on 3.11 wait_for swallows a cancellation that
+            # coincides with the wake-up, and the task would never end.
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self._s.dispatch_interval):
+                    await self._wakeup.wait()
 
     async def stop(self) -> None:
         self._stopping = True
