@@ -10,6 +10,7 @@ from chorale_contracts import Topic
 from chorale_runtime.service import Runtime
 from chorale_structures.adapters import attachment_store, structure_store
 from chorale_structures.adapters.attachment_store import AttachmentStore
+from chorale_structures.adapters.direct_publisher import DirectPublisher
 from chorale_structures.adapters.import_jobs import ImportFiles, ImportJobs
 from chorale_structures.adapters.structure_store import StructureStore
 from chorale_structures.entrypoints import (
@@ -58,7 +59,9 @@ def build_app(settings: StructuresSettings, **runtime_options) -> FastAPI:
     demandes = Requests(requests.request_store(db, notify), store)
     jobs = ImportJobs(db)
     files = ImportFiles(settings.import_dir, settings.import_max_bytes)
-    worker = ImportWorker(jobs, files, store, batch_size=settings.import_batch_size,
+    publisher = DirectPublisher(runtime.producer, settings.topic_prefix, settings.service_name)
+    worker = ImportWorker(jobs, files, store, publisher.publish,
+                          batch_size=settings.import_batch_size,
                           max_detailed=settings.import_max_reported_rejections)
 
     async def complete_request_effects() -> None:

@@ -158,3 +158,8 @@ async def api(infra, module_namespace, tmp_path_factory) -> AsyncIterator[Api]:
     async with serve_in_process(app) as base, httpx.AsyncClient(base_url=base,
                                                                  timeout=60) as client:
         yield Api(client, tokens, module_namespace, infra, app)
+
+
+@pytest.fixture
+def make_siret() -> Callable[[], str]:
+    return new_siret

@@ -81,9 +81,10 @@ class ImportJobs:
         self._col = db[COLLECTION]
 
     async def create(self, job_id: str, *, requester: str | None, correlation_id: str,
-                     filename: str | None, size: int, now: datetime) -> None:
+                     filename: str | None, size: int, batch_size: int, now: datetime) -> None:
         await self._col.insert_one({
             "_id": job_id, "idImport": job_id, "statut": RECEIVED, "demandeur": requester,
+            "tailleLot": batch_size,
             "correlationId": correlation_id, "nomFichier": filename, "tailleFichier": size,
             "octetsTraites": 0, "lignesTraitees": 0, **dict.fromkeys(COUNTERS, 0),
             "rejets": [], "rejetsNonDetailles": 0, "erreur": None, "tentatives": 0,

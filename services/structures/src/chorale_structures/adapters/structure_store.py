@@ -31,7 +31,6 @@ INDEXES = [
     IndexSpec(COLLECTION, (("codePostal", 1),)),
 ]
 _STRUCTURE_FIELDS = tuple(Structure.model_fields)
-_BOOKKEEPING = ("version", "dateCreation", "dateModification", "idDemandeOrigine")
 
 
 @dataclass(frozen=True)
@@ -44,6 +43,7 @@ class StoredStructure:
     created_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     modified_at: datetime | None = None
     origin_request: str | None = None  # the creation request it comes from, if any
+    import_batch: str | None = None  # the import batch that created it, if any
 
     @property
     def identifiant(self) -> str:
@@ -72,6 +72,7 @@ class StoredStructure:
             "version": self.version,
             "dateCreation": self.created_at,
             "idDemandeOrigine": self.origin_request,
+            "idLotImport": self.import_batch,
         }
 
 
@@ -85,6 +86,7 @@ def from_document(doc: dict[str, Any]) -> StoredStructure:
         created_at=doc["dateCreation"],
         modified_at=doc.get("dateModification"),
         origin_request=doc.get("idDemandeOrigine"),
+        import_batch=doc.get("idLotImport"),
     )
 
 
@@ -130,14 +132,13 @@ class StructureStore:
                 ErrorCode.STRUCTURE_EXISTS, details={"identifiant": stored.identifiant}
             )
 
-    async def insert_many(
-        self, items: Sequence[tuple[StoredStructure, Sequence[Envelope]]]
-    ) -> set[str]:
-        """Insert new structures in one round trip; return the identifiants that already
-        existed (nothing written for those)."""
-        if not items:
+    async def insert_many(self, structures: Sequence[StoredStructure]) -> set[str]:
+        """Insert new structures in one round trip, with an empty outbox (their events are
+        published by the import itself, see import_runner.py); return the identifiants that
+        already existed (nothing written for those)."""
+        if not structures:
             return set()
-        docs = [new_document(stored.to_document(), envs) for stored, envs in items]
+        docs = [new_document(stored.to_document(), ()) for stored in structures]
         existing: set[str] = set()
         try:
             await self._col.insert_many(docs, ordered=False)
@@ -146,9 +147,6 @@ class StructureStore:
                 if not is_duplicate_key(_Coded(error)):
                     raise
                 existing.add(docs[error["index"]]["_id"])
-        for doc in docs:
-            if doc["_id"] not in existing:
-                self._docs.notify(doc["_id"])
         return existing
 
     async def replace(

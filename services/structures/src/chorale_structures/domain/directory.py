@@ -46,12 +46,12 @@ def _sorted(services: Iterable[Service]) -> list[Service]:
     return sorted(services, key=lambda s: s.codeService)
 
 
-def routing_snapshot(
+def routing_snapshot_event(
     structure: Structure, services: Iterable[Service], *, version: int
-) -> dict[str, Any]:
-    """The full routing snapshot of one structure, as the JSON payload of the directory topic."""
+) -> DirectorySnapshot:
+    """The directory topic's payload for one structure (see :func:`routing_snapshot`)."""
     params = structure.parametres or ParametresStructure()
-    snapshot = DirectorySnapshot(
+    return DirectorySnapshot(
         identifiant=structure.identifiant,
         typeIdentifiant=structure.typeIdentifiant,
         typeStructure=structure.typeStructure,
@@ -61,7 +61,13 @@ def routing_snapshot(
         services=[s.model_dump(mode="json", exclude={"description"}) for s in _sorted(services)],
         version=version,
     )
-    return snapshot.model_dump(mode="json")
+
+
+def routing_snapshot(
+    structure: Structure, services: Iterable[Service], *, version: int
+) -> dict[str, Any]:
+    """The full routing snapshot of one structure, as the JSON payload of the directory topic."""
+    return routing_snapshot_event(structure, services, version=version).model_dump(mode="json")
 
 
 def _cell(value: Any) -> str:

@@ -37,7 +37,8 @@ def build_router(
         size = await files.receive(job_id, request.stream())
         actor = Actor(principal.subject, correlation_id_of(request), True)
         await jobs.create(job_id, requester=principal.subject, correlation_id=actor.correlation_id,
-                          filename=nomFichier, size=size, now=actor.now)
+                          filename=nomFichier, size=size, batch_size=worker.batch_size,
+                          now=actor.now)
         worker.submit(job_id)
         response.headers["Location"] = f"{PREFIX}/{job_id}"
         job = await jobs.get(job_id)

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from chorale_contracts import Envelope, EventPayload, new_envelope
 from chorale_contracts.events.directory import DirectorySnapshot
-from chorale_structures.domain import routing_snapshot
+from chorale_structures.domain.directory import routing_snapshot_event
 
 if TYPE_CHECKING:
     from chorale_structures.adapters.structure_store import StoredStructure
 
 PRODUCER = "structures"
+EVENT_ID_NAMESPACE = uuid.UUID("6f0c1d52-3b59-4b8e-9a57-6c2f1d0b7a11")
 
 
 @dataclass(frozen=True)
@@ -31,8 +33,18 @@ class Actor:
     def system(cls, correlation_id: str) -> Actor:
         return cls(None, correlation_id, is_operator=True)
 
-    def envelopes(self, payloads: Iterable[EventPayload]) -> list[Envelope]:
-        """Every payload of this service carries the structure's identifiant: the Kafka key."""
+    def renewed(self) -> Actor:
+        """The same author, now (for work that spans time, like an import)."""
+        return replace(self, now=datetime.now(UTC))
+
+    def envelopes(
+        self, payloads: Iterable[EventPayload], seed: str | None = None
+    ) -> list[Envelope]:
+        """Every payload of this service carries the structure's identifiant: the Kafka key.
+
+        With a ``seed``, event ids are derived from it (the n-th payload gets the same id
+        whenever the same change is planned again): a replayed import republishes the same
+        events, which consumers then de-duplicate."""
         return [
             new_envelope(
                 payload,
@@ -41,13 +53,14 @@ class Actor:
                 correlation_id=self.correlation_id,
                 causation_id=self.causation_id,
                 occurred_at=self.now,
+                event_id=uuid.uuid5(EVENT_ID_NAMESPACE, f"{seed}|{n}") if seed else None,
             )
-            for payload in payloads
+            for n, payload in enumerate(payloads)
         ]
 
 
 def directory_snapshot(stored: StoredStructure) -> DirectorySnapshot:
     """The compacted-topic record of one structure at its current version."""
-    return DirectorySnapshot.model_validate(
-        routing_snapshot(stored.structure, stored.services.values(), version=stored.version)
+    return routing_snapshot_event(
+        stored.structure, stored.services.values(), version=stored.version
     )

@@ -45,6 +45,7 @@ class _Work:
 
 @dataclass
 class BatchPlan:
+    # new structures and the events of their creation (event ids derived from the batch)
     inserts: list[tuple[StoredStructure, list[Envelope]]] = field(default_factory=list)
     updates: list[tuple[int, StoredStructure, list[Envelope]]] = field(default_factory=list)
     # (identifiant or None, result) per line, in file order
@@ -93,7 +94,11 @@ def plan_batch(
     *,
     today: date,
     actor: Actor,
+    batch_id: str,
 ) -> BatchPlan:
+    """``loaded``: the stored structures the rows may name (those absent are planned as new;
+    the insert tells which existed after all). New structures remember ``batch_id``, and the
+    ids of their events derive from it: planning the same batch again gives the same events."""
     work = {
         ident: _Work(stored, stored.structure, dict(stored.services))
         for ident, stored in loaded.items()
@@ -118,8 +123,10 @@ def plan_batch(
         if not entry.events:
             continue
         if entry.base is None:
-            new = StoredStructure(entry.structure, entry.services, created_at=actor.now)
-            plan.inserts.append((new, envelopes_for(actor, new, entry.events)))
+            new = StoredStructure(entry.structure, entry.services, created_at=actor.now,
+                                  import_batch=batch_id)
+            seed = f"{batch_id}|{new.identifiant}"
+            plan.inserts.append((new, envelopes_for(actor, new, entry.events, seed)))
         else:
             new = entry.base.evolve(entry.structure, entry.services, actor.now)
             plan.updates.append(
@@ -130,3 +137,17 @@ def plan_batch(
 
 def identifiants(items: Iterable[ImportItem]) -> set[str]:
     return {i.identifiant for i in items if not isinstance(i, RowRejection)}
+
+
+def lookups_needed(items: Iterable[ImportItem]) -> set[str]:
+    """Structures a batch must load first: those its SERVICE lines name before (or without)
+    a STRUCTURE line. A STRUCTURE line is first tried as a creation (inserts are cheap,
+    lookups are not on every engine), and loaded only when the structure turns out to exist."""
+    announced: set[str] = set()
+    needed: set[str] = set()
+    for item in items:
+        if isinstance(item, StructureRow):
+            announced.add(item.identifiant)
+        elif isinstance(item, ServiceRow) and item.identifiant not in announced:
+            needed.add(item.identifiant)
+    return needed

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable
 from typing import NamedTuple
 
 from chorale_contracts import EventPayload
@@ -50,13 +50,23 @@ async def load(store: StructureStore, identifiant: str) -> StoredStructure:
     return stored
 
 
-def envelopes_for(actor: Actor, new: StoredStructure, events: list[EventPayload]) -> list:
-    return actor.envelopes([*events, directory_snapshot(new)])
+def envelopes_for(
+    actor: Actor, new: StoredStructure, events: list[EventPayload], seed: str | None = None
+) -> list:
+    return actor.envelopes([*events, directory_snapshot(new)], seed)
 
 
 class _KeyedLocks:
     def __init__(self) -> None:
         self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
+
+    @contextlib.asynccontextmanager
+    async def hold_many(self, keys: Iterable[str]) -> AsyncIterator[None]:
+        """In sorted order: whoever holds one lock at a time cannot deadlock with this."""
+        async with contextlib.AsyncExitStack() as stack:
+            for key in sorted(set(keys)):
+                await stack.enter_async_context(self.hold(key))
+            yield
 
     @contextlib.asynccontextmanager
     async def hold(self, key: str) -> AsyncIterator[None]:
@@ -73,14 +83,14 @@ class _KeyedLocks:
                 self._locks[key] = (lock, users - 1)
 
 
-_LOCKS = _KeyedLocks()
+structure_locks = _KeyedLocks()
 
 
 async def change_structure(
     store: StructureStore, identifiant: str, decide: Decision, actor: Actor
 ) -> StoredStructure:
     """Apply ``decide`` to the current state; no write at all when it emits no event."""
-    async with _LOCKS.hold(identifiant):
+    async with structure_locks.hold(identifiant):
         return await _change(store, identifiant, decide, actor)
 
 
