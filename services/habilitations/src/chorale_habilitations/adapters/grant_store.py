@@ -31,8 +31,10 @@ class GrantStore:
         doc = await self._col.find_one({"_id": grant_id}, {"outbox": 0})
         return _state(doc) if doc else None
 
-    async def get_doc(self, grant_id: str) -> dict[str, Any] | None:
-        return await self._col.find_one({"_id": grant_id}, {"outbox": 0})
+    async def get_many(self, grant_ids: list[str]) -> dict[str, GrantState]:
+        """One query for many grants (on FerretDB every read scans: one scan, not n)."""
+        docs = await self._col.find({"_id": {"$in": grant_ids}}, {"outbox": 0}).to_list(None)
+        return {d["_id"]: _state(d) for d in docs}
 
     async def save(self, change: GrantChange, envelope: Envelope) -> bool:
         """Store the change with its event; False if the grant changed meanwhile."""

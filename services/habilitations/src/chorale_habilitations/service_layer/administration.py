@@ -93,11 +93,8 @@ async def remove_all(
     gestionnaire = await ctx.gestionnaire(structure)
     for grant in held:
         check_not_gestionnaire_grant(grant.key, gestionnaire)
-    removed = []
-    for grant in held:
-        change = await ctx.writer.apply(
-            grant.key, lambda current: take_back(current, "MANUAL", principal.subject), cause
-        )
-        if change is not None:
-            removed.append(change.after)
-    return removed
+    changes = await ctx.writer.apply_each(
+        [g.key for g in held],
+        lambda _key: lambda current: take_back(current, "MANUAL", principal.subject), cause,
+    )
+    return [c.after for c in changes]

@@ -3,12 +3,13 @@ retrying on a concurrent change (compare-and-set on the grant's version)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from chorale_contracts import new_envelope
 from chorale_habilitations.adapters.grant_store import GrantStore
 from chorale_habilitations.domain import errors
-from chorale_habilitations.domain.grants import GrantChange, GrantKey
+from chorale_habilitations.domain.grants import GrantChange, GrantKey, GrantState
 from chorale_habilitations.domain.policies import Intent
 
 
@@ -26,9 +27,15 @@ class GrantWriter:
         self._producer = producer
         self._attempts = attempts
 
-    async def apply(self, key: GrantKey, intent: Intent, cause: Cause) -> GrantChange | None:
-        for _ in range(self._attempts):
-            change = intent(await self.store.get(key.grant_id))
+    async def apply(
+        self, key: GrantKey, intent: Intent, cause: Cause, known: GrantState | None = None,
+        prefetched: bool = False,
+    ) -> GrantChange | None:
+        """`known` (when `prefetched`) saves the first read; a lost race re-reads."""
+        for attempt in range(self._attempts):
+            current = known if prefetched and attempt == 0 else await self.store.get(
+                key.grant_id)
+            change = intent(current)
             if change is None:
                 return None
             envelope = new_envelope(
@@ -38,3 +45,16 @@ class GrantWriter:
             if await self.store.save(change, envelope):
                 return change
         raise errors.conflict(key.grant_id)
+
+    async def apply_each(
+        self, keys: list[GrantKey], intent_for: Callable[[GrantKey], Intent], cause: Cause
+    ) -> list[GrantChange]:
+        """The intent of each key, the current states read in one query; the changes made."""
+        known = await self.store.get_many([k.grant_id for k in keys]) if keys else {}
+        changes = []
+        for key in keys:
+            change = await self.apply(key, intent_for(key), cause, known.get(key.grant_id),
+                                      prefetched=True)
+            if change is not None:
+                changes.append(change)
+        return changes
