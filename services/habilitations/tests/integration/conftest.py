@@ -82,6 +82,18 @@ class Habil:
         await self.publish(identity.GestionnaireDesignated(
             structure=structure, userId=user, previousUserId=previous, designatedBy="op"))
 
+    async def structure_with_gp(self, *users: str) -> tuple[str, str]:
+        """A new structure, its GP (attached, role known to the read model) and `users`
+        attached with their default grants."""
+        structure, gp = self.new_structure(), self.new_user("gp")
+        await self.designate(structure, gp)
+        for user in (gp, *users):
+            await self.attach(user, structure)
+        for user in users:
+            await self.wait_grants(user, 12)
+        await self.wait_decision(True, gp, structure, "ORGANISATION", "MODIFICATION")
+        return structure, gp
+
     async def grants(self, user: str, **filters: str) -> list[dict]:
         """« Mes habilitations » of `user`."""
         r = await self.http.get(f"{self.base}/v1/me/habilitations", params=filters,

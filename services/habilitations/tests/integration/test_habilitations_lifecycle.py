@@ -83,12 +83,8 @@ async def test_service_rattachements_and_what_a_structure_detachment_leaves(habi
 
 
 async def test_listings_filters_and_csv_export(habil):
-    s, gp, user = habil.new_structure(), habil.new_user("gp"), habil.new_user()
-    await habil.designate(s, gp)
-    await habil.attach(gp, s)
-    await habil.attach(user, s)
-    await habil.wait_grants(user, APPS)
-    await habil.wait_decision(True, gp, s, "ORGANISATION", "MODIFICATION")
+    user = habil.new_user()
+    s, gp = await habil.structure_with_gp(user)
     mine = await habil.grants(user, application="SUIVI_DES_FLUX", mode="CONSULTATION")
     assert [(r["profil"], r["structure"]) for r in mine] == [("Suivi des flux consultation", s)]
     assert await habil.grants(user, structure="OTHER") == []
@@ -109,15 +105,8 @@ async def test_listings_filters_and_csv_export(habil):
 
 
 async def test_administration_rules_through_http(habil):
-    s, gp, admin, user = (habil.new_structure(), habil.new_user("gp"), habil.new_user("adm"),
-                          habil.new_user())
-    stranger = habil.new_user("x")
-    await habil.designate(s, gp)
-    for who in (gp, admin, user):
-        await habil.attach(who, s)
-    await habil.wait_grants(user, APPS)
-    await habil.wait_grants(admin, APPS)
-    await habil.wait_decision(True, gp, s, "ORGANISATION", "MODIFICATION")
+    admin, user, stranger = habil.new_user("adm"), habil.new_user(), habil.new_user("x")
+    s, gp = await habil.structure_with_gp(admin, user)
     url = f"{habil.base}/v1/structures/{s}/habilitations"
     org = next(r for r in await habil.grants(admin) if r["application"] == "ORGANISATION")
     r = await habil.http.patch(f"{habil.base}/v1/habilitations/{org['grantId']}",
@@ -156,12 +145,8 @@ async def test_administration_rules_through_http(habil):
 
 
 async def test_two_concurrent_additions_of_one_profile_make_one_grant(habil):
-    s, gp, user = habil.new_structure(), habil.new_user("gp"), habil.new_user()
-    await habil.designate(s, gp)
-    await habil.attach(gp, s)
-    await habil.attach(user, s)
-    await habil.wait_grants(user, APPS)
-    await habil.wait_decision(True, gp, s, "ORGANISATION", "MODIFICATION")
+    user = habil.new_user()
+    s, gp = await habil.structure_with_gp(user)
     body = {"userId": user, "application": "FRAIS_DE_JUSTICE", "mode": "MODIFICATION"}
     responses = await asyncio.gather(*[
         habil.http.post(f"{habil.base}/v1/structures/{s}/habilitations",

@@ -5,7 +5,7 @@ service needs a rattachement to that service or to the whole structure."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 
 
@@ -38,15 +38,3 @@ class Membership:
 
     def ever_attached(self, structure: str) -> bool:
         return any(a.structure == structure for a in self.attachments)
-
-
-@dataclass
-class MembershipView:
-    """Mutable builder used by adapters."""
-
-    user_id: str
-    attachments: list[Attachment] = field(default_factory=list)
-    deactivated: bool = False
-
-    def freeze(self) -> Membership:
-        return Membership(self.user_id, tuple(self.attachments), self.deactivated)

@@ -46,6 +46,15 @@ async def _held(ctx: Context, principal: Principal, grant_id: str) -> GrantState
     return current
 
 
+def _still(grant_id: str, expected_version: int | None, current: GrantState | None) -> GrantState:
+    """The grant as the intent finds it: still active, and at the version the caller saw."""
+    if current is None or not current.active:
+        raise errors.not_found(grant_id)
+    if expected_version is not None and current.version != expected_version:
+        raise errors.conflict(grant_id)
+    return current
+
+
 async def change_mode(
     ctx: Context, principal: Principal, grant_id: str, mode: Mode, expected_version: int | None,
     cause: Cause,
@@ -53,10 +62,7 @@ async def change_mode(
     held = await _held(ctx, principal, grant_id)
 
     def intent(current: GrantState | None) -> GrantChange | None:
-        if current is None or not current.active:
-            raise errors.not_found(grant_id)
-        if expected_version is not None and current.version != expected_version:
-            raise errors.conflict(grant_id)
+        current = _still(grant_id, expected_version, current)
         check_not_self_raise(principal.subject, current.key, current.mode, mode)
         return give(current, current.key, mode, "MANUAL", principal.subject)
 
@@ -71,10 +77,7 @@ async def remove(
     held = await _held(ctx, principal, grant_id)
 
     def intent(current: GrantState | None) -> GrantChange | None:
-        if current is None or not current.active:
-            raise errors.not_found(grant_id)
-        if expected_version is not None and current.version != expected_version:
-            raise errors.conflict(grant_id)
+        current = _still(grant_id, expected_version, current)
         return take_back(current, "MANUAL", principal.subject)
 
     change = await ctx.writer.apply(held.key, intent, cause)
