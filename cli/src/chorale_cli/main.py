@@ -6,10 +6,12 @@ import typer
 
 from chorale_cli.config_cmd import show_config
 from chorale_cli.flows_cmd import app as flows_app
+from chorale_cli.structures_cmd import app as structures_app
 
 app = typer.Typer(help="Chorale: B2G e-invoicing hub — operator and developer commands.",
                   no_args_is_help=True, add_completion=False)
 app.add_typer(flows_app, name="flows")
+app.add_typer(structures_app, name="structures")
 
 
 @app.command("config")
