@@ -110,13 +110,12 @@ class Deliveries:
         if doc is None or doc["statut"] != FAILED:
             return doc
         now = datetime.now(UTC)
-        result = await self._col.update_one(
+        await self._col.update_one(
             {"_id": delivery_id, "version": doc["version"]},
             {"$set": {"statut": PENDING, "tentatives": 0, "nextAttemptAt": now,
                       "updatedAt": now},
              "$push": {"log": {"at": now, "resultat": "RELANCE", "reponse": f"par {actor}"}},
              "$inc": {"version": 1}},
         )
-        if result.modified_count != 1:
-            return None
+        # Whatever happened (ours, or a concurrent re-send won), report the state as it is.
         return await self.get(delivery_id)
