@@ -12,10 +12,12 @@ from chorale_intake.adapters import flow_store
 from chorale_intake.adapters.accounts_model import AccountsModel, TechnicalAccount
 from chorale_intake.adapters.analysis_pool import AnalysisPool, Limits
 from chorale_intake.adapters.archive import Archive
+from chorale_intake.adapters.cr_output import CrOutput
 from chorale_intake.adapters.directory_model import DirectoryModel
 from chorale_intake.adapters.edi_folders import EdiFolders
 from chorale_intake.adapters.flow_store import FlowStore
 from chorale_intake.adapters.invoice_keys import InvoiceKeys
+from chorale_intake.adapters.pending_store import PendingStore
 from chorale_intake.adapters.publisher import Publisher
 from chorale_intake.entrypoints.edi_watcher import EdiWatcher
 from chorale_intake.entrypoints.http_api import build_router
@@ -42,7 +44,7 @@ def build_app(
     owner, producer = settings.instance_id, settings.service_name
     folders = EdiFolders(settings.edi_root, settings.edi_settle_delay)
     archive = Archive(settings.archive_dir, owner)
-    store = FlowStore(runtime.db)
+    store = FlowStore(runtime.db, PendingStore(runtime.db, owner))
     directory = DirectoryModel(runtime.db)
 
     async def open_folders(account: TechnicalAccount) -> None:
@@ -55,8 +57,9 @@ def build_app(
         Limits(settings.max_bytes, settings.max_depth, settings.max_xsd_errors),
     )
     pipeline: Pipeline | None = None
+    output = CrOutput(folders, settings.cr_delay)
     finisher = Finisher(
-        store=store, publisher=publisher, folders=folders, producer=producer,
+        store=store, publisher=publisher, output=output, producer=producer,
         on_terminal=lambda flows: pipeline.terminal(flows) if pipeline else None,
     )
     processor = Processor(
@@ -66,7 +69,7 @@ def build_app(
     )
     pipeline = Pipeline(
         processor, batch_size=settings.batch_size, max_in_flight=settings.max_in_flight,
-        concurrency=max(2, settings.worker_count + 2),
+        concurrency=max(3, 2 * settings.worker_count + 2),
         retry=Retry(settings.retry_max_attempts, settings.retry_backoff,
                     settings.retry_backoff_max),
     )
@@ -118,13 +121,15 @@ def build_app(
         return not waiting, "ok" if not waiting else "en attente : " + ", ".join(waiting)
 
     async def stop() -> None:
-        watcher.stop()
+        await watcher.stop(settings.shutdown_timeout / 4)
         await pipeline.stop(settings.shutdown_timeout / 2)
+        await finisher.drain(settings.shutdown_timeout / 4)
         await receipts.wait_background(settings.shutdown_timeout / 4)
         await pool.stop()
 
     runtime.readiness["intake"] = ready
     runtime.add_background("intake-start", start_up)
+    runtime.add_background("cr-output", output.run)
     runtime.add_background("intake-pipeline", run_pipeline)
     runtime.add_background("edi-watcher", run_watcher)
     runtime.add_background("intake-recovery", run_recovery)

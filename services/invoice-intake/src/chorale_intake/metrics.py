@@ -3,6 +3,10 @@ rejection codes, stage durations, EDI files waiting, flows in progress."""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from prometheus_client import Counter, Gauge, Histogram
 
 SERVICE = "invoice-intake"
@@ -19,9 +23,10 @@ REJECTIONS = Counter(
 )
 STAGE_SECONDS = Histogram(
     "chorale_intake_stage_duration_seconds",
-    "Duration of each stage: archive, record (receipt write), analyse (parse + syntax + XSD + "
-    "extraction, per file), rules, duplicates, finalise (terminal write + events), per batch "
-    "except analyse",
+    "Duration of each stage: archive (move + SHA-256), record (receipt insert), analyse (parse "
+    "+ syntax + XSD + extraction, per file), rules, duplicates (claims), terminal_record, "
+    "publish (events acknowledged by Kafka), terminal_cr, mark_finished; per batch except "
+    "analyse",
     ["service", "stage"],
     buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
@@ -46,6 +51,15 @@ TECHNICAL_FAILURES = Counter(
 
 def stage(name: str, seconds: float) -> None:
     STAGE_SECONDS.labels(SERVICE, name).observe(seconds)
+
+
+@contextmanager
+def timed(name: str) -> Iterator[None]:
+    started = time.perf_counter()
+    try:
+        yield
+    finally:
+        stage(name, time.perf_counter() - started)
 
 
 def entered(status: str, channel: str, count: int = 1) -> None:

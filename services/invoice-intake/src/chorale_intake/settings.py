@@ -34,8 +34,15 @@ class IntakeSettings(ServiceSettings):
         description="A file written in place is taken once unmodified for this long (s); a file "
         "renamed into in/ after being written (temporary name, then rename) is taken at once",
     )
+    cr_delay: float = Field(
+        0.2,
+        ge=0,
+        le=10,
+        description="A CR showing a non-terminal status is written this long after the change "
+        "(s), unless a newer status replaces it meanwhile; terminal CRs are written at once",
+    )
     edi_batch_size: int = Field(
-        100, ge=1, le=1000, description="Files taken from one folder per round (one DB insert)"
+        200, ge=1, le=1000, description="Files taken from one folder per round (one DB insert)"
     )
 
     # -- validation limits ----------------------------------------------------------------
@@ -63,7 +70,7 @@ class IntakeSettings(ServiceSettings):
         description="Processes that parse and validate XML (0: a thread of the service process)",
     )
     batch_size: int = Field(
-        64, ge=1, le=1000, description="Flows validated and written together (one DB write each)"
+        128, ge=1, le=1000, description="Flows validated and written together (one DB write each)"
     )
     max_in_flight: int = Field(
         1000,

@@ -133,10 +133,13 @@ class Archive:
 
     def digest(self, relative: str) -> Stored:
         sha, size = hashlib.sha256(), 0
-        with open(self.path_of(relative), "rb") as handle:
-            while chunk := handle.read(_CHUNK):
+        fd = os.open(self.path_of(relative), os.O_RDONLY)
+        try:
+            while chunk := os.read(fd, _CHUNK):
                 sha.update(chunk)
                 size += len(chunk)
+        finally:
+            os.close(fd)
         return Stored(relative, size, sha.hexdigest())
 
     def drop_journal(self, journal: Path) -> None:

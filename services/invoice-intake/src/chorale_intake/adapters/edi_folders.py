@@ -15,13 +15,11 @@ Symbolic links and anything but regular files are ignored. Scans are incremental
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 TEMPORARY_SUFFIXES = (".tmp", ".part", ".partial", ".filepart", ".crdownload", ".swp")
 SAFE_ACCOUNT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
@@ -103,16 +101,18 @@ class EdiFolders:
                     count += 1
         return count
 
-    def write_cr(self, account: str, number: str, body: dict[str, Any]) -> None:
+    def write_cr(self, account: str, number: str, data: bytes) -> None:
         """Replace `out/<number>.cr.json` atomically (readers see the old or the new CR). Not
         fsynced: the database holds the truth and the CR is rewritten after a crash."""
         folder = self.outbox(account)
-        data = json.dumps(body, ensure_ascii=False, indent=2).encode()
-        target = folder / f"{number}.cr.json"
-        tmp = folder / f".{number}.cr.json.tmp"
+        tmp = f"{folder}/.{number}.cr.json.tmp"
         try:
-            tmp.write_bytes(data)
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
         except FileNotFoundError:  # the partner removed out/: recreate it
             folder.mkdir(parents=True, exist_ok=True)
-            tmp.write_bytes(data)
-        os.replace(tmp, target)
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        try:
+            os.write(fd, data)
+        finally:
+            os.close(fd)
+        os.rename(tmp, f"{folder}/{number}.cr.json")

@@ -1,32 +1,29 @@
-"""Flows in the database, written for FerretDB 1.24 as much as for MongoDB.
+"""Flows in the database, written for FerretDB 1.24 as much as for MongoDB: the hot path only
+inserts and reads by `_id`.
 
-FerretDB 1.24 (SQLite) serves an `insert` and a `find` by a single `_id` in constant time, but
-every `update` and `delete` (even by `_id`) and every other filter reads the whole collection.
-So the hot path only inserts and reads by `_id`:
-- `flows_pending`: one document per flow not yet terminal, inserted at receipt (with its
-  IN_RECU and IN_EN_ATTENTE_TRAITEMENT events), deleted in batches once the flow is terminal
-  and its events are on Kafka. It stays as small as the flows in progress (bounded by
-  `max_in_flight`), so its deletes stay cheap;
+- flows waiting or in progress: in `PendingStore` generations (see `pending_store`);
 - `flows`: the terminal record of each flow, inserted once (`_id` = flow number: the unique
   insert is what makes the terminal status happen exactly once), with the events it causes.
-Only operator re-runs (rare) update `flows`, by compare-and-set on `tentative`.
+  Only operator re-runs (rare) replace it, by compare-and-set on `tentative`, after claiming
+  the re-run with a unique insert in `flow_reruns`.
 """
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Iterable, Sequence
-from datetime import datetime
+from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import BulkWriteError
 
+from chorale_contracts.events.common import FlowStatus
+from chorale_intake.adapters.inserts import insert_new
+from chorale_intake.adapters.pending_store import PendingStore
 from chorale_intake.domain.flow import Flow
 from chorale_runtime.mongo import IndexSpec
 
-PENDING = "flows_pending"
 FLOWS = "flows"
+RERUNS = "flow_reruns"
 
 # Serve the operators' filters on MongoDB (FerretDB 1.24 scans whatever the indexes).
 INDEXES = (
@@ -36,42 +33,31 @@ INDEXES = (
 )
 
 
-DUPLICATE_KEY = 11000
-
-
-def _duplicates(exc: BulkWriteError) -> set[int]:
-    """Indexes of the documents refused as duplicates; re-raise anything else."""
-    errors = exc.details.get("writeErrors", [])
-    if any(e.get("code") != DUPLICATE_KEY for e in errors):
-        raise exc
-    return {e["index"] for e in errors}
-
-
-async def insert_new(collection: Any, docs: Sequence[dict[str, Any]]) -> list[bool]:
-    """Insert every document whose `_id` is new: True where inserted, False for duplicates."""
-    if not docs:
-        return []
-    try:
-        await collection.insert_many(list(docs), ordered=False)
-        return [True] * len(docs)
-    except BulkWriteError as exc:
-        refused = _duplicates(exc)
-        return [i not in refused for i in range(len(docs))]
-
-
 class FlowStore:
-    def __init__(self, db: AsyncDatabase):
-        self._pending = db[PENDING]
+    def __init__(self, db: AsyncDatabase, pending: PendingStore):
         self._flows = db[FLOWS]
+        self._reruns = db[RERUNS]
+        self.pending = pending
 
     # -- writes ---------------------------------------------------------------------------
     async def add_pending(self, flows: Sequence[Flow]) -> list[bool]:
-        """Record received flows; False where the number was already recorded."""
-        return await insert_new(self._pending, [f.to_document() for f in flows])
+        return await self.pending.add(flows)
+
+    async def forget_pending(self, flows: Sequence[Flow]) -> None:
+        await self.pending.finished(flows)
 
     async def add_terminal(self, flows: Sequence[Flow]) -> list[bool]:
         """Record terminal flows; False where the flow already has its terminal record."""
         return await insert_new(self._flows, [f.to_document() for f in flows])
+
+    async def claim_rerun(self, flow: Flow) -> bool:
+        """One re-run per attempt, whoever asks: False if this attempt is already re-run."""
+        doc = {"_id": f"{flow.number}:{flow.tentative}", "at": datetime.now(UTC)}
+        return (await insert_new(self._reruns, [doc]))[0]
+
+    async def release_rerun(self, flow: Flow) -> None:
+        """The re-run could not be recorded: let it be asked again (rare: a small delete)."""
+        await self._reruns.delete_one({"_id": f"{flow.number}:{flow.tentative}"})
 
     async def replace_terminal(self, flow: Flow, previous_attempt: int) -> bool:
         """A re-run's terminal record replaces the incident it re-ran (compare-and-set)."""
@@ -80,77 +66,46 @@ class FlowStore:
         )
         return result.modified_count == 1
 
-    async def forget_pending(self, numbers: Iterable[str]) -> None:
-        ids = list(numbers)
-        if ids:
-            await self._pending.delete_many({"_id": {"$in": ids}})
-
-    async def count_recovery(self, numbers: Sequence[str]) -> None:
-        if numbers:
-            await self._pending.update_many(
-                {"_id": {"$in": list(numbers)}}, {"$inc": {"recoveries": 1}}
-            )
-
-    async def take_over(self, flow: Flow, owner: str) -> bool:
-        """Claim a flow another replica left unfinished (compare-and-set on owner)."""
-        result = await self._pending.update_one(
-            {"_id": flow.number, "owner": flow.owner, "recoveries": flow.recoveries},
-            {"$set": {"owner": owner}, "$inc": {"recoveries": 1}},
-        )
-        return result.modified_count == 1
-
     # -- reads ----------------------------------------------------------------------------
     async def terminal(self, number: str) -> Flow | None:
         doc = await self._flows.find_one({"_id": number})
         return Flow.from_document(doc) if doc else None
 
-    async def pending(self, number: str) -> Flow | None:
-        doc = await self._pending.find_one({"_id": number})
-        return Flow.from_document(doc) if doc else None
-
     async def get(self, number: str) -> Flow | None:
-        """The current state: a pending re-run supersedes the incident it re-runs."""
-        terminal, pending = await asyncio.gather(self.terminal(number), self.pending(number))
-        if pending is not None and (terminal is None or pending.tentative > terminal.tentative):
-            return pending
-        return terminal
-
-    async def pending_of(self, owner: str) -> list[Flow]:
-        docs = await self._pending.find({"owner": owner}).to_list(None)
-        return [Flow.from_document(d) for d in docs]
-
-    async def pending_before(self, moment: datetime) -> list[Flow]:
-        docs = await self._pending.find({"dateStatut": {"$lt": moment}}).to_list(None)
-        return [Flow.from_document(d) for d in docs]
-
-    async def count_pending(self) -> int:
-        return await self._pending.count_documents({})
+        """The current state: a re-run in progress supersedes the incident it re-runs."""
+        terminal = await self.terminal(number)
+        if terminal is not None and terminal.statut is not FlowStatus.IN_INCIDENTE:
+            return terminal
+        waiting = await self.pending.find(number, terminal.tentative + 1 if terminal else 1)
+        return waiting or terminal
 
     async def search(
         self, criteria: dict[str, Any], *, skip: int, limit: int
     ) -> tuple[int, list[Flow]]:
         """Flows matching `criteria`, newest first: the total and one page. Memory holds the
         page and the flows in progress, never the whole history."""
-        pending = [
-            Flow.from_document(d)
-            for d in await self._pending.find({}, {"events": 0}).to_list(None)
-        ]
-        # A re-run in progress supersedes the incident it re-runs.
-        superseded = [f.number for f in pending if f.tentative > 1]
-        matching = await self._pending.find(criteria, {"_id": 1}).to_list(None)
-        matching_ids = {d["_id"] for d in matching}
-        pending = [f for f in pending if f.number in matching_ids]
+        latest: dict[str, Flow] = {}  # flows in progress, by number (the newest attempt)
+        matching: set[str] = set()
+        for name in await self.pending.collections():
+            for flow in await self.pending.read(name):
+                if flow.number not in latest or flow.tentative > latest[flow.number].tentative:
+                    latest[flow.number] = flow
+            matching |= await self.pending.numbers(name, criteria)
+        waiting = [f for n, f in latest.items() if n in matching]
+        superseded = [f.number for f in latest.values() if f.tentative > 1]  # re-runs
         terminal_criteria = {**criteria, "_id": {"$nin": superseded}} if superseded else criteria
-        total = await self._flows.count_documents(terminal_criteria) + len(pending)
+        total = await self._flows.count_documents(terminal_criteria)
         cursor = (
-            self._flows.find(terminal_criteria, {"events": 0})
+            self._flows.find(terminal_criteria, {"evenements": 0})
             .sort([("dateDepot", -1), ("_id", -1)])
             .limit(skip + limit)
         )
-        terminal = [Flow.from_document(d) async for d in cursor]
-        latest: dict[str, Flow] = {f.number: f for f in pending}
-        for flow in terminal:  # a terminal record wins over its not-yet-forgotten pending one
-            if flow.number not in latest or latest[flow.number].tentative <= flow.tentative:
-                latest[flow.number] = flow
-        merged = sorted(latest.values(), key=lambda f: (f.dateDepot, f.number), reverse=True)
-        return total, merged[skip : skip + limit]
+        page = {f.number: f for f in waiting}
+        for doc in [d async for d in cursor]:
+            flow = Flow.from_document(doc)
+            if flow.number in page:  # terminal, not yet marked so in its generation
+                total -= 1
+            page[flow.number] = flow
+        total += len(waiting)
+        ordered = sorted(page.values(), key=lambda f: (f.dateDepot, f.number), reverse=True)
+        return total, ordered[skip : skip + limit]

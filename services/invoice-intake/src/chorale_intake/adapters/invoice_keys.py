@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 
 from pymongo.asynchronous.database import AsyncDatabase
 
-from chorale_intake.adapters.flow_store import insert_new
+from chorale_intake.adapters.inserts import insert_new
 
 COLLECTION = "invoice_keys"
 

@@ -9,6 +9,7 @@ until then a restart publishes the stored entries again, with their original `ev
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
@@ -29,5 +30,5 @@ class Publisher:
         if not messages:
             return
         await self._producer.send_batch(messages)
-        for message in messages:
-            runtime_metrics.EVENTS_PUBLISHED.labels(self._service, message.topic).inc()
+        for topic, count in Counter(m.topic for m in messages).items():
+            runtime_metrics.EVENTS_PUBLISHED.labels(self._service, topic).inc(count)

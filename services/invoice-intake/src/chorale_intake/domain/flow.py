@@ -8,10 +8,12 @@ database unchanged.
 
 from __future__ import annotations
 
+import json
+import zlib
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, computed_field
 
 from chorale_contracts.events.common import TERMINAL_FLOW_STATUSES, FlowStatus, Syntax
 from chorale_intake.domain.errors import IntakeError
@@ -132,23 +134,45 @@ class Flow(BaseModel):
     def terminal(self) -> bool:
         return self.statut in TERMINAL_FLOW_STATUSES
 
-    def to_document(self) -> dict[str, Any]:
-        doc = self.model_dump(mode="python", exclude_none=True)
-        doc["_id"] = doc.pop("numeroFluxDepot")
-        return doc
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def libelleStatut(self) -> str:
+        return STATUS_LABELS[self.statut]
+
+    def to_document(self, key: str | None = None) -> dict[str, Any]:
+        """The stored form, `_id` = `key` (default: the flow number): the fields operators
+        filter on, then the record and its events, each as compressed JSON. FerretDB 1.24
+        reads whole documents for most queries, at a cost that grows with their fields and
+        bytes: two opaque binaries cost little. The compression is deflate (zlib)."""
+        return {
+            "_id": key or self.numeroFluxDepot,
+            "numeroFluxDepot": self.numeroFluxDepot,
+            "canal": self.canal,
+            "technicalAccountId": self.technicalAccountId,
+            "structurePartenaire": self.structurePartenaire,
+            "statut": self.statut.value,
+            "dateDepot": self.dateDepot,
+            "tentative": self.tentative,
+            "corps": zlib.compress(self.model_dump_json(exclude=_NOT_STORED).encode(), 1),
+            "evenements": zlib.compress(json.dumps(self.events, separators=(",", ":")).encode(),
+                                        1),
+        }
 
     @classmethod
     def from_document(cls, doc: dict[str, Any]) -> Flow:
-        return cls.model_validate({**doc, "numeroFluxDepot": doc["_id"]})
+        flow = cls.model_validate_json(zlib.decompress(doc["corps"]))
+        events = doc.get("evenements")
+        if not events:
+            return flow
+        return flow.model_copy(update={"events": tuple(json.loads(zlib.decompress(events)))})
 
     def compte_rendu(self) -> dict[str, Any]:
         """The CR: what the partner reads in out/ and from GET /v1/flows/{numero}."""
-        body = self.model_dump(
-            mode="json",
-            exclude={"archive", "correlationId", "owner", "recoveries", "cleDoublon", "events"},
-        )
-        body["libelleStatut"] = STATUS_LABELS[self.statut]
-        return body
+        return self.model_dump(mode="json", exclude=INTERNAL)
+
+    def compte_rendu_json(self) -> bytes:
+        """The CR file's content (serialised without going through Python objects)."""
+        return self.model_dump_json(exclude=INTERNAL, indent=2).encode()
 
     def summary(self) -> dict[str, Any]:
         """One row of the operators' list."""
@@ -163,3 +187,7 @@ class Flow(BaseModel):
             {e.code for e in (*self.listeErreurTechnique, *self.listeErreurDP)}
         )
         return row
+
+
+INTERNAL = {"archive", "correlationId", "owner", "recoveries", "cleDoublon", "events"}
+_NOT_STORED = {"events", "libelleStatut"}

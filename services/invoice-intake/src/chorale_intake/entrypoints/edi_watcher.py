@@ -9,7 +9,7 @@ import time
 
 from chorale_intake import metrics
 from chorale_intake.adapters.accounts_model import AccountsModel
-from chorale_intake.adapters.edi_folders import EdiFolders
+from chorale_intake.adapters.edi_folders import Candidate, EdiFolders
 from chorale_intake.service_layer.pipeline import Pipeline
 from chorale_intake.service_layer.receipts import Receipts
 from chorale_runtime.logging import get_logger
@@ -35,9 +35,15 @@ class EdiWatcher:
         self._refused: dict[str, float] = {}  # path -> when it may be tried again
         self._counted_at = 0.0
         self._stopped = False
+        self._receiving = asyncio.Semaphore(2)
+        self._taking: set[str] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
 
-    def stop(self) -> None:
+    async def stop(self, timeout: float) -> None:
+        """Take no more files; let the batches being taken be recorded (bounded)."""
         self._stopped = True
+        if self._tasks:
+            await asyncio.wait(list(self._tasks), timeout=timeout)
 
     async def run(self) -> None:
         while not self._stopped and not self._pipeline.stopping:
@@ -55,19 +61,34 @@ class EdiWatcher:
         if slots == 0:
             return 0
         now = time.monotonic()
-        skip = frozenset(p for p, until in self._refused.items() if until > now)
+        skip = frozenset(
+            [*(p for p, until in self._refused.items() if until > now), *self._taking]
+        )
         files = await asyncio.to_thread(self._folders.candidates, account, slots, skip)
         if len(files) < slots:
             await self._pipeline.unreserve(slots - len(files))
         if not files:
             return 0
-        refused = await self._receipts.take_files(account, partner, files)
+        # Two batches may be archived and recorded at once (the next scan skips these).
+        await self._receiving.acquire()
+        self._taking.update(f.path for f in files)
+        task = asyncio.get_running_loop().create_task(self._take(account, partner, files))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return len(files)
+
+    async def _take(self, account: str, partner: str, files: list[Candidate]) -> None:
+        try:
+            refused = await self._receipts.take_files(account, partner, files)
+        finally:
+            self._taking.difference_update(f.path for f in files)
+            self._receiving.release()
+        now = time.monotonic()
         for candidate, error in refused:
             log.warning("edi_file_refused", technical_account=account, fichier=candidate.name,
                         error=str(error))
             if len(self._refused) < MAX_REFUSED:
                 self._refused[candidate.path] = now + RETRY_REFUSED_AFTER
-        return len(files)
 
     async def _count_waiting(self) -> None:
         now = time.monotonic()

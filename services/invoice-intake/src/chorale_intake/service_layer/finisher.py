@@ -8,13 +8,12 @@ running it again.
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
 from chorale_contracts.events.common import FlowStatus
 from chorale_intake import metrics
-from chorale_intake.adapters.edi_folders import EdiFolders
+from chorale_intake.adapters.cr_output import CrOutput
 from chorale_intake.adapters.flow_store import FlowStore
 from chorale_intake.adapters.publisher import Publisher
 from chorale_intake.domain.flow import Etape, Flow
@@ -39,50 +38,65 @@ class Finisher:
         *,
         store: FlowStore,
         publisher: Publisher,
-        folders: EdiFolders,
+        output: CrOutput,
         producer: str,
         on_terminal: Callable[[Sequence[Flow]], None] = lambda flows: None,
     ):
         self._store = store
         self._publisher = publisher
-        self._folders = folders
+        self.output = output
         self._producer = producer
         self._on_terminal = on_terminal
+        self._announcing = asyncio.Semaphore(8)  # batches being announced at once
+        self._tasks: set[asyncio.Task[None]] = set()
 
-    async def show(self, flows: Sequence[Flow]) -> None:
-        """(Re)write the CR of each EDI flow in its partner's out/ folder."""
-        edi = [f for f in flows if f.canal == "EDI"]
-        if edi:
-            await asyncio.to_thread(self._write_crs, edi)
-
-    def _write_crs(self, flows: Sequence[Flow]) -> None:
-        for flow in flows:
-            try:
-                self._folders.write_cr(flow.technicalAccountId, flow.number, flow.compte_rendu())
-            except OSError as exc:  # the CR is also served over HTTP; never block the flow
-                log.warning("cr_write_failed", numero=flow.number, error=str(exc))
-
-    async def show_in_progress(self, flows: Sequence[Flow], *, started: datetime) -> None:
-        await self.show([in_progress(f, started) for f in flows])
+    def show_in_progress(self, flows: Sequence[Flow], *, started: datetime) -> None:
+        self.output.later([in_progress(f, started) for f in flows])
 
     async def finish(self, terminal: Sequence[Flow]) -> list[Flow]:
-        """Record, announce and show terminal flows; returns their records as stored (a flow
-        already finished by someone else keeps its first record)."""
-        started = time.perf_counter()
-        flows = [with_events(f, 2, producer=self._producer) for f in terminal]
-        recorded = await self._record(flows)
-        await self.publish_and_forget(recorded)
-        metrics.stage("finalise", time.perf_counter() - started)
+        """Record terminal flows, then announce them in the background (the caller goes on
+        with its next batch); returns their records as stored (a flow already finished by
+        someone else keeps its first record)."""
+        with metrics.timed("terminal_record"):
+            flows = [with_events(f, 2, producer=self._producer) for f in terminal]
+            recorded = await self._record(flows)
         self._account(recorded)
+        await self._announcing.acquire()
+        task = asyncio.get_running_loop().create_task(self._announce(recorded))
+        self._tasks.add(task)
+        task.add_done_callback(self._announced)
         return recorded
 
-    async def publish_and_forget(self, flows: Sequence[Flow]) -> None:
-        """Events, then the CR, then drop the pending document: until that last step, a
-        restart does the first two again."""
-        await self._publisher.publish(e for f in flows for e in f.events)
-        await self.show(flows)
-        await self._store.forget_pending(f.number for f in flows)
+    def _announced(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        self._announcing.release()
+
+    async def _announce(self, flows: Sequence[Flow]) -> None:
+        """Events, then the CR, then the flows are marked finished in their pending
+        generation: until that last step, a restart does the first two again. Retried until
+        done (the terminal records exist: only their announcement is left)."""
+        delay = 0.1
+        while True:
+            try:
+                with metrics.timed("publish"):
+                    await self._publisher.publish(e for f in flows for e in f.events)
+                with metrics.timed("terminal_cr"):
+                    await self.output.now(flows)
+                with metrics.timed("mark_finished"):
+                    await self._store.forget_pending(flows)
+                break
+            except Exception as exc:
+                metrics.failed("announce")
+                log.warning("flows_announce_failed", flows=len(flows), error=str(exc)[:300],
+                            delay=delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 10.0)
         self._on_terminal(flows)
+
+    async def drain(self, timeout: float) -> None:
+        """At shutdown: let the announcements in progress end (bounded)."""
+        if self._tasks:
+            await asyncio.wait(list(self._tasks), timeout=timeout)
 
     async def _record(self, flows: list[Flow]) -> list[Flow]:
         first = [f for f in flows if f.tentative == 1]

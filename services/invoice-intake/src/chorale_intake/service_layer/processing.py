@@ -8,7 +8,6 @@ sets them IN_INCIDENTE once the attempts are exhausted.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -76,9 +75,7 @@ class Processor:
         now = datetime.now(UTC)
         for work in works:
             work.started = work.started or now
-        await self._finisher.show_in_progress(
-            [w.flow for w in works if w.attempt == 0], started=now
-        )
+        self._finisher.show_in_progress([w.flow for w in works if w.attempt == 0], started=now)
         failed = await self._analyse([w for w in works if w.outcome is None])
         ready = [w for w in works if w.outcome is not None and w.outcome.analysis is not None]
         if not ready:
@@ -146,14 +143,12 @@ class Processor:
             for i, v in enumerate(verdicts)
             if v.facts is not None  # facts are there only when the file itself is accepted
         }
+        # Only an invoice that passes every other rule claims its key: the claim decides.
+        # (Looking the key up for the others would read the whole claims collection on
+        # FerretDB 1.24, for an invoice that is rejected anyway.)
         accepted = [i for i in keys if verdicts[i].accepted]
         won = await self._duplicates.claim([Claim(keys[i], works[i].number) for i in accepted])
         duplicate = {i for i, ok in zip(accepted, won, strict=True) if not ok}
-        rejected = [i for i in keys if not verdicts[i].accepted]
-        taken = await asyncio.gather(
-            *(self._duplicates.is_taken(keys[i], works[i].number) for i in rejected)
-        )
-        duplicate.update(i for i, yes in zip(rejected, taken, strict=True) if yes)
         for i in duplicate:
             verdicts[i] = self._judge(works[i], is_duplicate=True)
         metrics.stage("duplicates", time.perf_counter() - started)

@@ -106,12 +106,12 @@ class Receipts:
         events = [e for f in flows for e in f.events]
         if not await self._until_done("publish", lambda: self._publisher.publish(events)):
             return  # recorded: the next start publishes and processes them
-        await self._finisher.show(flows)
+        self._finisher.output.later(flows)
         for flow in flows:
             announced = sum(1 for e in flow.events if e["topic"] == Topic.FLOWS)
             for step in flow.historique[-announced:]:
                 metrics.entered(step.statut.value, flow.canal)
-            log.info("flow_received", numero=flow.number, canal=flow.canal,
+            log.debug("flow_received", numero=flow.number, canal=flow.canal,
                      technical_account=flow.technicalAccountId, fichier=flow.nomFichier,
                      taille=flow.tailleOctets, correlation_id=flow.correlationId)
         self._pipeline.submit(flows)

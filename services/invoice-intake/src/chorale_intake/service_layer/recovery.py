@@ -3,12 +3,13 @@
 At start-up, for this instance:
 1. EDI batches whose journal is still there: files already archived but not recorded are
    recorded now (files still in in/ are simply taken again by the watcher);
-2. flows left in `flows_pending`: those whose terminal record exists only need their events
-   published (again: same `event_id`s) and their pending document dropped; the others have
-   their receipt events published again and are processed. A flow found unfinished after more
-   than `max_recoveries` restarts (a file that crashes the service?) is set IN_INCIDENTE.
-Every `recovery_interval`, the same for flows and journals other replicas left for longer than
-`stale_after`, taken over by compare-and-set so that one replica resumes each.
+2. the pending generations the previous run left: every flow not marked finished there is
+   recorded again in a new generation (restarts counted in `recoveries`), its receipt events
+   published again (same `event_id`s), and processed; then the old generations are dropped.
+   A flow found unfinished after more than `max_recoveries` restarts (a file that crashes the
+   service?) is set IN_INCIDENTE.
+Every `recovery_interval`, the same for the generations and journals of replicas silent for
+longer than `stale_after` (each claimed by one replica with a unique insert).
 """
 
 from __future__ import annotations
@@ -50,28 +51,24 @@ class Recovery:
         self.done = asyncio.Event()
 
     async def at_start(self) -> None:
+        await self._store.pending.heartbeat()
         await self._journals(older_than=None)
-        pending = await self._store.pending_of(self._owner)
-        await self._store.count_recovery([f.number for f in pending])
-        bumped = [f.model_copy(update={"recoveries": f.recoveries + 1}) for f in pending]
-        await self._resume(bumped)
+        names = await self._store.pending.collections(mine=True)
+        names += await self._store.pending.claimed_by_me()
+        resumed = await self._resume(names)
         self.done.set()
-        log.info("recovery_done", resumed=len(pending))
+        log.info("recovery_done", generations=len(names), flows=resumed)
 
     async def periodically(self, interval: float) -> None:
         while True:
             await asyncio.sleep(interval)
+            await self._store.pending.heartbeat()
             await self._journals(older_than=self._stale_after)
-            moment = datetime.now(UTC) - timedelta(seconds=self._stale_after)
-            taken = []
-            for flow in await self._store.pending_before(moment):
-                if flow.number in self._pipeline.in_flight:
-                    continue
-                if await self._store.take_over(flow, self._owner):
-                    log.warning("flow_taken_over", numero=flow.number, previous=flow.owner)
-                    taken.append(flow.model_copy(
-                        update={"owner": self._owner, "recoveries": flow.recoveries + 1}))
-            await self._resume(taken)
+            before = datetime.now(UTC) - timedelta(seconds=self._stale_after)
+            names = await self._store.pending.abandoned(before)
+            if names:
+                log.warning("generations_taken_over", generations=names)
+                await self._resume(names)
 
     async def _journals(self, *, older_than: float | None) -> None:
         journals: list[Journal] = await asyncio.to_thread(
@@ -90,9 +87,10 @@ class Recovery:
                     partner=move.partner, name=move.name, declared=None, stored=stored,
                     received_at=datetime.fromisoformat(move.received_at),
                     correlation_id=move.number))
-            recorded = await self._receipts.record(flows)
-            if not await self._reserve(len(recorded)):
+            if not await self._reserve(len(flows)):
                 return
+            recorded = await self._receipts.record(flows)
+            await self._pipeline.unreserve(len(flows) - len(recorded))
             await self._receipts.announce(recorded)
             self._archive.drop_journal(journal.path)
             log.warning("journal_recovered", journal=journal.path.name, recorded=len(recorded))
@@ -106,29 +104,32 @@ class Recovery:
             count -= granted
         return True
 
-    async def _resume(self, pending: Sequence[Flow]) -> None:
-        finished: list[Flow] = []
+    async def _resume(self, names: Sequence[str]) -> int:
+        """Restart every unfinished flow of these generations, then drop them. A flow whose
+        terminal record was written just before the crash meets it again when it is
+        recorded (see `Finisher`): it is then only announced again."""
+        pending = await self._store.pending.leftovers(names)
         poisoned: list[Flow] = []
         unfinished: list[Flow] = []
-        terminals = await asyncio.gather(*(self._store.terminal(f.number) for f in pending))
-        for flow, terminal in zip(pending, terminals, strict=True):
-            if terminal is not None and terminal.tentative >= flow.tentative:
-                finished.append(terminal)
-            elif flow.recoveries > self._max_recoveries:
-                poisoned.append(flow)
-            else:
-                unfinished.append(flow)
+        for flow in pending:
+            again = flow.model_copy(update={"recoveries": flow.recoveries + 1,
+                                            "owner": self._owner})
+            (poisoned if again.recoveries > self._max_recoveries else unfinished).append(again)
         # Receipt events may never have left: publish them again, before anything later.
         await self._publisher.publish(e for f in pending for e in f.events)
-        if finished:
-            await self._finisher.publish_and_forget(finished)
         if poisoned:
+            await self._store.add_pending(poisoned)  # in a new generation, before the drop
             await self._processor.give_up([
-                Work(f, failure=f"traitement interrompu {f.recoveries} fois (arrêt du service)")
+                Work(f, failure=f"traitement interrompu {f.recoveries - 1} fois (arrêt du "
+                     "service pendant son traitement)")
                 for f in poisoned
             ])
-        if unfinished and await self._reserve(len(unfinished)):
+        if unfinished:
+            if not await self._reserve(len(unfinished)):
+                return len(pending)  # stopping: the old generations stay for the next start
+            await self._store.add_pending(unfinished)  # in a new generation, before the drop
             self._pipeline.submit(unfinished)
+        await self._store.pending.drop(names)
         if pending:
-            log.warning("flows_resumed", finished=len(finished), poisoned=len(poisoned),
-                        resumed=len(unfinished))
+            log.warning("flows_resumed", poisoned=len(poisoned), resumed=len(unfinished))
+        return len(pending)

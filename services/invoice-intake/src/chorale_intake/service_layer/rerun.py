@@ -1,8 +1,8 @@
 """An operator re-runs a flow that ended IN_INCIDENTE: it goes back to
 IN_EN_ATTENTE_TRAITEMENT (attempt `tentative` + 1) and through the whole pipeline again.
 
-One re-run at a time: the re-run is a unique insert into `flows_pending`. Its terminal record
-then replaces the incident by compare-and-set on `tentative` (see `Finisher`).
+One re-run per attempt: claimed by a unique insert (`flow_reruns`). Its terminal record then
+replaces the incident by compare-and-set on `tentative` (see `Finisher`).
 """
 
 from __future__ import annotations
@@ -43,16 +43,19 @@ async def rerun(
         )
     if not pipeline.try_reserve():
         raise ApiError("INTAKE_SATURATED", "Le service de dépôt est saturé ; réessayez.", 503)
-    flow = with_events(waiting_again(current, at=datetime.now(UTC), owner=owner), 1,
-                       producer=producer)
     try:
-        recorded = await receipts.record([flow])
+        if not await store.claim_rerun(current):
+            raise ApiError("FLOW_RERUN_IN_PROGRESS", f"Le flux {number} est déjà relancé.", 409)
+        flow = with_events(waiting_again(current, at=datetime.now(UTC), owner=owner), 1,
+                           producer=producer)
+        try:
+            recorded = await receipts.record([flow])
+        except BaseException:
+            await store.release_rerun(current)
+            raise
     except BaseException:
         await pipeline.unreserve(1)
         raise
-    if not recorded:
-        await pipeline.unreserve(1)
-        raise ApiError("FLOW_RERUN_IN_PROGRESS", f"Le flux {number} est déjà relancé.", 409)
     log.warning("flow_rerun", numero=number, tentative=flow.tentative, operator=operator,
                 correlation_id=flow.correlationId)
     await receipts.announce(recorded)
