@@ -46,22 +46,18 @@ def build_router(http: HttpContext, requests: Requests) -> APIRouter:
             raise forbidden()
         return versioned_view(found)
 
-    @router.post("/{idDemande}/acceptation", summary="Accepter une demande (opérateurs)")
-    async def accept(
-        idDemande: str, request: Request, principal: Caller, body: OptionalJsonBody = None,
-    ) -> dict:
-        await access.operator(principal)
-        comment = (body or {}).get("commentaireOperateur")
-        decided = await requests.accept(idDemande, comment, actor_of(request, principal))
-        return versioned_view(decided)
+    def decision(decide):
+        async def endpoint(
+            idDemande: str, request: Request, principal: Caller, body: OptionalJsonBody = None,
+        ) -> dict:
+            await access.operator(principal)
+            comment = (body or {}).get("commentaireOperateur")
+            return versioned_view(await decide(idDemande, comment, actor_of(request, principal)))
 
-    @router.post("/{idDemande}/refus", summary="Refuser une demande (opérateurs, motif requis)")
-    async def refuse(
-        idDemande: str, request: Request, principal: Caller, body: OptionalJsonBody = None,
-    ) -> dict:
-        await access.operator(principal)
-        comment = (body or {}).get("commentaireOperateur")
-        decided = await requests.refuse(idDemande, comment, actor_of(request, principal))
-        return versioned_view(decided)
+        return endpoint
 
+    router.add_api_route("/{idDemande}/acceptation", decision(requests.accept),
+                         methods=["POST"], summary="Accepter une demande (opérateurs)")
+    router.add_api_route("/{idDemande}/refus", decision(requests.refuse), methods=["POST"],
+                         summary="Refuser une demande (opérateurs, motif requis)")
     return router
