@@ -13,8 +13,9 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
+from chorale_contracts import topic_name
 from chorale_runtime import metrics as runtime_metrics
-from chorale_runtime.kafka import Producer
+from chorale_runtime.kafka import OutgoingMessage, Producer
 from chorale_runtime.outbox import outgoing_message
 
 
@@ -24,9 +25,21 @@ class Publisher:
         self._service = service
         self._prefix = topic_prefix
 
+    def _message(self, entry: dict[str, Any]) -> OutgoingMessage:
+        if "event_type" not in entry:  # an entry that does not carry its headers
+            return outgoing_message(entry, self._prefix)
+        return OutgoingMessage(
+            topic=topic_name(entry["topic"], self._prefix),
+            key=entry["key"].encode(),
+            value=entry["value"].encode(),
+            headers=(("event_id", entry["event_id"].encode()),
+                     ("event_type", entry["event_type"].encode()),
+                     ("correlation_id", entry["correlation_id"].encode())),
+        )
+
     async def publish(self, entries: Iterable[dict[str, Any]]) -> None:
         """Return once the broker has acknowledged every entry (order kept per key)."""
-        messages = [outgoing_message(entry, self._prefix) for entry in entries]
+        messages = [self._message(entry) for entry in entries]
         if not messages:
             return
         await self._producer.send_batch(messages)

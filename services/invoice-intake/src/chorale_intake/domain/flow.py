@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, computed_field
 
+from chorale_contracts import REGISTRY
 from chorale_contracts.events.common import TERMINAL_FLOW_STATUSES, FlowStatus, Syntax
 from chorale_intake.domain.errors import IntakeError
 
@@ -154,17 +155,17 @@ class Flow(BaseModel):
             "dateDepot": self.dateDepot,
             "tentative": self.tentative,
             "corps": zlib.compress(self.model_dump_json(exclude=_NOT_STORED).encode(), 1),
-            "evenements": zlib.compress(json.dumps(self.events, separators=(",", ":")).encode(),
-                                        1),
+            # one envelope per line: the envelopes are JSON already, nothing to escape
+            "evenements": zlib.compress("\n".join(e["value"] for e in self.events).encode(), 1),
         }
 
     @classmethod
     def from_document(cls, doc: dict[str, Any]) -> Flow:
         flow = cls.model_validate_json(zlib.decompress(doc["corps"]))
-        events = doc.get("evenements")
-        if not events:
+        lines = zlib.decompress(doc["evenements"]).decode() if doc.get("evenements") else ""
+        if not lines:
             return flow
-        return flow.model_copy(update={"events": tuple(json.loads(zlib.decompress(events)))})
+        return flow.model_copy(update={"events": tuple(map(stored_entry, lines.split("\n")))})
 
     def compte_rendu(self) -> dict[str, Any]:
         """The CR: what the partner reads in out/ and from GET /v1/flows/{numero}."""
@@ -187,6 +188,19 @@ class Flow(BaseModel):
             {e.code for e in (*self.listeErreurTechnique, *self.listeErreurDP)}
         )
         return row
+
+
+def stored_entry(value: str) -> dict[str, Any]:
+    """The outbox entry of one stored envelope (as `chorale_runtime.outbox.outbox_entry`)."""
+    envelope = json.loads(value)
+    return {
+        "event_id": envelope["event_id"],
+        "topic": str(REGISTRY.payload_class(envelope["event_type"]).topic),
+        "key": envelope["key"],
+        "value": value,
+        "event_type": envelope["event_type"],
+        "correlation_id": envelope["correlation_id"],
+    }
 
 
 INTERNAL = {"archive", "correlationId", "owner", "recoveries", "cleDoublon", "events"}
