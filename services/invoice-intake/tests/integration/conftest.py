@@ -26,7 +26,10 @@ from chorale_intake.settings import IntakeSettings
 from chorale_runtime.testing.plugin import settings_for
 
 BUYER = "20007104100046"  # public structure, code service required
-OTHER_BUYER = "21750001600019"  # public structure, no parameters
+OTHER_BUYER = "21750001600019"  # public structure, no parameters; also deposits (ta-pub)
+EJ_BUYER = "13000000000006"  # public structure, numéro d'engagement required
+ONE_OF_BUYER = "13000549100010"  # public structure, code service or engagement required
+CLOSED_BUYER = "17750000100018"  # public structure, INACTIVE
 SUPPLIER = "73282932000074"  # the partner's (private) structure
 OTHER_SUPPLIER = "44306184100047"
 TERMINAL = {s.value for s in TERMINAL_FLOW_STATUSES}
@@ -65,7 +68,11 @@ def standard_directory() -> list[DirectorySnapshot]:
             service("ANCIEN", end=yesterday),
             service("FERME", statut="INACTIF"),
         ]),
-        snapshot(OTHER_BUYER),
+        snapshot(OTHER_BUYER, services=[service("EJ-OBLIG", engagement=True)]),
+        snapshot(EJ_BUYER, parametres={"numeroEJDoitEtreRenseigne": True}),
+        snapshot(ONE_OF_BUYER, parametres={"gestionNumeroEJOuCodeService": True},
+                 services=[service("COMPTA")]),
+        DirectorySnapshot(**{**snapshot(CLOSED_BUYER).model_dump(), "statut": "INACTIVE"}),
         snapshot(SUPPLIER, public=False),
     ]
 

@@ -1,6 +1,7 @@
-"""Nothing lost, nothing twice: the intake process is killed with SIGKILL in the middle of a
-batch, then restarted. Every file ends in exactly one terminal status (CR files and
-`flow.status_changed` events), no file becomes two flows, no invoice is made available twice."""
+"""Nothing lost, nothing twice: the intake process is killed with SIGKILL (or stopped with
+SIGTERM) in the middle of a batch, then restarted. Every file ends in exactly one terminal status
+(CR files and `flow.status_changed` events), no file becomes two flows, no invoice is made
+available twice."""
 
 from __future__ import annotations
 
@@ -56,7 +57,10 @@ def workload(kit) -> dict[str, bytes]:
     return files
 
 
-async def test_kill_9_mid_batch_then_restart(infra, namespace, kit, tmp_path: Path):
+async def run_interrupted(kit, infra, namespace, tmp_path: Path, *, kill: bool) -> tuple[
+    dict[str, bytes], dict[str, dict]
+]:
+    """Drop the workload, interrupt the service once a quarter is done, restart it, wait."""
     root, archive = tmp_path / "edi", tmp_path / "archive"
     env = {**service_env(infra, namespace, "invoice-intake"),
            **kit.intake_env(root, archive, CHORALE_BATCH_SIZE="16", CHORALE_WORKER_COUNT="1")}
@@ -69,7 +73,7 @@ async def test_kill_9_mid_batch_then_restart(infra, namespace, kit, tmp_path: Pa
         for name, data in files.items():
             kit.drop(root, "ta-1", name, data)
         deadline = time.monotonic() + 120
-        while True:  # kill once a good part, but not all, is done
+        while True:  # interrupt once a good part, but not all, is done
             crs = await asyncio.to_thread(kit.read_crs, root, "ta-1")
             done = sum(c["statut"] in kit.TERMINAL for c in crs.values())
             if done >= len(files) // 4:
@@ -77,10 +81,14 @@ async def test_kill_9_mid_batch_then_restart(infra, namespace, kit, tmp_path: Pa
             assert time.monotonic() < deadline, first.logs()[-3000:]
             await asyncio.sleep(0.02)
         workers = children(first.process.pid)
-        first.kill()
+        if kill:
+            first.kill()
+        else:
+            assert first.terminate(timeout=30) is not None
+            assert first.stopped_gracefully(), first.logs()[-3000:]
     finally:
         first.terminate()
-    assert done < len(files), "the kill came too late to test anything"
+    assert done < len(files), "the interruption came too late to test anything"
     for _ in range(100):  # the validation workers notice and exit
         if not any(alive(p) for p in workers):
             break
@@ -94,9 +102,23 @@ async def test_kill_9_mid_batch_then_restart(infra, namespace, kit, tmp_path: Pa
     finally:
         second.terminate()
         assert second.stopped_gracefully(), second.logs()[-3000:]
+    assert not os.listdir(root / "ta-1" / "in")
+    return files, crs
 
+
+async def test_kill_9_mid_batch_then_restart(infra, namespace, kit, tmp_path: Path):
+    files, crs = await run_interrupted(kit, infra, namespace, tmp_path, kill=True)
+    await assert_exactly_once(kit, infra, namespace, files, crs)
+
+
+async def test_sigterm_under_load_then_restart(infra, namespace, kit, tmp_path: Path):
+    files, crs = await run_interrupted(kit, infra, namespace, tmp_path, kill=False)
+    await assert_exactly_once(kit, infra, namespace, files, crs)
+
+
+async def assert_exactly_once(kit, infra, namespace, files: dict[str, bytes],
+                              crs: dict[str, dict]) -> None:
     assert sorted(crs) == sorted(files)
-    assert not [n for n in os.listdir(root / "ta-1" / "in")]
     flow_events = await collect(
         infra.kafka_bootstrap, topic_name(Topic.FLOWS, namespace.topic_prefix),
         until=lambda evs: len({e.key for e in evs if e.payload["statut"] in kit.TERMINAL})

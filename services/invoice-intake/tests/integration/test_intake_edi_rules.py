@@ -43,22 +43,71 @@ def cases(kit) -> dict[str, tuple[bytes, set[str]]]:
         "doublon-a.xml": (same, set()),
         "empty.xml": (b"", {"EMPTY_FILE"}),
         "not-xml.txt": (b"bonjour", {"XML_MALFORMED"}),
+        "too-large.xml": (kit.invoice(lines=400), {"FILE_TOO_LARGE"}),
+        "syntax-unknown.xml": (b"<html><body>facture</body></html>", {"SYNTAX_UNKNOWN"}),
+        "xsd-invalid.xml": (kit.invoice().replace(b"<cbc:IssueDate>", b"<cbc:IssueDate>x"),
+                            {"XSD_INVALID"}),
+        "recipient-missing.xml": (without_buyer_id(kit.invoice()), {"RECIPIENT_MISSING"}),
+        "recipient-not-public.xml": (kit.invoice(buyer_siret=kit.SUPPLIER, service_code=None),
+                                     {"RECIPIENT_NOT_PUBLIC"}),
+        "recipient-inactive.xml": (kit.invoice(buyer_siret=kit.CLOSED_BUYER, service_code=None),
+                                   {"RECIPIENT_INACTIVE"}),
+        "reserved-service.xml": (kit.invoice(service_code="FACTURES_PUBLIQUES"),
+                                 {"SERVICE_RESERVED"}),
+        "ej-required.xml": (kit.invoice(buyer_siret=kit.EJ_BUYER, service_code=None),
+                            {"ENGAGEMENT_REQUIRED"}),
+        "ej-given.xml": (kit.invoice(buyer_siret=kit.EJ_BUYER, service_code=None,
+                                     engagement="EJ-2024-001"), set()),
+        "ej-required-by-service.xml": (
+            kit.invoice(buyer_siret=kit.OTHER_BUYER, service_code="EJ-OBLIG"),
+            {"ENGAGEMENT_REQUIRED"}),
+        "ej-too-long.xml": (kit.invoice(engagement="E" * 51), {"ENGAGEMENT_TOO_LONG"}),
+        "one-of-missing.xml": (kit.invoice(buyer_siret=kit.ONE_OF_BUYER, service_code=None),
+                               {"SERVICE_OR_ENGAGEMENT_REQUIRED"}),
+        "one-of-engagement.xml": (kit.invoice(buyer_siret=kit.ONE_OF_BUYER, service_code=None,
+                                              engagement="EJ-9"), set()),
     }
+
+
+def public_cases(kit) -> dict[str, tuple[bytes, set[str]]]:
+    """Deposited by ta-pub, the technical account of a public structure (OTHER_BUYER)."""
+    return {
+        "public-to-public.xml": (kit.invoice(supplier_siret=kit.OTHER_BUYER,
+                                             service_code="FACTURES_PUBLIQUES"), set()),
+    }
+
+
+def without_buyer_id(raw: bytes) -> bytes:
+    """An invoice whose buyer has no identifier (still XSD-valid: it is optional in UBL)."""
+    head, sep, tail = raw.partition(b"<cac:AccountingCustomerParty>")
+    start = tail.index(b"<cac:PartyIdentification>")
+    end = tail.index(b"</cac:PartyIdentification>") + len(b"</cac:PartyIdentification>")
+    return head + sep + tail[:start] + tail[end:]
 
 
 async def test_each_rule_rejects_or_accepts_through_the_folder(
     infra, namespace, intake_settings, kit
 ):
-    app = build_app(intake_settings)
-    root = intake_settings.edi_root
+    settings = intake_settings.model_copy(update={"max_bytes": 100_000})
+    app = build_app(settings)
+    root = settings.edi_root
     files = cases(kit)
+    public = public_cases(kit)
     async with serve_in_process(app) as base:
         await kit.seed(infra, namespace)
+        await kit.publish(infra, namespace, kit.Topic.IDENTITY,
+                          [kit.account_created("ta-pub", kit.OTHER_BUYER)])
         await wait_ready(base)
         await kit.wait_folder(root, "ta-1")
+        await kit.wait_folder(root, "ta-pub")
         for name, (data, _) in files.items():
             kit.drop(root, "ta-1", name, data)
+        for name, (data, _) in public.items():
+            kit.drop(root, "ta-pub", name, data)
         crs = await kit.wait_terminal(root, "ta-1", files)
+        public_crs = await kit.wait_terminal(root, "ta-pub", public)
+        for name, (_, expected) in public.items():
+            assert kit.codes(public_crs[name]) == expected, (name, public_crs[name])
         # the same invoice again, once the first is integrated
         kit.drop(root, "ta-1", "doublon-b.xml", files["doublon-a.xml"][0])
         crs.update(await kit.wait_terminal(root, "ta-1", ["doublon-b.xml"]))
@@ -76,17 +125,19 @@ async def test_each_rule_rejects_or_accepts_through_the_folder(
 
         flow_events = await collect(
             infra.kafka_bootstrap, topic_name(Topic.FLOWS, namespace.topic_prefix),
-            until=lambda evs: sum(e.payload["statut"] in kit.TERMINAL for e in evs) >= len(crs),
+            until=lambda evs: sum(e.payload["statut"] in kit.TERMINAL for e in evs)
+            >= len(crs) + len(public_crs),
         )
         by_flow: dict[str, list[str]] = {}
         for event in flow_events:
             by_flow.setdefault(event.key, []).append(event.payload["statut"])
-        assert len(by_flow) == len(crs)
+        assert len(by_flow) == len(crs) + len(public_crs)
         for statuses in by_flow.values():
             assert statuses[:3] == ["IN_RECU", "IN_EN_ATTENTE_TRAITEMENT",
                                     "IN_EN_COURS_TRAITEMENT"]
             assert len(statuses) == 4 and statuses[3] in kit.TERMINAL
-        integrated = sum(c["statut"] == "IN_INTEGRE" for c in crs.values())
+        integrated = sum(c["statut"] == "IN_INTEGRE" for c in (*crs.values(),
+                                                              *public_crs.values()))
         invoice_events = await collect(
             infra.kafka_bootstrap, topic_name(Topic.INVOICES, namespace.topic_prefix),
             until=lambda evs: len(evs) >= 2 * integrated,
