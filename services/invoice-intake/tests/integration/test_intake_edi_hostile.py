@@ -8,6 +8,7 @@ import zipfile
 
 import pytest
 
+from chorale_intake import samples
 from chorale_intake.bootstrap import build_app
 from chorale_intake.settings import IntakeSettings
 from chorale_runtime.testing.plugin import settings_for
@@ -17,14 +18,7 @@ pytestmark = pytest.mark.integration
 
 MAX_BYTES = 200_000
 
-LAUGHS = (
-    b'<?xml version="1.0"?>\n<!DOCTYPE lolz [\n <!ENTITY lol "lol">\n'
-    + b"".join(
-        f' <!ENTITY lol{i} "{("&lol" + (str(i - 1) if i > 1 else "") + ";") * 10}">\n'.encode()
-        for i in range(1, 10)
-    )
-    + b"]>\n<lolz>&lol9;</lolz>\n"
-)
+LAUGHS = samples.BILLION_LAUGHS
 
 
 def hostile(kit, secret: str) -> dict[str, tuple[bytes, str]]:

@@ -11,18 +11,12 @@ import urllib.request
 import pytest
 from lxml import etree
 
+from chorale_intake import samples
 from chorale_intake.domain import xml_safety
 from chorale_intake.domain.errors import ErrorLevel, IntakeRejected, RuleCode
 from chorale_intake.domain.xml_safety import hardened_parser, parse_safely
 
-LAUGHS = (
-    b'<?xml version="1.0"?>\n<!DOCTYPE lolz [\n <!ENTITY lol "lol">\n'
-    + b"".join(
-        f' <!ENTITY lol{i} "{("&lol" + (str(i - 1) if i > 1 else "") + ";") * 10}">\n'.encode()
-        for i in range(1, 10)
-    )
-    + b"]>\n<lolz>&lol9;</lolz>\n"
-)
+LAUGHS = samples.BILLION_LAUGHS
 
 
 def rejected(raw: bytes, **kwargs: object) -> IntakeRejected:

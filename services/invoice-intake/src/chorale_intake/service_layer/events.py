@@ -72,22 +72,10 @@ def _invoice_event(
     statut: str,
 ) -> InvoiceDeposited | InvoiceMadeAvailable:
     return cls(
-        invoiceId=invoice.invoiceId,
-        numeroFluxDepot=flow.number,
+        **invoice.model_dump(exclude={"statut"}),
         statut=statut,
-        destinataire=invoice.destinataire,
-        codeService=invoice.codeService,
-        numeroEngagement=invoice.numeroEngagement,
-        fournisseur=invoice.fournisseur,
-        raisonSocialeFournisseur=invoice.raisonSocialeFournisseur,
-        numeroFacture=invoice.numeroFacture,
-        typeFacture=invoice.typeFacture,
-        dateFacture=invoice.dateFacture,
+        numeroFluxDepot=flow.number,
         dateDepot=flow.dateDepot.date(),
-        montantHT=invoice.montantHT,
-        montantTVA=invoice.montantTVA,
-        montantTTC=invoice.montantTTC,
-        devise=invoice.devise,
     )
 
 
