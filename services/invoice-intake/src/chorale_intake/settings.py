@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from chorale_intake.domain.xml_safety import DEFAULT_MAX_BYTES, LIBXML2_MAX_DEPTH
 from chorale_intake.domain.xsd import MAX_XSD_ERRORS
@@ -64,10 +66,11 @@ class IntakeSettings(ServiceSettings):
 
     # -- processing ---------------------------------------------------------------------------
     worker_count: int = Field(
-        1,
+        default_factory=lambda: max(1, (os.cpu_count() or 2) - 1),
         ge=0,
         le=64,
-        description="Processes that parse and validate XML (0: a thread of the service process)",
+        description="Processes that parse and validate XML (default: one per core but one; "
+        "0: a thread of the service process)",
     )
     batch_size: int = Field(
         128, ge=1, le=1000, description="Flows validated and written together (one DB write each)"
@@ -98,6 +101,15 @@ class IntakeSettings(ServiceSettings):
     timezone: str = Field(
         "Europe/Paris", description="Time zone of the deposit date used by the date rules"
     )
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}") from None
+        return value
 
     @model_validator(mode="after")
     def _limits_are_consistent(self) -> IntakeSettings:
