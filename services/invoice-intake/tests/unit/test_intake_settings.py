@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from chorale_intake.settings import IntakeSettings
 from chorale_runtime.settings import ConfigurationError, load_settings
 
