@@ -120,7 +120,7 @@ class Habil:
         assert r.status_code == 200, r.text
         return r.json()
 
-    async def wait_decision(self, allowed: bool, *args: Any, timeout: float = 30) -> dict:
+    async def wait_decision(self, allowed: bool, *args: Any, timeout: float = 60) -> dict:
         async def settled():
             d = await self.decide(*args)
             return d if d["allowed"] is allowed else None

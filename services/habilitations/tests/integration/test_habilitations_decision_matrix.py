@@ -85,18 +85,21 @@ async def world(habil_shared) -> World:
                 *[(r, op, sc) for r, op, sc in CASES if op in MUTATIONS and allowed(r, op, sc)]]:
         w.targets[key] = h.new_user("t")
         await h.attach(w.targets[key], *w.where(key[-1]))
+    # Generous waits: ~650 events go through one consumer on a shared, loaded machine.
     for user in [*w.targets.values(), users["orgmod"], users["svcadmin"]]:
-        await h.wait_grants(user, len(Application), timeout=120)
-    await h.wait_decision(True, users["gp"], s1, "ORGANISATION", "MODIFICATION", timeout=60)
-    await h.wait_decision(True, users["gp2"], s2, "ORGANISATION", "MODIFICATION", timeout=60)
+        await h.wait_grants(user, len(Application), timeout=180)
+    await h.wait_decision(True, users["gp"], s1, "ORGANISATION", "MODIFICATION", timeout=180)
+    await h.wait_decision(True, users["gp2"], s2, "ORGANISATION", "MODIFICATION", timeout=180)
     # The GP gives « Organisation » in modification: on S1, and on SVC_A only.
     for role in ("orgmod", "svcadmin"):
         org = (await h.grants(users[role], application="ORGANISATION"))[0]
         r = await h.http.patch(f"{h.base}/v1/habilitations/{org['grantId']}",
                                json={"mode": "MODIFICATION"}, headers=h.as_user(users["gp"]))
         assert r.status_code == 200, r.text
-    await h.wait_decision(True, users["orgmod"], s1, "ORGANISATION", "MODIFICATION")
-    await h.wait_decision(True, users["svcadmin"], s1, "ORGANISATION", "MODIFICATION", "SVC_A")
+    await h.wait_decision(True, users["orgmod"], s1, "ORGANISATION", "MODIFICATION",
+                          timeout=180)
+    await h.wait_decision(True, users["svcadmin"], s1, "ORGANISATION", "MODIFICATION", "SVC_A",
+                          timeout=180)
     # Targets of additions start without grants at their level.
     for key, user in w.targets.items():
         if key[-2] == "add":
