@@ -8,6 +8,7 @@ running it again.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
@@ -21,6 +22,7 @@ from chorale_intake.service_layer.events import with_events
 from chorale_runtime.logging import get_logger
 
 log = get_logger(__name__)
+DEBUG = logging.getLogger(__name__)
 
 
 def in_progress(flow: Flow, started: datetime) -> Flow:
@@ -133,7 +135,11 @@ class Finisher:
             metrics.FLOW_SECONDS.labels(metrics.SERVICE, flow.statut.value).observe(
                 (now - flow.dateDepot).total_seconds()
             )
-            log.info(
+            # Integrated flows are many and announced on Kafka: their line is DEBUG (skipped
+            # before formatting: structlog formats even the lines the level then drops).
+            if flow.statut is FlowStatus.IN_INTEGRE and not DEBUG.isEnabledFor(logging.DEBUG):
+                continue
+            (log.debug if flow.statut is FlowStatus.IN_INTEGRE else log.info)(
                 "flow_terminal", numero=flow.number, statut=flow.statut.value,
                 canal=flow.canal, codes=sorted({c for c, _ in codes}),
                 correlation_id=flow.correlationId, tentative=flow.tentative,

@@ -9,6 +9,7 @@ is streamed into the archive and recorded before its 202 answer.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -30,6 +31,7 @@ from chorale_runtime.errors import ApiError
 from chorale_runtime.logging import get_logger
 
 log = get_logger(__name__)
+DEBUG = logging.getLogger(__name__)
 
 
 def new_number(now: datetime) -> str:
@@ -111,9 +113,10 @@ class Receipts:
             announced = sum(1 for e in flow.events if e["topic"] == Topic.FLOWS)
             for step in flow.historique[-announced:]:
                 metrics.entered(step.statut.value, flow.canal)
-            log.debug("flow_received", numero=flow.number, canal=flow.canal,
-                     technical_account=flow.technicalAccountId, fichier=flow.nomFichier,
-                     taille=flow.tailleOctets, correlation_id=flow.correlationId)
+            if DEBUG.isEnabledFor(logging.DEBUG):
+                log.debug("flow_received", numero=flow.number, canal=flow.canal,
+                          technical_account=flow.technicalAccountId, fichier=flow.nomFichier,
+                          taille=flow.tailleOctets, correlation_id=flow.correlationId)
         self._pipeline.submit(flows)
 
     # -- EDI --------------------------------------------------------------------------------
