@@ -435,10 +435,38 @@ def _kafka_ready_in_cache() -> bool:
     )
 
 
+# One-line fix applied to FerretDB's source before building. FerretDB 1.24's SQLite backend
+# creates the `_id` index on `_ferretdb_sjson->"_id"` but filters on `_ferretdb_sjson->'$._id'`;
+# SQLite only uses an index whose expression matches, so every lookup by `_id` scanned the whole
+# collection (measured: 15 ms at 2,000 documents, 80 ms at 10,000). Both expressions extract the
+# same value; the patch makes the filter use the index's spelling. Semantics are unchanged.
+FERRETDB_PATCHES = {
+    "sqlite-id-index": (
+        Path("internal/backends/sqlite/metadata/metadata.go"),
+        "IDColumn = DefaultColumn + \"->'$._id'\"",
+        "IDColumn = DefaultColumn + `->\"_id\"`",
+    ),
+}
+
+
+def _apply_ferretdb_patches(src: Path) -> None:
+    for name, (rel, old, new) in FERRETDB_PATCHES.items():
+        path = src / rel
+        text = path.read_text()
+        if old not in text:
+            raise InfraError(f"FerretDB patch {name!r} no longer applies to {rel}")
+        path.write_text(text.replace(old, new, 1))
+
+
 def _ferretdb_ready_in_cache() -> bool:
     marker = _read_json(_ferretdb_dir() / "provisioned.json")
     binary = _ferretdb_dir() / "bin" / "ferretdb"
-    return bool(marker and marker.get("version") == FERRETDB_VERSION and binary.is_file())
+    return bool(
+        marker
+        and marker.get("version") == FERRETDB_VERSION
+        and marker.get("patches") == sorted(FERRETDB_PATCHES)
+        and binary.is_file()
+    )
 
 
 def _run_logged(cmd: list[str], *, cwd: Path, env: dict[str, str], what: str, log: Path) -> None:
@@ -568,6 +596,7 @@ def _provision_ferretdb() -> None:
             if not path.is_symlink():
                 path.chmod(path.stat().st_mode | 0o200)
         (src / "build" / "version" / "version.txt").write_text(FERRETDB_VERSION + "\n")
+        _apply_ferretdb_patches(src)
         binary_tmp = work / "ferretdb"
         _run_logged(
             ["go", "build", "-trimpath", "-o", str(binary_tmp), "./cmd/ferretdb"],
@@ -588,6 +617,7 @@ def _provision_ferretdb() -> None:
             {
                 "version": FERRETDB_VERSION,
                 "module": FERRETDB_MODULE,
+                "patches": sorted(FERRETDB_PATCHES),
                 "go": _go_version("go"),
                 "provisioned_at": _now(),
             },

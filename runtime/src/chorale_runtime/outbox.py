@@ -114,8 +114,11 @@ class OutboxRelay:
     async def run(self) -> None:
         await self._guarded(self.sweep())
         while True:
+            # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation that
+            # arrives together with the wake-up, and shutdown would then wait for ever.
             try:
-                await asyncio.wait_for(self._wakeup.wait(), self._scan_interval)
+                async with asyncio.timeout(self._scan_interval):
+                    await self._wakeup.wait()
             except TimeoutError:
                 await self._guarded(self.sweep())
                 continue
@@ -188,7 +191,8 @@ class OutboxRelay:
     async def wait_idle(self, timeout: float) -> bool:
         """For shutdown and tests: wait until everything notified so far is relayed."""
         try:
-            await asyncio.wait_for(self._idle.wait(), timeout)
+            async with asyncio.timeout(timeout):
+                await self._idle.wait()
             return True
         except TimeoutError:
             return False

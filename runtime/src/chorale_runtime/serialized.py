@@ -23,6 +23,7 @@ from typing import Any
 
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.results import UpdateResult
 
 _MUTATORS = (
     "update_one",
@@ -88,6 +89,29 @@ def _document_key(filter_: Any) -> Hashable | None:
     return None
 
 
+_SCALARS = (str, int, float, bool, type(None))
+
+
+def _simple_conditions(filter_: dict[str, Any]) -> dict[str, Any] | None:
+    """The filter's conditions besides `_id` if they are all plain equalities on top-level
+    fields with scalar values (what compare-and-set filters look like), else None."""
+    rest = {k: v for k, v in filter_.items() if k != "_id"}
+    for key, value in rest.items():
+        if key.startswith("$") or "." in key or not isinstance(value, _SCALARS):
+            return None
+    return rest
+
+
+def _equal(stored: Any, wanted: Any) -> bool:
+    if wanted is None:
+        return stored is None  # MongoDB: {"f": null} matches null and missing
+    if isinstance(wanted, bool) or isinstance(stored, bool):
+        return type(stored) is type(wanted) and stored == wanted
+    if isinstance(wanted, int | float):
+        return isinstance(stored, int | float) and stored == wanted
+    return type(stored) is type(wanted) and stored == wanted
+
+
 class SerializedCollection:
     def __init__(self, collection: AsyncCollection, locks: _CollectionLocks):
         self._collection = collection
@@ -102,9 +126,29 @@ class SerializedCollection:
             key = _document_key(filter_)
             guard = self._locks.document(key) if key is not None else self._locks.whole()
             async with guard:
+                if name == "update_one" and key is not None and not kwargs.get("upsert"):
+                    conditions = _simple_conditions(filter_)
+                    if conditions:
+                        return await self._checked_update(key, conditions, *args, **kwargs)
                 return await attr(filter_, *args, **kwargs)
 
         return serialized
+
+    async def _checked_update(
+        self, doc_id: Any, conditions: dict[str, Any], update: Any, **kwargs: Any
+    ) -> UpdateResult:
+        """`update_one({"_id": id, **conditions}, update)` as a read by `_id`, a check, and an
+        update by `_id` alone, under the document's lock. FerretDB uses its `_id` index only
+        for a filter that is exactly `{"_id": value}`; any other key made it scan the whole
+        collection, which turned every compare-and-set into a full scan."""
+        current = await self._collection.find_one(
+            {"_id": doc_id}, {k: 1 for k in conditions}
+        )
+        if current is None or not all(
+            _equal(current.get(k), v) for k, v in conditions.items()
+        ):
+            return UpdateResult({"n": 0, "nModified": 0, "ok": 1.0}, acknowledged=True)
+        return await self._collection.update_one({"_id": doc_id}, update, **kwargs)
 
     @property
     def unwrapped(self) -> AsyncCollection:

@@ -189,7 +189,10 @@ class Runtime:
             log.warning("shutdown_timeout_reached")
         for task in self._tasks:
             task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        # Bounded: a task that ignores its cancellation must not hold the process for ever.
+        _done, stuck = await asyncio.wait(self._tasks, timeout=5) if self._tasks else ((), ())
+        for task in stuck:
+            log.error("background_task_not_stopping", task=task.get_name())
         self._tasks.clear()
         with contextlib.suppress(Exception):
             await self.relay.flush()

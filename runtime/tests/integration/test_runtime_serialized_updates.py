@@ -67,3 +67,28 @@ async def test_pushes_racing_with_pullall_lose_no_entry(infra, namespace):
         assert sorted(relayed + [e["n"] for e in left]) == list(range(100))
     finally:
         await client.close()
+
+
+async def test_compare_and_set_filters_keep_mongodb_semantics(infra, namespace):
+    client = AsyncMongoClient(infra.mongodb_uri)
+    db = SerializedDatabase(client[namespace.database("serialized")])
+    try:
+        await db.cas.insert_one({"_id": "d", "version": 1, "flag": True, "state": "A"})
+        miss = [
+            {"_id": "d", "version": 2},
+            {"_id": "d", "flag": 1},  # a boolean is not the number 1
+            {"_id": "d", "state": "B"},
+            {"_id": "d", "missing": "x"},
+            {"_id": "absent", "version": 1},
+        ]
+        for f in miss:
+            assert (await db.cas.update_one(f, {"$set": {"hit": str(f)}})).modified_count == 0
+        hit = await db.cas.update_one(
+            {"_id": "d", "version": 1, "flag": True, "state": "A", "missing": None},
+            {"$set": {"state": "B"}, "$inc": {"version": 1}},
+        )
+        assert (hit.matched_count, hit.modified_count) == (1, 1)
+        assert await db.cas.find_one({"_id": "d"}) == {
+            "_id": "d", "version": 2, "flag": True, "state": "B"}
+    finally:
+        await client.close()
