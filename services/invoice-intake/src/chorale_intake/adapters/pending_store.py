@@ -66,13 +66,15 @@ class PendingStore:
         return self._current
 
     async def add(self, flows: Sequence[Flow]) -> list[bool]:
-        """Record received flows; False where the number is already waiting here."""
+        """Record received flows; False where the flow was already recorded (by an attempt
+        of this very call that failed after writing: numbers are never shared, so the flows
+        are this instance's all the same and count as waiting)."""
         generation = self._generation()
         inserted = await insert_new(self._db[self._name(generation)],
                                     [f.to_document(attempt_key(f.number, f.tentative))
                                      for f in flows])
-        for flow, new in zip(flows, inserted, strict=True):
-            if new and flow.number not in self._where:
+        for flow in flows:
+            if flow.number not in self._where:
                 self._where[flow.number] = generation
                 self._open[generation] += 1
         self._current_flows += len(flows)

@@ -145,6 +145,8 @@ class Receipts:
                 failed.append((candidate, result))
         if len(flows) < len(files):
             await self._pipeline.unreserve(len(files) - len(flows))
+        # Retried until done; a retry may find some of them already inserted by the attempt
+        # that failed: they are ours all the same, so all of them go on.
         if not await self._until_done("record", lambda: self.record(flows)):
             return failed  # the journal stays: the next start records them
         self._archive.drop_journal(journal)
@@ -172,14 +174,18 @@ class Receipts:
             started = time.perf_counter()
             stored = await asyncio.to_thread(upload.finish)
             metrics.stage("archive", time.perf_counter() - started)
-            flow = self.new_flow(
-                number=number, channel="API", account=account, partner=partner, name=name,
-                declared=declared, stored=stored, received_at=now,
-                correlation_id=correlation_id)
-            if not await self.record([flow]):
-                raise RuntimeError(f"flow number {number} already recorded")
         except BaseException:
             upload.abort()
+            await self._pipeline.unreserve(1)
+            raise
+        flow = self.new_flow(
+            number=number, channel="API", account=account, partner=partner, name=name,
+            declared=declared, stored=stored, received_at=now, correlation_id=correlation_id)
+        try:
+            await self.record([flow])
+        except BaseException:
+            # Not acknowledged: the partner sends the flow again. The archived bytes stay:
+            # the insert may have gone through.
             await self._pipeline.unreserve(1)
             raise
         task = asyncio.get_running_loop().create_task(self.announce([flow]))

@@ -77,7 +77,10 @@ class Recovery:
         for journal in journals:
             flows = []
             for move in journal.moves:
-                if await self._store.get(move.number) is not None:
+                # A journal outlives its batch only until the batch is recorded, and a recorded
+                # flow waits in a pending generation until it is terminal: no need to look in
+                # `flows` (a whole-collection read on FerretDB).
+                if await self._store.pending.find(move.number, 1) is not None:
                     continue  # recorded before the crash
                 stored = await asyncio.to_thread(self._archive.settle_move, move)
                 if stored is None:

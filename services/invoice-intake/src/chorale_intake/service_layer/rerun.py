@@ -49,7 +49,7 @@ async def rerun(
         flow = with_events(waiting_again(current, at=datetime.now(UTC), owner=owner), 1,
                            producer=producer)
         try:
-            recorded = await receipts.record([flow])
+            await receipts.record([flow])
         except BaseException:
             await store.release_rerun(current)
             raise
@@ -58,5 +58,5 @@ async def rerun(
         raise
     log.warning("flow_rerun", numero=number, tentative=flow.tentative, operator=operator,
                 correlation_id=flow.correlationId)
-    await receipts.announce(recorded)
+    await receipts.announce([flow])
     return flow
