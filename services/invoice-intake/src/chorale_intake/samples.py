@@ -12,14 +12,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-__all__ = [
-    "BILLION_LAUGHS",
-    "Amounts",
-    "invoice_amounts",
-    "make_cii_invoice",
-    "make_invoice",
-    "make_ubl_invoice",
-]
+__all__ = ["Amounts", "invoice_amounts", "make_cii_invoice", "make_invoice", "make_ubl_invoice"]
 
 _CENT = Decimal("0.01")
 _PRODUCTS = (
@@ -297,14 +290,3 @@ def make_invoice(syntax: str, **kwargs: object) -> bytes:
         return make_cii_invoice(**kwargs)  # type: ignore[arg-type]
     raise ValueError(f"unknown syntax {syntax!r}")
 
-
-# Hostile input for tests: nine levels of entities, each ten times the previous one (10**9
-# "lol" if ever expanded).
-BILLION_LAUGHS = (
-    b'<?xml version="1.0"?>\n<!DOCTYPE lolz [\n <!ENTITY lol "lol">\n'
-    + b"".join(
-        f' <!ENTITY lol{i} "{("&lol" + (str(i - 1) if i > 1 else "") + ";") * 10}">\n'.encode()
-        for i in range(1, 10)
-    )
-    + b"]>\n<lolz>&lol9;</lolz>\n"
-)

@@ -8,7 +8,7 @@ import zipfile
 
 import pytest
 
-from chorale_intake import samples
+from chorale_intake import hostile
 from chorale_intake.bootstrap import build_app
 from chorale_intake.settings import IntakeSettings
 from chorale_runtime.testing.plugin import settings_for
@@ -18,7 +18,7 @@ pytestmark = pytest.mark.integration
 
 MAX_BYTES = 200_000
 
-LAUGHS = samples.BILLION_LAUGHS
+LAUGHS = hostile.BILLION_LAUGHS
 
 
 def hostile(kit, secret: str) -> dict[str, tuple[bytes, str]]:

@@ -11,12 +11,12 @@ import urllib.request
 import pytest
 from lxml import etree
 
-from chorale_intake import samples
+from chorale_intake import hostile
 from chorale_intake.domain import xml_safety
 from chorale_intake.domain.errors import ErrorLevel, IntakeRejected, RuleCode
 from chorale_intake.domain.xml_safety import hardened_parser, parse_safely
 
-LAUGHS = samples.BILLION_LAUGHS
+LAUGHS = hostile.BILLION_LAUGHS
 
 
 def rejected(raw: bytes, **kwargs: object) -> IntakeRejected:

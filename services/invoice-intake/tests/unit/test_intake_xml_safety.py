@@ -10,11 +10,11 @@ import zipfile
 import pytest
 from lxml import etree
 
-from chorale_intake import samples
+from chorale_intake import hostile
 from chorale_intake.domain.errors import ErrorLevel, IntakeRejected, RuleCode
 from chorale_intake.domain.xml_safety import DEFAULT_MAX_BYTES, parse_safely
 
-LAUGHS = samples.BILLION_LAUGHS
+LAUGHS = hostile.BILLION_LAUGHS
 
 
 def rejected(raw: bytes, **kwargs: object) -> IntakeRejected:
