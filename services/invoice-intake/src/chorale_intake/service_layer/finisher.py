@@ -1,8 +1,9 @@
 """Recording terminal flows: one unique insert per flow (its terminal record, with the events
-of IN_EN_COURS_TRAITEMENT, the terminal status and, when integrated, the invoice), then the
-events to Kafka, then the flow leaves `flows_pending`, then its CR. Used by processing,
-incidents and recovery alike; every step is idempotent, so a crash anywhere is resumed by
-running it again.
+of IN_EN_COURS_TRAITEMENT, the terminal status and, when integrated, the invoice: its outbox).
+Then, in the background, the announcement: those events to Kafka, the terminal CR, and the
+flow marked finished in its pending generation. Used by processing and incidents; every step is
+idempotent, so a crash anywhere is resumed by the recovery running them again (a second
+terminal insert meets the first record, which is announced instead).
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 terminal), batching, a few concurrent batches (so that one batch is validated while another is
 written), retries with back-off, and IN_INCIDENTE once retries are exhausted.
 
-Admission is what bounds memory and the `flows_pending` collection whatever the number of files
+Admission is what bounds memory and the pending generations whatever the number of files
 waiting: the EDI watcher takes files only as slots free up, the API answers 503 when none is
 free.
 """

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
@@ -39,7 +39,6 @@ class Work:
     outcome: Outcome | None = None
     started: datetime | None = None
     failure: str = ""
-    not_before: float = field(default=0.0)
 
     @property
     def number(self) -> str:
@@ -138,15 +137,12 @@ class Processor:
         metrics.stage("rules", time.perf_counter() - started)
 
         started = time.perf_counter()
-        keys: dict[int, str] = {
-            i: duplicate_key(v.facts)
-            for i, v in enumerate(verdicts)
-            if v.facts is not None  # facts are there only when the file itself is accepted
-        }
         # Only an invoice that passes every other rule claims its key: the claim decides.
         # (Looking the key up for the others would read the whole claims collection on
         # FerretDB 1.24, for an invoice that is rejected anyway.)
-        accepted = [i for i in keys if verdicts[i].accepted]
+        keys = {i: duplicate_key(v.facts) for i, v in enumerate(verdicts)
+                if v.accepted and v.facts is not None}
+        accepted = list(keys)
         won = await self._duplicates.claim([Claim(keys[i], works[i].number) for i in accepted])
         duplicate = {i for i, ok in zip(accepted, won, strict=True) if not ok}
         for i in duplicate:
