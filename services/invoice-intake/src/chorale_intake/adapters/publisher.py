@@ -2,9 +2,9 @@
 
 The intake publishes right after each write instead of going through the runtime's outbox
 relay: on FerretDB 1.24 the relay's follow-up `update` (pulling the sent entries) reads the
-whole collection, which a hot path of thousands of flows per second cannot afford. Here the
-"sent" mark is the deletion of the flow's small `flows_pending` document (see `flow_store`);
-until then a restart publishes the stored entries again, with their original `event_id`s.
+whole collection, which a hot path of hundreds of flows per second cannot afford. Here the
+"sent" mark is the flow's `fin` marker in its pending generation (see `pending_store`); until
+then a restart publishes the stored entries again, with their original `event_id`s.
 """
 
 from __future__ import annotations
