@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -66,11 +65,11 @@ class IntakeSettings(ServiceSettings):
 
     # -- processing ---------------------------------------------------------------------------
     worker_count: int = Field(
-        default_factory=lambda: max(1, (os.cpu_count() or 2) - 1),
+        1,
         ge=0,
         le=64,
-        description="Processes that parse and validate XML (default: one per core but one; "
-        "0: a thread of the service process)",
+        description="Processes that parse and validate XML (0: a thread of the service "
+        "process); one per core but one is a good value",
     )
     batch_size: int = Field(
         128, ge=1, le=1000, description="Flows validated and written together (one DB write each)"
