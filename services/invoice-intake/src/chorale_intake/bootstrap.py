@@ -24,11 +24,12 @@ from chorale_intake.entrypoints.http_api import build_router
 from chorale_intake.entrypoints.subscriptions import directory_subscription, identity_subscription
 from chorale_intake.service_layer.duplicates import Duplicates
 from chorale_intake.service_layer.finisher import Finisher
-from chorale_intake.service_layer.pipeline import Pipeline, Retry
+from chorale_intake.service_layer.pipeline import Pipeline
 from chorale_intake.service_layer.processing import Processor
 from chorale_intake.service_layer.receipts import Receipts
 from chorale_intake.service_layer.recovery import Recovery
 from chorale_intake.settings import IntakeSettings
+from chorale_runtime.consumer import RetryPolicy
 from chorale_runtime.service import Runtime
 
 
@@ -70,8 +71,8 @@ def build_app(
     pipeline = Pipeline(
         processor, batch_size=settings.batch_size, max_in_flight=settings.max_in_flight,
         concurrency=max(3, 2 * settings.worker_count + 2),
-        retry=Retry(settings.retry_max_attempts, settings.retry_backoff,
-                    settings.retry_backoff_max),
+        retry=RetryPolicy(settings.retry_max_attempts - 1, settings.retry_backoff,
+                          settings.retry_backoff_max),
     )
     receipts = Receipts(
         store=store, archive=archive, publisher=publisher, finisher=finisher,

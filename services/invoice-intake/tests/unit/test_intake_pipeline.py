@@ -13,7 +13,8 @@ from chorale_contracts.events.common import FlowStatus
 from chorale_intake.adapters.cr_output import CrOutput
 from chorale_intake.adapters.edi_folders import EdiFolders
 from chorale_intake.domain.flow import Etape, Flow
-from chorale_intake.service_layer.pipeline import Pipeline, Retry
+from chorale_intake.service_layer.pipeline import Pipeline
+from chorale_runtime.consumer import RetryPolicy
 
 NOW = datetime(2024, 6, 14, 9, 30, tzinfo=UTC)
 
@@ -54,7 +55,7 @@ async def test_admission_bounds_the_flows_in_progress():
     ref: list[Pipeline] = []
     processor = FakeProcessor(ref, set())
     pipeline = Pipeline(processor, batch_size=2, max_in_flight=3, concurrency=1,  # type: ignore[arg-type]
-                        retry=Retry(3, 0.01, 0.01))
+                        retry=RetryPolicy(2, 0.01, 0.01))
     ref.append(pipeline)
     assert await pipeline.reserve(5) == 3  # never more than the free slots
     assert not pipeline.try_reserve()
@@ -74,7 +75,7 @@ async def test_technical_failures_are_retried_then_the_flow_is_an_incident():
     ref: list[Pipeline] = []
     processor = FakeProcessor(ref, {"bad"})
     pipeline = Pipeline(processor, batch_size=10, max_in_flight=10, concurrency=2,  # type: ignore[arg-type]
-                        retry=Retry(3, 0.01, 0.02))
+                        retry=RetryPolicy(2, 0.01, 0.02))
     ref.append(pipeline)
     assert await pipeline.reserve(2) == 2
     pipeline.submit([flow("bad"), flow("good")])

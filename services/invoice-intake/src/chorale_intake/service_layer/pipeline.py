@@ -12,24 +12,14 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from chorale_intake import metrics
 from chorale_intake.domain.flow import Flow
 from chorale_intake.service_layer.processing import Processor, Work
+from chorale_runtime.consumer import RetryPolicy
 from chorale_runtime.logging import get_logger
 
 log = get_logger(__name__)
-
-
-@dataclass(frozen=True)
-class Retry:
-    max_attempts: int
-    backoff: float
-    backoff_max: float
-
-    def delay(self, attempt: int) -> float:
-        return min(self.backoff * (2 ** max(0, attempt - 1)), self.backoff_max)
 
 
 class Pipeline:
@@ -40,7 +30,7 @@ class Pipeline:
         batch_size: int,
         max_in_flight: int,
         concurrency: int,
-        retry: Retry,
+        retry: RetryPolicy,
     ):
         self._processor = processor
         self._batch_size = batch_size
@@ -134,7 +124,7 @@ class Pipeline:
 
     async def _failed(self, work: Work) -> None:
         work.attempt += 1
-        if work.attempt >= self._retry.max_attempts:
+        if work.attempt > self._retry.max_retries:
             try:
                 await self._processor.give_up([work])
                 log.error("flow_incident", numero=work.number, attempts=work.attempt,
