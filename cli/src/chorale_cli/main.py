@@ -29,3 +29,17 @@ def mailcatcher() -> None:
     from chorale_cli.mailcatcher import main
 
     main()
+
+
+@app.command("demo")
+def demo(
+    edi_root: str = typer.Option("var/edi", help="EDI root of the intake service"),
+    mail_dir: str = typer.Option("var/mail", help="folder of the development mail catcher"),
+    timeout: float = typer.Option(90.0, help="seconds to wait for each asynchronous outcome"),
+) -> None:
+    """Play the webinar's journey against the running system (`make up`), narrating each step."""
+    from pathlib import Path
+
+    from chorale_cli.demo_cmd import demo as run_demo
+
+    run_demo(edi_root=Path(edi_root), mail_dir=Path(mail_dir), timeout=timeout)

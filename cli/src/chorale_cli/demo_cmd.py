@@ -1,0 +1,65 @@
+"""`chorale demo`: the webinar's journey against the running system (`make up`), narrated."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections import Counter
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from chorale_cli.journey import JourneyEnv, JourneyError, JourneyReport, Mailbox, run_journey
+from chorale_cli.journey.operators import admin_command_creator
+
+
+def render_summary(report: JourneyReport, console: Console) -> None:
+    flows = Table(title="Flux déposés", show_lines=False)
+    for column in ("fichier", "numéro de flux", "statut", "erreurs"):
+        flows.add_column(column)
+    for flow in report.flows:
+        flows.add_row(flow.label, flow.numero, flow.statut, " ".join(flow.codes) or "—")
+    console.print(flows)
+    who = {email: role for role, email in report.people.items()}
+    mails = Table(title="Courriels envoyés")
+    mails.add_column("destinataire")
+    mails.add_column("objet")
+    for mail in report.mails:
+        role = next((r for e, r in who.items() if e in mail.to), "?")
+        mails.add_row(f"{role} <{mail.to}>", mail.subject)
+    console.print(mails)
+    per_role = Counter(next((r for e, r in who.items() if e in m.to), "?")
+                       for m in report.mails)
+    console.print(f"{len(report.steps)} étapes, {len(report.flows)} flux, "
+                  f"{len(report.mails)} courriels ({dict(per_role)}) en {report.seconds:.1f} s")
+
+
+def demo(
+    structures: str = "http://127.0.0.1:8001",
+    identity: str = "http://127.0.0.1:8002",
+    habilitations: str = "http://127.0.0.1:8003",
+    intake: str = "http://127.0.0.1:8004",
+    notifications: str = "http://127.0.0.1:8005",
+    edi_root: Path = Path("var/edi"),
+    mail_dir: Path = Path("var/mail"),
+    timeout: float = 90.0,
+) -> None:
+    console = Console()
+    env = JourneyEnv(
+        structures=structures, identity=identity, habilitations=habilitations, intake=intake,
+        notifications=notifications, edi_root=edi_root, mailbox=Mailbox(mail_dir),
+        create_operator=admin_command_creator({
+            "MONGODB_URI": os.environ.get("MONGODB_URI", "mongodb://127.0.0.1:27017/"),
+        }),
+        narrate=console.print, timeout=timeout,
+    )
+    console.rule("Chorale — le parcours du webinaire")
+    try:
+        report = asyncio.run(run_journey(env))
+    except JourneyError as exc:
+        console.print(f"[red]Le parcours s'est arrêté : {exc}[/red]")
+        raise typer.Exit(1) from None
+    console.rule("Résumé")
+    render_summary(report, console)

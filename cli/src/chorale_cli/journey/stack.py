@@ -1,0 +1,96 @@
+"""For end-to-end tests: every Chorale service as its own process, in one test namespace,
+on free ports, with a real SMTP server (aiosmtpd) that keeps the mails as files."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from aiosmtpd.controller import Controller
+
+from chorale_cli.mailcatcher import build
+from chorale_runtime.testing.infra import Endpoints
+from chorale_runtime.testing.plugin import Namespace, service_env
+from chorale_runtime.testing.servers import ServiceProcess, free_port, wait_ready
+
+SERVICES = {
+    "identity": "chorale_identity",
+    "structures": "chorale_structures",
+    "habilitations": "chorale_habilitations",
+    "invoice-intake": "chorale_intake",
+    "notifications": "chorale_notifications",
+}
+
+
+@dataclass
+class RunningStack:
+    folder: Path
+    processes: dict[str, ServiceProcess] = field(default_factory=dict)
+    envs: dict[str, dict[str, str]] = field(default_factory=dict)
+    smtp_port: int = 0
+
+    def url(self, service: str) -> str:
+        return self.processes[service].base_url
+
+    @property
+    def edi_root(self) -> Path:
+        return self.folder / "edi"
+
+    @property
+    def mail_dir(self) -> Path:
+        return self.folder / "mail"
+
+    def logs(self, service: str) -> str:
+        return self.processes[service].logs()
+
+
+def _envs(infra: Endpoints, namespace: Namespace, folder: Path, ports: dict[str, int],
+          smtp_port: int) -> dict[str, dict[str, str]]:
+    identity = f"http://127.0.0.1:{ports['identity']}"
+    shared = {
+        "CHORALE_JWKS_URL": f"{identity}/.well-known/jwks.json",
+        "CHORALE_LOG_LEVEL": "INFO",
+    }
+    extra = {
+        "identity": {"CHORALE_PUBLIC_BASE_URL": identity},
+        "invoice-intake": {"CHORALE_EDI_ROOT": str(folder / "edi"),
+                           "CHORALE_ARCHIVE_DIR": str(folder / "archive"),
+                           "CHORALE_EDI_SCAN_INTERVAL": "0.2"},
+        "notifications": {"CHORALE_SMTP_HOST": "127.0.0.1", "CHORALE_SMTP_PORT": str(smtp_port),
+                          "CHORALE_HABILITATIONS_DIGEST_SECONDS": "1",
+                          "CHORALE_DISPATCH_INTERVAL": "0.2"},
+    }
+    return {
+        name: service_env(infra, namespace, name, **shared, **extra.get(name, {}))
+        for name in SERVICES
+    }
+
+
+@contextlib.asynccontextmanager
+async def running_stack(
+    infra: Endpoints, namespace: Namespace, folder: Path, ready_timeout: float = 180
+) -> AsyncIterator[RunningStack]:
+    folder.mkdir(parents=True, exist_ok=True)
+    _, store = build(folder / "mail")
+    smtp_port = free_port()
+    smtp = Controller(store, hostname="127.0.0.1", port=smtp_port)
+    smtp.start()
+    ports = {name: free_port() for name in SERVICES}
+    stack = RunningStack(folder, smtp_port=smtp_port)
+    stack.envs = _envs(infra, namespace, folder, ports, smtp_port)
+    try:
+        for name, module in SERVICES.items():
+            stack.processes[name] = ServiceProcess(
+                module, stack.envs[name], ports[name], folder / "logs" / f"{name}.log"
+            ).start()
+        await asyncio.gather(*[
+            wait_ready(p.base_url, ready_timeout) for p in stack.processes.values()
+        ])
+        yield stack
+    finally:
+        for process in stack.processes.values():
+            process.terminate()
+        smtp.stop()
