@@ -50,8 +50,8 @@ docs: bootstrap ## Regenerate the README's configuration table from the settings
 bench: bootstrap ## Run the benchmarks and print their figures
 	@$(RUN) python bench/run.py $(BENCH_ARGS)
 
-demo: bootstrap ## Play the webinar's journey against the running system, step by step
-	@$(RUN) python -m chorale_cli demo
+demo: up ## Bring the system up if needed, then play the webinar's journey, narrated
+	@$(RUN) chorale demo
 
 infra-up: ## Start only Kafka and the database (local processes)
 	@$(INFRA) start --instance dev
