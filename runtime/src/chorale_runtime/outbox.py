@@ -100,14 +100,18 @@ class OutboxRelay:
         self._prefix = topic_prefix
         self._scan_interval = scan_interval
         self._batch_size = batch_size
-        self._dirty: dict[tuple[str, Any], None] = {}
+        self._dirty: dict[tuple[str, Any], int] = {}
+        self._sequence = 0
         self._wakeup = asyncio.Event()
         self._idle = asyncio.Event()
         self._idle.set()
 
     def notify(self, collection: str, doc_id: Any) -> None:
         """A document of `collection` has new outbox entries: relay them soon."""
-        self._dirty[(collection, doc_id)] = None
+        # A fresh sequence number per notification: a flush that read the document before
+        # this write must not clear the mark this write left.
+        self._sequence += 1
+        self._dirty[(collection, doc_id)] = self._sequence
         self._idle.clear()
         self._wakeup.set()
 
@@ -138,17 +142,20 @@ class OutboxRelay:
     async def flush(self) -> None:
         """Relay every document marked dirty, in batches, until none is left."""
         while self._dirty:
-            keys = list(self._dirty)[: self._batch_size]
+            marks = list(self._dirty.items())[: self._batch_size]
             by_collection: dict[str, list[Any]] = {}
-            for collection, doc_id in keys:
+            for (collection, doc_id), _seq in marks:
                 by_collection.setdefault(collection, []).append(doc_id)
             for collection, ids in by_collection.items():
-                docs = await self._db[collection].find(
-                    {"_id": {"$in": ids}}, {OUTBOX_FIELD: 1}
-                ).to_list(None)
-                await self._relay(collection, docs)
-            for key in keys:
-                self._dirty.pop(key, None)
+                # One lookup per id: FerretDB serves `{"_id": x}` from its index, `$in` scans.
+                found = await asyncio.gather(*[
+                    self._db[collection].find_one({"_id": doc_id}, {OUTBOX_FIELD: 1})
+                    for doc_id in ids
+                ])
+                await self._relay(collection, [d for d in found if d is not None])
+            for key, seq in marks:
+                if self._dirty.get(key) == seq:  # not written again while we relayed
+                    del self._dirty[key]
         self._idle.set()
 
     async def sweep(self) -> int:
