@@ -44,7 +44,6 @@ def build_app(settings: StructuresSettings, **runtime_options) -> FastAPI:
             attachment_store.COLLECTION,
             requests.COLLECTION,
         ],
-        indexes=structure_store.INDEXES,
         **runtime_options,
     )
     db, notify = runtime.db, runtime.publish_soon
@@ -59,7 +58,8 @@ def build_app(settings: StructuresSettings, **runtime_options) -> FastAPI:
     demandes = Requests(requests.request_store(db, notify), store)
     jobs = ImportJobs(db)
     files = ImportFiles(settings.import_dir, settings.import_max_bytes)
-    publisher = DirectPublisher(runtime.producer, settings.topic_prefix, settings.service_name)
+    publisher = DirectPublisher(settings.kafka_bootstrap_servers, f"{settings.client_id}-import",
+                                settings.topic_prefix, settings.service_name)
     worker = ImportWorker(jobs, files, store, publisher.publish,
                           batch_size=settings.import_batch_size,
                           max_detailed=settings.import_max_reported_rejections)
@@ -69,9 +69,11 @@ def build_app(settings: StructuresSettings, **runtime_options) -> FastAPI:
             await demandes.complete_pending()
             await asyncio.sleep(PENDING_EFFECTS_INTERVAL)
 
+    runtime.add_background("search-indexes", lambda: structure_store.ensure_search_indexes(db))
     runtime.add_background("import-worker", worker.run)
     runtime.add_background("request-effects", complete_request_effects)
     runtime.on_stop(worker.stop)
+    runtime.on_stop(publisher.close)
     return runtime.create_app(
         title="Chorale — Structures",
         description="Structures, services, paramètres, coordonnées bancaires, pièces jointes, "

@@ -56,6 +56,11 @@ async def test_create_list_modify_and_the_rules_of_services(api):
     doc = await api.db["structures"].find_one({"_id": siret})
     assert sorted(s["codeService"] for s in doc["services"]) == ["COMPTA-1", "FACTURES_PUBLIQUES"]
     assert doc["version"] == 3  # creation, service created, service modified: nothing else
+    events = await api.events_of(Topic.STRUCTURES, siret, lambda evs: len(evs) >= 6)
+    assert [e.event_type for e in events][-3:] == [
+        "structure.service_created", "structure.service_created", "structure.service_updated"
+    ]  # FACTURES_PUBLIQUES at creation, COMPTA-1, then its new libellé
+    assert events[-1].payload["libelle"] == "Comptabilité"
 
 
 async def test_twenty_concurrent_creations_of_one_code_make_exactly_one_service(api):

@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from chorale_contracts import Topic, topic_name
-from chorale_runtime.kafka import Producer
 from chorale_runtime.serialized import SerializedDatabase
 from chorale_runtime.testing.kafka_probe import collect
 from chorale_structures.adapters.direct_publisher import DirectPublisher
@@ -38,10 +37,9 @@ async def test_a_crash_between_batch_and_checkpoint_loses_and_doubles_nothing(
     for s in sirets:
         lines += [f"STRUCTURE;{s};COMMUNE {s};;;", f"SERVICE;{s};;ACHATS;Achats;2025-01-01"]
     db = SerializedDatabase(mongo_client[namespace.database("structures")])
-    producer = Producer(infra.kafka_bootstrap, "test-import-resume")
-    await producer.start()
+    publisher = DirectPublisher(infra.kafka_bootstrap, "test-import-resume",
+                                namespace.topic_prefix, "structures")
     try:
-        publisher = DirectPublisher(producer, namespace.topic_prefix, "structures")
         calls = 0
 
         async def flaky(envelopes):
@@ -91,7 +89,7 @@ async def test_a_crash_between_batch_and_checkpoint_loses_and_doubles_nothing(
         )
         assert {len(s.payload["services"]) for s in snapshots} == {2}
     finally:
-        await producer.stop()
+        await publisher.close()
 
 
 async def test_a_stopped_worker_leaves_the_job_to_resume(namespace, mongo_client, tmp_path,

@@ -20,16 +20,24 @@ from typing import Any
 from pymongo.errors import BulkWriteError
 
 from chorale_contracts import Envelope
-from chorale_runtime.mongo import IndexSpec, is_duplicate_key
+from chorale_runtime.mongo import IndexSpec, ensure_indexes, is_duplicate_key
 from chorale_runtime.outbox import new_document
 from chorale_structures.adapters.outbox_collection import NO_OUTBOX, OutboxCollection
 from chorale_structures.domain import DomainError, ErrorCode, Service, Structure
 
 COLLECTION = "structures"
-INDEXES = [
+SEARCH_INDEXES = [  # sort by raison sociale, code postal prefix
     IndexSpec(COLLECTION, (("raisonSociale", 1),)),
     IndexSpec(COLLECTION, (("codePostal", 1),)),
 ]
+
+
+async def ensure_search_indexes(db: Any) -> None:
+    """On MongoDB only. FerretDB 1.24 never uses a secondary index (its query pushdown covers
+    ``_id`` alone), so there they would only slow every insert down (by a sixth, measured)."""
+    if "ferretdbVersion" in await db.command("buildInfo"):
+        return
+    await ensure_indexes(db, SEARCH_INDEXES)
 _STRUCTURE_FIELDS = tuple(Structure.model_fields)
 
 

@@ -20,30 +20,26 @@ interrupted batch created and later lines of the job changed reads "unchanged").
 from __future__ import annotations
 
 import asyncio
-import functools
-import itertools
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+import contextlib
 from datetime import UTC, datetime
-from typing import IO, Any
+from typing import Any
 
-from chorale_contracts import Envelope
 from chorale_runtime.logging import get_logger
 from chorale_structures.adapters.import_jobs import DONE, FAILED, ImportFiles, ImportJobs, Progress
-from chorale_structures.adapters.structure_store import StoredStructure, StructureStore
+from chorale_structures.adapters.structure_store import StructureStore
 from chorale_structures.domain import DomainError, ImportOutcome, RowRejection, iter_import_rows
 from chorale_structures.service_layer.context import Actor
-from chorale_structures.service_layer.import_batch import (
-    BatchPlan,
-    ImportItem,
-    identifiants,
-    lookups_needed,
-    plan_batch,
+from chorale_structures.service_layer.import_pipeline import (
+    BatchPipeline,
+    CountingLines,
+    PlanningFailed,
+    Publish,
+    Result,
+    Written,
+    skip,
 )
-from chorale_structures.service_layer.structure_changes import structure_locks
 
 log = get_logger(__name__)
-MAX_ROUNDS = 5  # planning rounds of one batch when structures change concurrently
-Publish = Callable[[Sequence[Envelope]], Awaitable[None]]
 _COUNTER = {
     ImportOutcome.CREATED: "creees",
     ImportOutcome.UPDATED: "modifiees",
@@ -51,30 +47,16 @@ _COUNTER = {
 }
 
 
-class _CountingLines:
-    def __init__(self, file: IO[bytes]):
-        self._file = file
-        self.bytes_read = 0
-
-    def __iter__(self) -> Iterator[bytes]:
-        for line in self._file:
-            self.bytes_read += len(line)
-            yield line
-
-
-class PlanningFailed(Exception):
-    """An unexpected error while planning (nothing of the batch is written yet)."""
-
-
-def _record(progress: Progress, result: ImportOutcome | RowRejection) -> None:
-    if isinstance(result, RowRejection):
-        progress.counters["rejetees"] += 1
-        progress.new_rejections.append({
-            "ligne": result.line, "code": str(result.code), "raison": result.reason,
-            "identifiant": result.identifiant,
-        })
-    else:
-        progress.counters[_COUNTER[result]] += 1
+def _record(progress: Progress, results: list[Result]) -> None:
+    for result in results:
+        if isinstance(result, RowRejection):
+            progress.counters["rejetees"] += 1
+            progress.new_rejections.append({
+                "ligne": result.line, "code": str(result.code), "raison": result.reason,
+                "identifiant": result.identifiant,
+            })
+        else:
+            progress.counters[_COUNTER[result]] += 1
 
 
 class ImportWorker:
@@ -84,8 +66,8 @@ class ImportWorker:
         self.batch_size, self.max_detailed = batch_size, max_detailed
         self._queue: asyncio.Queue[str] = asyncio.Queue()
         self._stopping = False
-        self._between_batches = asyncio.Event()
-        self._between_batches.set()
+        self._idle = asyncio.Event()
+        self._idle.set()
 
     def submit(self, job_id: str) -> None:
         self._queue.put_nowait(job_id)
@@ -103,7 +85,7 @@ class ImportWorker:
         """Finish the batch in flight; the job resumes from there at the next start."""
         self._stopping = True
         try:
-            await asyncio.wait_for(self._between_batches.wait(), timeout)
+            await asyncio.wait_for(self._idle.wait(), timeout)
         except TimeoutError:
             log.warning("import_stop_timeout")
 
@@ -143,111 +125,53 @@ class ImportWorker:
             counters={k: job[k] for k in ("creees", "modifiees", "inchangees", "rejetees")},
             detailed=len(job["rejets"]),
         )
-        size = job.get("tailleLot") or self.batch_size  # the same batches on every resume
-        actor = Actor(job["demandeur"], job["correlationId"], is_operator=True)
-        with path.open("rb") as file:
-            lines = _CountingLines(file)
-            rows = iter_import_rows(lines)
-            await asyncio.to_thread(_skip, rows, progress.records)
-            start = progress.records
-            prepare = functools.partial(self._prepare, rows, lines, size, actor, job["_id"])
-            prepared = asyncio.create_task(prepare(start))
-            while not self._stopping:
-                batch, plan, batch_id, bytes_read = await prepared
-                if not batch:
-                    return True
-                start += len(batch)
-                # The next batch is read and planned while this one is written, unless it
-                # needs lookups (which must see this batch's writes): see _prepare.
-                prepared = asyncio.create_task(prepare(start))
-                self._between_batches.clear()
-                try:
-                    await self._apply(batch, plan, actor, progress, batch_id)
-                    progress.records += len(batch)
-                    progress.bytes_read = bytes_read
-                    await self.jobs.checkpoint(job["_id"], progress, self.max_detailed)
-                finally:
-                    self._between_batches.set()
-            prepared.cancel()
-        return False
-
-    async def _prepare(
-        self, rows: Iterator[ImportItem], lines: _CountingLines, size: int, actor: Actor,
-        job_id: str, start: int,
-    ) -> tuple[list[ImportItem], BatchPlan | None, str, int]:
-        """Read the next batch and plan it when it needs no lookup (None otherwise)."""
-        batch, bytes_read = await asyncio.to_thread(_take, rows, size, lines)
-        batch_id = f"{job_id}:{start}"
-        plan = None
-        if batch and not lookups_needed(batch):
-            plan = await self._plan(batch, {}, actor.renewed(), batch_id)
-        return batch, plan, batch_id, bytes_read
-
-    async def _plan(self, items: list[ImportItem], loaded: dict[str, StoredStructure],
-                    actor: Actor, batch_id: str) -> BatchPlan:
-        try:
-            return await asyncio.to_thread(
-                plan_batch, items, loaded, today=actor.now.date(), actor=actor,
-                batch_id=batch_id,
-            )
-        except Exception as exc:
-            raise PlanningFailed(f"{type(exc).__name__}: {exc}") from exc
-
-    async def _apply(self, batch: list[ImportItem], plan: BatchPlan | None, actor: Actor,
-                     progress: Progress, batch_id: str) -> None:
-        pending = batch
-        loaded: dict[str, StoredStructure] = {}
-        if plan is None:
-            loaded = await self.store.get_many(lookups_needed(batch))
-            plan = await self._plan(batch, loaded, actor.renewed(), batch_id)
-        for _ in range(MAX_ROUNDS):
-            async with structure_locks.hold_many(identifiants(pending)):
-                missed, reload = await self._write(plan, batch_id)
-            for identifiant, result in plan.results:
-                if identifiant is None or identifiant not in missed:
-                    _record(progress, result)
-            if not missed:
-                return
-            loaded = {k: v for k, v in loaded.items() if k not in missed}
-            loaded.update(reload)
-            pending = [
-                item for item in pending
-                if not isinstance(item, RowRejection) and item.identifiant in missed
-            ]
-            plan = await self._plan(pending, loaded, actor.renewed(), batch_id)
-        raise RuntimeError(f"import: structures changed concurrently: {identifiants(pending)}")
-
-    async def _write(
-        self, plan: BatchPlan, batch_id: str
-    ) -> tuple[set[str], dict[str, StoredStructure]]:
-        """Write the plan; return the structures whose lines must be planned again (they
-        existed, or changed meanwhile) with their current state."""
-        existing = await self.store.insert_many([stored for stored, _ in plan.inserts])
-        found = await self.store.get_many(existing) if existing else {}
-        ours = {i for i, s in found.items() if s.import_batch == batch_id}  # a replay
-        written = await asyncio.gather(
-            *(self.store.replace(version, new, envs) for version, new, envs in plan.updates)
+        pipeline = BatchPipeline(
+            self.store, self.publish, job["_id"],
+            Actor(job["demandeur"], job["correlationId"], is_operator=True),
+            job.get("tailleLot") or self.batch_size,  # the same batches on every resume
         )
-        conflicts = {new.identifiant for (_, new, _), ok in zip(plan.updates, written,
-                                                                strict=True) if not ok}
-        missed = (existing - ours) | conflicts
-        await self.publish([
-            envelope for stored, envelopes in plan.inserts
-            if stored.identifiant not in missed for envelope in envelopes
-        ])
-        reload = {k: v for k, v in found.items() if k in missed}
-        if conflicts:
-            reload.update(await self.store.get_many(conflicts))
-        return missed, reload
+        self._idle.clear()
+        with path.open("rb") as file:
+            lines = CountingLines(file)
+            rows = iter_import_rows(lines)
+            await asyncio.to_thread(skip, rows, progress.records)
+            start = progress.records
+            prepared = asyncio.create_task(pipeline.prepare(rows, lines, start))
+            publishing: asyncio.Task[None] | None = None
+            finished = False
+            try:
+                while not self._stopping:
+                    batch = await prepared
+                    if not batch.batch:
+                        finished = True
+                        break
+                    start += len(batch.batch)
+                    prepared = asyncio.create_task(pipeline.prepare(rows, lines, start))
+                    written = await pipeline.write(batch)
+                    try:
+                        if publishing is not None:
+                            await publishing  # the previous batch: events, then progress
+                    except BaseException:
+                        await written.locks.aclose()
+                        raise
+                    publishing = asyncio.create_task(
+                        self._publish(pipeline, written, progress, job["_id"])
+                    )
+                if publishing is not None:
+                    await publishing
+                return finished
+            finally:
+                with contextlib.suppress(Exception):
+                    await prepared  # the reading thread must be done before the file closes
+                if publishing is not None and not publishing.done():
+                    await asyncio.wait([publishing])
+                self._idle.set()
 
-
-def _take(
-    rows: Iterator[ImportItem], n: int, lines: _CountingLines
-) -> tuple[list[ImportItem], int]:
-    """The next ``n`` items and the bytes read for them."""
-    return list(itertools.islice(rows, n)), lines.bytes_read
-
-
-def _skip(rows: Iterator[ImportItem], n: int) -> None:
-    for _ in itertools.islice(rows, n):
-        pass
+    async def _publish(self, pipeline: BatchPipeline, written: Written, progress: Progress,
+                       job_id: str) -> None:
+        """Events first, then the progress that says the batch is done (in batch order)."""
+        await pipeline.publish(written)
+        _record(progress, written.results)
+        progress.records += written.records
+        progress.bytes_read = written.bytes_read
+        await self.jobs.checkpoint(job_id, progress, self.max_detailed)
