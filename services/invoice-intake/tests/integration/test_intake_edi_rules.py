@@ -108,9 +108,11 @@ async def test_each_rule_rejects_or_accepts_through_the_folder(
         public_crs = await kit.wait_terminal(root, "ta-pub", public)
         for name, (_, expected) in public.items():
             assert kit.codes(public_crs[name]) == expected, (name, public_crs[name])
-        # the same invoice again, once the first is integrated
+        # the same invoice again, once the first is integrated; and with another error too
         kit.drop(root, "ta-1", "doublon-b.xml", files["doublon-a.xml"][0])
-        crs.update(await kit.wait_terminal(root, "ta-1", ["doublon-b.xml"]))
+        kit.drop(root, "ta-1", "doublon-c.xml",
+                 kit.invoice(number="FA-DOUBLON-1", service_code="NOPE"))
+        crs.update(await kit.wait_terminal(root, "ta-1", ["doublon-b.xml", "doublon-c.xml"]))
 
         for name, (_, expected) in files.items():
             cr = crs[name]
@@ -118,6 +120,7 @@ async def test_each_rule_rejects_or_accepts_through_the_folder(
             assert cr["statut"] == ("IN_REJETE" if expected else "IN_INTEGRE"), name
         dup = crs["doublon-b.xml"]
         assert dup["statut"] == "IN_REJETE" and kit.codes(dup) == {"DUPLICATE_INVOICE"}
+        assert kit.codes(crs["doublon-c.xml"]) == {"SERVICE_UNKNOWN", "DUPLICATE_INVOICE"}
         inactive = crs["service-ended-yesterday.xml"]["listeErreurDP"][0]
         assert inactive["identifiantDestinataire"] == kit.BUYER
         assert inactive["chemin"] == "/Invoice/cbc:BuyerReference"

@@ -1,8 +1,9 @@
 """Sends the events stored in flow documents to Kafka, with the runtime's idempotent producer.
 
 The intake publishes right after each write instead of going through the runtime's outbox
-relay: on FerretDB 1.24 the relay's follow-up `update` (pulling the sent entries) reads the
-whole collection, which a hot path of hundreds of flows per second cannot afford. Here the
+relay: the relay's follow-up update of every document (pulling the sent entries) would add a
+read and a write per flow to the hot path (on upstream FerretDB 1.24, a read of the whole
+collection). Here the
 "sent" mark is the flow's `fin` marker in its pending generation (see `pending_store`); until
 then a restart publishes the stored entries again, with their original `event_id`s.
 """

@@ -9,8 +9,7 @@ means a duplicate, unless the holder is:
 Both are compare-and-set on the claim's epoch, so two flows can never both win one key. A flow
 still in progress or integrated keeps its claim.
 
-Invoices rejected for other reasons claim nothing, and are not checked for duplicates: on
-FerretDB 1.24 any lookup reads the whole claims collection. A re-sent corrected invoice is.
+Invoices rejected for other reasons claim nothing; they are still told about a duplicate.
 """
 
 from __future__ import annotations
@@ -38,6 +37,11 @@ class Duplicates:
         """Whether the holder of `held` still counts (in progress or integrated)."""
         flow = await self._flows.get(held.flow)
         return flow is not None and (not flow.terminal or flow.statut is FlowStatus.IN_INTEGRE)
+
+    async def is_taken(self, key: str, flow: str) -> bool:
+        """Whether another flow holds `key` for good (no claim is made)."""
+        held = await self._keys.holder(key)
+        return held is not None and held.flow != flow and await self._holds(held)
 
     async def claim(self, wanted: Sequence[Claim]) -> list[bool]:
         """Claim each key for its flow: True where the flow may integrate its invoice, False

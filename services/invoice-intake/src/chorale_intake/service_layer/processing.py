@@ -8,6 +8,7 @@ sets them IN_INCIDENTE once the attempts are exhausted.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -137,14 +138,17 @@ class Processor:
         metrics.stage("rules", time.perf_counter() - started)
 
         started = time.perf_counter()
-        # Only an invoice that passes every other rule claims its key: the claim decides.
-        # (Looking the key up for the others would read the whole claims collection on
-        # FerretDB 1.24, for an invoice that is rejected anyway.)
+        # An invoice that passes every other rule claims its key: the claim decides. The others
+        # claim nothing, but are told about a duplicate too (a lookup by `_id`).
         keys = {i: duplicate_key(v.facts) for i, v in enumerate(verdicts)
-                if v.accepted and v.facts is not None}
-        accepted = list(keys)
+                if v.facts is not None}  # facts are there only when the file is accepted
+        accepted = [i for i in keys if verdicts[i].accepted]
         won = await self._duplicates.claim([Claim(keys[i], works[i].number) for i in accepted])
         duplicate = {i for i, ok in zip(accepted, won, strict=True) if not ok}
+        rejected = [i for i in keys if not verdicts[i].accepted]
+        taken = await asyncio.gather(
+            *(self._duplicates.is_taken(keys[i], works[i].number) for i in rejected))
+        duplicate.update(i for i, yes in zip(rejected, taken, strict=True) if yes)
         for i in duplicate:
             verdicts[i] = self._judge(works[i], is_duplicate=True)
         metrics.stage("duplicates", time.perf_counter() - started)

@@ -79,7 +79,7 @@ class Recovery:
             for move in journal.moves:
                 # A journal outlives its batch only until the batch is recorded, and a recorded
                 # flow waits in a pending generation until it is terminal: no need to look in
-                # `flows` (a whole-collection read on FerretDB).
+                # `flows`.
                 if await self._store.pending.find(move.number, 1) is not None:
                     continue  # recorded before the crash
                 stored = await asyncio.to_thread(self._archive.settle_move, move)
