@@ -8,18 +8,12 @@ from chorale_runtime.settings import ServiceSettings
 class StructuresSettings(ServiceSettings):
     service_name: str = "structures"
     http_port: int = Field(8001, ge=1, le=65535)
-    # The sweep only recovers what a crash left in an outbox (writes wake the relay at once),
-    # and on FerretDB it decodes every structure: at 100,000 structures a 5 s sweep kept the
-    # database busy most of the time (docs/storage.md).
-    outbox_scan_interval: float = Field(
-        60.0, gt=0, description="Seconds between sweeps for events left in an outbox"
-    )
     import_dir: Path = Field(
         Path("var/structures/imports"),
         description="Folder where uploaded import files wait for (and during) processing",
     )
     import_batch_size: int = Field(
-        500, ge=1, le=5000, description="Import lines applied per database round trip"
+        2000, ge=1, le=10000, description="Import lines applied per database round trip"
     )
     import_max_bytes: int = Field(
         512 * 1024 * 1024, ge=1, description="Largest import file accepted (bytes)"

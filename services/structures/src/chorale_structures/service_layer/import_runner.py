@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -45,6 +47,20 @@ _COUNTER = {
     ImportOutcome.UPDATED: "modifiees",
     ImportOutcome.UNCHANGED: "inchangees",
 }
+
+
+@contextlib.contextmanager
+def _fewer_collections() -> Iterator[None]:
+    """An import allocates millions of short-lived objects (rows, models, events), nearly all
+    freed by reference counting; with the default thresholds the cyclic collector ran so often,
+    over the service's whole heap, that it took about 45% of the parsing and planning time
+    (measured). Collect the youngest generation 100 times less often during the import."""
+    thresholds = gc.get_threshold()
+    gc.set_threshold(max(thresholds[0], 70_000), *thresholds[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*thresholds)
 
 
 def _record(progress: Progress, results: list[Result]) -> None:
@@ -101,7 +117,8 @@ class ImportWorker:
         await self.jobs.start(job_id, datetime.now(UTC))
         log.info("import_started", job=job_id, resumed_at=job["lignesTraitees"])
         try:
-            finished = await self._process(job, path)
+            with _fewer_collections():
+                finished = await self._process(job, path)
         except DomainError as error:  # file-level: unusable header
             await self._fail(job_id, error.to_dict())
             return
