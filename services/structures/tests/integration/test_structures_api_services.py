@@ -143,6 +143,8 @@ async def test_directory_snapshot_reflects_a_service_deactivation(api):
     assert again.json()["statut"] == "ACTIF"
     snapshots = await api.events_of(Topic.DIRECTORY, siret, lambda evs: len(evs) >= 4)
     assert snapshots[-1].payload["services"][0]["statut"] == "ACTIF"
+    events = await api.events_of(Topic.STRUCTURES, siret, lambda evs: len(evs) >= 5)
+    assert events[-1].event_type == "structure.service_activated"
 
 
 async def test_the_directory_topic_is_compacted_and_keyed_by_identifiant(api):
