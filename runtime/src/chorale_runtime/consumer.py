@@ -273,6 +273,30 @@ class ReliableConsumer:
         return lag
 
 
+    async def dlq_sizes(self) -> dict[str, int]:
+        """Messages held in the dead-letter topic of each topic this group reads (retention
+        permitting): end minus beginning offsets, summed over partitions."""
+        consumer = self.consumer
+        if consumer is None:
+            return {}
+        client = consumer._client  # aiokafka has no public offset query for unsubscribed topics
+        sizes: dict[str, int] = {}
+        for topic in self.physical_topics:
+            dlq = dlq_topic(topic)
+            partitions = client.cluster.partitions_for_topic(dlq)
+            if partitions is None:
+                client.add_topic(dlq)
+                await client.force_metadata_update()
+                partitions = client.cluster.partitions_for_topic(dlq) or set()
+            tps = [TopicPartition(dlq, p) for p in partitions]
+            if not tps:
+                continue
+            ends = await consumer.end_offsets(tps)
+            starts = await consumer.beginning_offsets(tps)
+            sizes[dlq] = sum(ends[tp] - starts[tp] for tp in tps)
+        return sizes
+
+
 class _CommitOnRevoke(ConsumerRebalanceListener):
     def __init__(self, owner: ReliableConsumer):
         self._owner = owner

@@ -230,6 +230,11 @@ class Runtime:
                     continue
                 for topic, value in (lag or {}).items():
                     metrics.CONSUMER_LAG.labels(self.service, consumer.group_id, topic).set(value)
+                try:
+                    for dlq, size in (await consumer.dlq_sizes()).items():
+                        metrics.DLQ_SIZE.labels(self.service, dlq).set(size)
+                except Exception as exc:
+                    log.debug("dlq_size_sample_failed", error=str(exc))
             await asyncio.sleep(self.settings.metrics_interval if self.started.is_set() else 0.5)
 
     async def _clean_inbox(self) -> None:

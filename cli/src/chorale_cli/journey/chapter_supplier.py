@@ -31,6 +31,7 @@ async def supplier_deposits_flows(s: JourneyState) -> None:
         json={"label": "Connecteur EDI"}, timeout=env.timeout,
     )
     s.technical_account_id = account["id"]
+    s.technical_account = account
     s.step(f"compte technique {account['clientId']} créé (secret montré une seule fois)")
     inbox = env.edi_root / account["id"] / "in"
     await eventually(inbox.is_dir, env.timeout, "the technical account's EDI folder")

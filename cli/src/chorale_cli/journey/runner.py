@@ -41,6 +41,9 @@ class JourneyReport:
     mails: list[Mail]
     seconds: float
     people: dict[str, str]
+    public_siret: str = ""
+    supplier_siret: str = ""
+    technical_account: dict | None = None
 
 
 def _cast(run: str) -> dict[str, Person]:
@@ -72,4 +75,5 @@ async def run_journey(env: JourneyEnv) -> JourneyReport:
     emails = {p.email for p in cast.values()}
     mails = [m for m in env.mailbox.all() if any(e in m.to for e in emails)]
     return JourneyReport(state.steps, state.flows, mails, time.monotonic() - started,
-                         {k: p.email for k, p in cast.items()})
+                         {k: p.email for k, p in cast.items()}, state.public_siret,
+                         state.supplier_siret, state.technical_account)

@@ -46,6 +46,14 @@ class RunningStack:
     def logs(self, service: str) -> str:
         return self.processes[service].logs()
 
+    async def restart(self, service: str, ready_timeout: float = 120) -> None:
+        """Start `service` again (after it was stopped or killed), same port and environment."""
+        old = self.processes[service]
+        self.processes[service] = ServiceProcess(
+            old.module, self.envs[service], old.port, old.log_path
+        ).start()
+        await wait_ready(old.base_url, ready_timeout)
+
 
 def _envs(infra: Endpoints, namespace: Namespace, folder: Path, ports: dict[str, int],
           smtp_port: int) -> dict[str, dict[str, str]]:

@@ -34,6 +34,8 @@ class JourneyState:
     public_name: str = "Communauté de communes du Chaourcois"
     supplier_name: str = "Fournitures Dupont SARL"
     technical_account_id: str = ""
+    # id, clientId and the once-shown clientSecret: tests deposit through the API with it
+    technical_account: dict = field(default_factory=dict)
     flows: list[Flow] = field(default_factory=list)
     steps: list[str] = field(default_factory=list)
 
