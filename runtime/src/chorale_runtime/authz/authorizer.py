@@ -16,6 +16,10 @@ log = get_logger(__name__)
 class GrantSource(Protocol):
     async def user(self, user_id: str) -> tuple[list[Grant], bool]: ...
 
+    async def grants_of(self, user_id: str) -> tuple[list[Grant], bool]:
+        """The user's grants as the read model knows them, and whether they are deactivated."""
+        return await self._source.user(user_id)
+
     async def gestionnaire_principal(self, structure: str) -> str | None: ...
 
 
@@ -51,6 +55,10 @@ class Authorizer:
 
     async def is_gestionnaire_principal(self, principal: Principal, structure: str) -> bool:
         return await self._source.gestionnaire_principal(structure) == principal.subject
+
+    async def grants_of(self, user_id: str) -> tuple[list[Grant], bool]:
+        """The user's grants as the read model knows them, and whether they are deactivated."""
+        return await self._source.user(user_id)
 
     async def gestionnaire_principal(self, structure: str) -> str | None:
         """The structure's GP as the read model knows it (None if none yet)."""

@@ -47,8 +47,8 @@ def build_app(settings: StructuresSettings, **runtime_options) -> FastAPI:
         **runtime_options,
     )
     db, notify = runtime.db, runtime.publish_soon
-    runtime.enable_authorization()  # the read model of grants and gestionnaires Access reads
-    http = HttpContext(runtime.principal_dependency(), Access(db))
+    authorizer = runtime.enable_authorization()
+    http = HttpContext(runtime.principal_dependency(), Access(authorizer, db))
 
     store = StructureStore(db, notify)
     attachments_store = AttachmentStore(db, notify)

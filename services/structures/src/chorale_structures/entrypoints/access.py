@@ -9,12 +9,11 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 from chorale_contracts.events.common import Application, Mode
 from chorale_runtime.auth import Principal
-from chorale_runtime.authz import Authorizer, AuthzReadModel, Grant
+from chorale_runtime.authz import Authorizer
 from chorale_runtime.authz.read_model import GESTIONNAIRES
 from chorale_runtime.errors import ApiError
 
@@ -26,32 +25,10 @@ def technical_refused() -> ApiError:
     )
 
 
-class _TypedGrants:
-    """The runtime's read model returns grants whose mode and application are plain strings,
-    and its decision rule compares modes by identity (``grant.mode is Mode.MODIFICATION``),
-    so a modification grant would read as consultation only. Hand it enum members.
-    (To drop once chorale_runtime.authz.read_model builds its Grants with the enums.)"""
-
-    def __init__(self, model: AuthzReadModel):
-        self._model = model
-
-    async def user(self, user_id: str) -> tuple[list[Grant], bool]:
-        grants, deactivated = await self._model.user(user_id)
-        typed = [
-            replace(g, application=Application(g.application), mode=Mode(g.mode))
-            for g in grants
-        ]
-        return typed, deactivated
-
-    async def gestionnaire_principal(self, structure: str) -> str | None:
-        return await self._model.gestionnaire_principal(structure)
-
-
 class Access:
-    def __init__(self, db: Any):
-        """Call after ``runtime.enable_authorization()``, which feeds the read model."""
-        self._grants = _TypedGrants(AuthzReadModel(db))
-        self._authorizer = Authorizer(self._grants)
+    def __init__(self, authorizer: Authorizer, db: Any):
+        """`authorizer`: the one `runtime.enable_authorization()` returns."""
+        self._authorizer = authorizer
         self._gestionnaires = db[GESTIONNAIRES]
 
     @staticmethod
@@ -80,7 +57,7 @@ class Access:
         self.user(principal)
         if principal.is_operator:
             return None
-        grants, deactivated = await self._grants.user(principal.subject)
+        grants, deactivated = await self._authorizer.grants_of(principal.subject)
         if deactivated:
             return frozenset()
         visible = {
