@@ -119,7 +119,9 @@ def _from_local_processes() -> Endpoints:
         started.mongodb_uri,
         f"local processes (instance {instance!r})",
         started.kafka_version,
-        f"FerretDB {started.ferretdb_version}",
+        f"FerretDB {started.ferretdb_version}"
+        + (f" (built with fixes: {', '.join(sorted(infra.FERRETDB_PATCHES))})"
+           if getattr(infra, "FERRETDB_PATCHES", None) else ""),
         cleanup=cleanup,
     )
 

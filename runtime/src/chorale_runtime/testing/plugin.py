@@ -6,6 +6,7 @@ Each test gets its own topic prefix and database names, so tests never see each 
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -36,11 +37,14 @@ class Namespace:
 
 @pytest.fixture(scope="session")
 def infra(request: pytest.FixtureRequest) -> Iterator[Endpoints]:
-    endpoints = obtain()
+    capture = request.config.pluginmanager.get_plugin("capturemanager")
     reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is not None:
-        reporter.write_line("")
-        reporter.write_line(endpoints.describe())
+    # Shown, not captured: the log must say which Kafka and database the tests ran against.
+    with capture.global_and_fixture_disabled() if capture else contextlib.nullcontext():
+        endpoints = obtain()
+        if reporter is not None:
+            reporter.write_line("")
+            reporter.write_line(endpoints.describe())
     try:
         yield endpoints
     finally:
