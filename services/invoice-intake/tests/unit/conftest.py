@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import types
 from collections.abc import Callable
 from datetime import date
@@ -26,11 +25,6 @@ OTHER_SUPPLIER = "44306184100047"
 TODAY = date(2024, 6, 14)
 UBL = "IN_DP_E1_UBL_INVOICE"
 CII = "IN_DP_E1_CII_16B"
-
-
-def shared_dir() -> Path:
-    """The project's shared/ folder (beside the repository, also in CI)."""
-    return Path(os.environ.get("CHORALE_SHARED_DIR", REPO_ROOT.parent / "shared"))
 
 
 def data(name: str) -> bytes:
@@ -128,7 +122,6 @@ def kit() -> types.SimpleNamespace:
         TODAY=TODAY,
         UBL=UBL,
         CII=CII,
-        shared_dir=shared_dir,
         data=data,
         patch=patch,
         make=make,

@@ -14,19 +14,19 @@ from chorale_intake.domain.xsd import validate_xsd
 # CEN examples that are genuinely invalid against the official XSD, with the reason.
 # Checked: every one of the 34 UBL and CII examples validates, so this stays empty.
 KNOWN_XSD_INVALID: dict[str, str] = {}
-EXPECTED_EXAMPLES = 34  # 19 UBL + 15 CII in shared/samples/en16931 at the time of writing
+EXPECTED_EXAMPLES = 34  # 19 UBL + 15 CII, vendored from shared/samples/en16931
+CEN_EXAMPLES = Path(__file__).resolve().parents[1] / "data" / "cen-examples"
 
 
-def cen_examples(shared: Path) -> list[Path]:
-    base = shared / "samples" / "en16931"
-    assert base.is_dir(), f"shared samples not found at {base} (set CHORALE_SHARED_DIR)"
+def cen_examples(base: Path = CEN_EXAMPLES) -> list[Path]:
+    assert base.is_dir(), f"CEN examples not found at {base}"
     return sorted(
         p for folder in ("ubl-examples", "cii-examples") for p in (base / folder).iterdir()
     )
 
 
 def test_every_cen_example_passes_parse_syntax_and_xsd(kit):
-    files = cen_examples(kit.shared_dir())
+    files = cen_examples()
     assert len(files) >= EXPECTED_EXAMPLES
     invalid = {}
     for path in files:
