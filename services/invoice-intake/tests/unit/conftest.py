@@ -16,7 +16,6 @@ from chorale_intake.domain.directory import RecipientEntry
 from chorale_intake.domain.extraction import InvoiceFacts
 
 DATA = Path(__file__).parent / "data"
-REPO_ROOT = Path(__file__).resolve().parents[4]
 
 BUYER = "20007104100046"  # a public structure (SIRET, Luhn-valid)
 OTHER_BUYER = "21750001600019"
