@@ -61,7 +61,9 @@ class Context:
         if self._infra is None:
             from chorale_runtime.testing.infra import obtain
 
-            self._infra = obtain()
+            # Its own instance, started from empty data: figures do not depend on what earlier
+            # test runs left in a broker.
+            self._infra = obtain(instance="bench")
             print(f"  {self._infra.describe()}")
         return self._infra
 

@@ -43,7 +43,8 @@ class Producer:
             client_id=self._client_id,
             enable_idempotence=True,
             acks="all",
-            linger_ms=2,
+            linger_ms=10,
+            max_batch_size=256 * 1024,
             request_timeout_ms=15_000,
         )
         await self._producer.start()

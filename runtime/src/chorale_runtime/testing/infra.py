@@ -103,12 +103,13 @@ def _from_containers() -> Endpoints:
     )
 
 
-def _from_local_processes() -> Endpoints:
+def _from_local_processes(instance: str) -> Endpoints:
     infra = load_local_infra()
-    instance = os.environ.get("CHORALE_TEST_INSTANCE", "test")
-    was_running = infra.status(instance).running if hasattr(infra, "status") else False
+    was_running = infra.status(instance).running
     try:
-        started = infra.start(instance=instance)
+        # Started here: from empty data, so topics and databases of earlier runs (thousands of
+        # partitions after a few test sessions) do not weigh on this one.
+        started = infra.start(instance=instance, fresh=not was_running)
     except Exception as exc:
         raise InfrastructureUnavailable(f"local Kafka/FerretDB did not start: {exc}") from exc
     cleanup: list[Callable[[], None]] = []
@@ -126,10 +127,12 @@ def _from_local_processes() -> Endpoints:
     )
 
 
-def obtain() -> Endpoints:
+def obtain(instance: str | None = None) -> Endpoints:
+    """`instance`: the local-processes instance to use (default `test`, or
+    `CHORALE_TEST_INSTANCE`)."""
     found = _from_environment()
     if found:
         return found
     if docker_available() and os.environ.get("CHORALE_TEST_NO_DOCKER") != "1":
         return _from_containers()
-    return _from_local_processes()
+    return _from_local_processes(instance or os.environ.get("CHORALE_TEST_INSTANCE", "test"))
