@@ -14,13 +14,9 @@ from typing import Any
 import structlog
 from structlog.contextvars import bind_contextvars, bound_contextvars, clear_contextvars
 
-from chorale_runtime.redaction import redact
+from chorale_runtime.redaction import structlog_processor
 
 __all__ = ["bind_contextvars", "bound_contextvars", "clear_contextvars", "configure", "get_logger"]
-
-
-def _redact_processor(_logger: Any, _name: str, event_dict: dict[str, Any]) -> dict[str, Any]:
-    return redact(event_dict)
 
 
 def configure(service: str, level: str = "INFO", fmt: str = "json", stream: Any = None) -> None:
@@ -34,7 +30,7 @@ def configure(service: str, level: str = "INFO", fmt: str = "json", stream: Any 
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         lambda _l, _n, ed: {"service": service, **ed},
-        _redact_processor,
+        structlog_processor,
     ]
     structlog.configure(
         processors=[

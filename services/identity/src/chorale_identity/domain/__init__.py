@@ -3,5 +3,5 @@
 Modules: ``errors`` (codes), ``clock``, ``base`` (DomainModel, Transition), ``events``,
 ``validation``, ``passwords``, ``accounts``, ``sign_in``, ``factors``/``totp``,
 ``verification``, ``keys``/``tokens``/``refresh_tokens``, ``rattachements``/``approbations``,
-``gestionnaire``, ``technical_accounts``, ``redaction``, ``secrets_util``.
+``gestionnaire``, ``technical_accounts``, ``secrets_util``.
 """

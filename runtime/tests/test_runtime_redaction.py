@@ -1,4 +1,4 @@
-from chorale_identity.domain.redaction import MASK, redact, structlog_processor
+from chorale_runtime.redaction import MASK, redact, structlog_processor
 
 JWT = "eyJhbGciOiJFZERTQSJ9.eyJzdWIiOiJ1c2VyLTEifQ.c2lnbmF0dXJlLWJ5dGVz"
 
