@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
+from aiokafka.partitioner import DefaultPartitioner, murmur2
 
 from chorale_contracts.topics import COMPACTED, Topic, dlq_topic, topic_name
 from chorale_runtime.logging import get_logger
@@ -24,6 +25,27 @@ class OutgoingMessage:
     key: bytes
     value: bytes
     headers: tuple[Header, ...] = ()
+
+
+class KeyHashCache:
+    """aiokafka's default partitioner (murmur2, as the Java client: same key, same partition),
+    remembering the hashes of the latest keys. Its murmur2 is pure Python, some 10 µs a key,
+    and a key comes back several times: every status of a flow is published under the flow's
+    number. Bounded: forgotten wholesale past `size` keys."""
+
+    def __init__(self, size: int = 16384):
+        self._size = size
+        self._hashes: dict[bytes, int] = {}
+
+    def __call__(self, key: bytes | None, all_partitions: list[int], available: list[int]) -> int:
+        if key is None:
+            return DefaultPartitioner()(key, all_partitions, available)
+        hashed = self._hashes.get(key)
+        if hashed is None:
+            if len(self._hashes) >= self._size:
+                self._hashes.clear()
+            hashed = self._hashes[key] = murmur2(key) & 0x7FFFFFFF
+        return all_partitions[hashed % len(all_partitions)]
 
 
 class Producer:
@@ -46,6 +68,7 @@ class Producer:
             linger_ms=10,
             max_batch_size=256 * 1024,
             request_timeout_ms=15_000,
+            partitioner=KeyHashCache(),
         )
         await self._producer.start()
         self._started = True

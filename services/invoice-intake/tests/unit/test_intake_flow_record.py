@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import uuid
 from datetime import UTC, date, datetime, timedelta
 
 from chorale_contracts import Envelope
@@ -13,7 +14,7 @@ from chorale_intake.domain.analysis import analyse
 from chorale_intake.domain.flow import Etape, Flow
 from chorale_intake.domain.numbering import flow_number, is_flow_number
 from chorale_intake.domain.outcome import conclude, incident, judge, waiting_again
-from chorale_intake.service_layer.events import with_events
+from chorale_intake.service_layer.events import new_event_id, with_events
 
 NOW = datetime(2024, 6, 14, 9, 30, tzinfo=UTC)
 
@@ -117,3 +118,12 @@ def test_an_incident_can_be_re_run_as_a_new_attempt():
     event = Envelope.parse_incoming(with_events(again, 1, producer="x").events[-1]["value"])
     assert event.payload["statutPrecedent"] == "IN_INCIDENTE"
     assert event.payload["tentative"] == 2
+
+
+def test_event_ids_are_distinct_version_4_uuids_across_random_batches():
+    ids = [new_event_id() for _ in range(600)]  # more than two batches of randomness
+    assert len(set(ids)) == len(ids)
+    for value in ids[250:260]:
+        parsed = uuid.UUID(value)
+        assert str(parsed) == value
+        assert parsed.version == 4 and parsed.variant == uuid.RFC_4122
