@@ -75,6 +75,16 @@ def test_receipt_events_are_envelopes_chained_by_causation():
     assert flow.events[0]["event_type"] == "flow.status_changed"
 
 
+def test_a_correlation_id_with_quotes_and_accents_survives_the_envelope():
+    tricky = 'partenaire "Élan" \\ ligne\n2'
+    flow = with_events(received().model_copy(update={"correlationId": tricky, "events": ()}),
+                       2, producer='intake "é"')
+    for entry in flow.events:
+        envelope = Envelope.parse_incoming(entry["value"])
+        assert envelope.correlation_id == tricky == entry["correlation_id"]
+        assert envelope.producer == 'intake "é"'
+
+
 def test_an_integrated_flow_announces_its_invoice():
     raw = samples.make_invoice("IN_DP_E1_UBL_INVOICE", buyer_siret="20007104100046",
                                supplier_siret="73282932000074", number="FA-1",

@@ -99,10 +99,11 @@ class Archive:
         payload = {"instance": self.instance, "moves": [asdict(m) for m in moves]}
         _write_durably(journal, json.dumps(payload, ensure_ascii=False).encode())
         results: list[Stored | OSError] = []
-        touched: set[Path] = set()
+        touched: set[Path] = set()  # folders made or changed, each created and fsynced once
         for move in moves:
             target = self.path_of(move.relative)
-            target.parent.mkdir(parents=True, exist_ok=True)
+            if target.parent not in touched:
+                target.parent.mkdir(parents=True, exist_ok=True)
             try:
                 self._move(Path(move.source), target)
             except OSError as exc:
@@ -110,7 +111,7 @@ class Archive:
                 continue
             touched.update((target.parent, Path(move.source).parent))
             results.append(self.digest(move.relative))
-        for folder in touched:  # make the renames themselves durable, once per folder
+        for folder in touched:  # make the renames themselves durable
             _fsync_dir(folder)
         return journal, results
 

@@ -8,10 +8,10 @@ it announces; re-publishing after a crash re-sends the same `event_id`s.
 
 from __future__ import annotations
 
-import json
 import os
 import threading
 from datetime import UTC, datetime
+from json.encoder import encode_basestring_ascii as json_string  # json.dumps(str), 7x faster
 from typing import Any
 
 from chorale_contracts import EventPayload
@@ -118,9 +118,9 @@ def stored_event(
         f'{{"event_id":"{event_id}","event_type":"{payload.event_type}",'
         f'"schema_version":{payload.schema_version},'
         f'"occurred_at":"{occurred_at.astimezone(UTC).isoformat().replace("+00:00", "Z")}",'
-        f'"producer":{json.dumps(producer)},"key":{json.dumps(key)},'
-        f'"correlation_id":{json.dumps(correlation_id)},'
-        f'"causation_id":{json.dumps(causation_id)},'
+        f'"producer":{json_string(producer)},"key":{json_string(key)},'
+        f'"correlation_id":{json_string(correlation_id)},'
+        f'"causation_id":{"null" if causation_id is None else json_string(causation_id)},'
         f'"payload":{payload.model_dump_json(by_alias=True)}}}'
     )
     return {"event_id": event_id, "topic": str(payload.topic), "key": key, "value": value,
