@@ -183,14 +183,15 @@ async def test_sigterm_under_load_loses_nothing_and_does_nothing_twice(journey, 
         until=lambda evs: len(_made_available(evs, numbers)) == len(numbers), timeout=60)
     assert all(len(ids) == 1 for ids in _made_available(invoices, numbers).values())
 
-    user = report.people["user"]
+    user, mailbox = report.people["user"], _mailbox(stack)
 
     def mails_per_invoice() -> Counter:
         return Counter(m.subject.split(":")[1].split()[0] for m in
-                       _mailbox(stack).to(user) if f"FA-{run}-" in m.subject)
+                       mailbox.to(user) if f"FA-{run}-" in m.subject)
 
     per_invoice = await eventually(
-        lambda: (c := mails_per_invoice()) and len(c) == len(names) and c, timeout=180)
+        lambda: (c := mails_per_invoice()) and len(c) == len(names) and c, timeout=180,
+        interval=0.5)
     await asyncio.sleep(2)  # a duplicate would arrive right behind
     assert set(mails_per_invoice().values()) == {1}, per_invoice
 

@@ -16,28 +16,30 @@ from aiosmtpd.controller import Controller
 from fastapi import FastAPI
 
 
+def read_mail(path: Path) -> dict[str, str]:
+    """One stored message: its recipient, subject and plain-text body."""
+    msg = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+    body = msg.get_body(("plain",))
+    return {"file": path.name, "to": str(msg["To"]), "subject": str(msg["Subject"]),
+            "text": body.get_content() if body else ""}
+
+
 class _Store:
     def __init__(self, folder: Path):
         self.folder = folder
         folder.mkdir(parents=True, exist_ok=True)
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        # Written aside, then renamed: a reader never sees half a message, and a message read
+        # once never changes (readers may keep what they parsed).
         name = f"{time.time_ns()}.eml"
-        (self.folder / name).write_bytes(envelope.original_content or envelope.content)
+        partial = self.folder / f".{name}.tmp"
+        partial.write_bytes(envelope.original_content or envelope.content)
+        partial.rename(self.folder / name)
         return "250 Message accepted"
 
     def messages(self) -> list[dict[str, str]]:
-        out = []
-        for path in sorted(self.folder.glob("*.eml")):
-            msg = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
-            body = msg.get_body(("plain",))
-            out.append({
-                "file": path.name,
-                "to": str(msg["To"]),
-                "subject": str(msg["Subject"]),
-                "text": body.get_content() if body else "",
-            })
-        return out
+        return [read_mail(path) for path in sorted(self.folder.glob("*.eml"))]
 
 
 def build(folder: Path) -> tuple[FastAPI, _Store]:

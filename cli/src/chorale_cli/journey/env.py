@@ -3,11 +3,11 @@ that was sent, and how an operator account is bootstrapped."""
 
 from __future__ import annotations
 
-import email
-import email.policy
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from chorale_cli.mailcatcher import read_mail
 
 
 @dataclass(frozen=True)
@@ -18,18 +18,22 @@ class Mail:
 
 
 class Mailbox:
-    """Mails as the development mail catcher stores them: one .eml file per message."""
+    """Mails as the development mail catcher stores them: one .eml file per message, renamed
+    into place once written, so each is parsed once (tests poll while hundreds arrive)."""
 
     def __init__(self, folder: Path):
         self.folder = folder
+        self._parsed: dict[str, Mail] = {}
 
     def all(self) -> list[Mail]:
         mails = []
         for path in sorted(self.folder.glob("*.eml")):
-            msg = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
-            body = msg.get_body(("plain",))
-            mails.append(Mail(str(msg["To"]).lower(), str(msg["Subject"]),
-                              body.get_content() if body else ""))
+            mail = self._parsed.get(path.name)
+            if mail is None:
+                fields = read_mail(path)
+                mail = self._parsed[path.name] = Mail(
+                    fields["to"].lower(), fields["subject"], fields["text"])
+            mails.append(mail)
         return mails
 
     def to(self, address: str) -> list[Mail]:
