@@ -64,3 +64,15 @@ def test_verification_links_are_masked():
 def test_tokens_in_urls_are_masked():
     clean = redact({"message": "GET /verify?token=s3cr3t&lang=fr"})["message"]
     assert clean == "GET /verify?token=***&lang=fr"
+
+
+def test_a_cyclic_or_very_deep_structure_is_masked_not_a_crash():
+    cyclic: dict = {"name": "x"}
+    cyclic["self"] = cyclic
+    out = redact(cyclic)
+    assert out["name"] == "x"
+    deepest = out
+    while isinstance(deepest.get("self"), dict):
+        deepest = deepest["self"]
+    assert deepest["self"] == "***"
+    assert redact({"pass": "hunter2"}) == {"pass": "***"}

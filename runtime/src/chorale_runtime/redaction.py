@@ -36,7 +36,7 @@ _SENSITIVE_PARTS = (
 # "code" is not masked: it is the error code of every DomainError and the Kafka "key" is the
 # aggregate id; TOTP codes travel as "totp"/"totpCode"/"otp".
 _SENSITIVE_KEYS = frozenset(
-    {"otp", "otpcode", "mdp", "pwd", "jwt", "bearer", "pem", "mongodburi"}
+    {"otp", "otpcode", "mdp", "pass", "pwd", "jwt", "bearer", "pem", "mongodburi"}
 )
 
 _JWT = re.compile(r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*")
@@ -65,16 +65,21 @@ def redact_string(value: str) -> str:
     return _OPAQUE.sub(MASK, value)
 
 
-def redact(value: Any) -> Any:
+_MAX_DEPTH = 12  # past it, a structure (perhaps cyclic) is not logged at all
+
+
+def redact(value: Any, depth: int = 0) -> Any:
+    if depth > _MAX_DEPTH and isinstance(value, Mapping | tuple | list | set | frozenset):
+        return MASK
     if isinstance(value, Mapping):
         return {
-            k: (MASK if is_sensitive_key(k) and v is not None else redact(v))
+            k: (MASK if is_sensitive_key(k) and v is not None else redact(v, depth + 1))
             for k, v in value.items()
         }
     if isinstance(value, tuple):
-        return tuple(redact(v) for v in value)
+        return tuple(redact(v, depth + 1) for v in value)
     if isinstance(value, list | set | frozenset):
-        return [redact(v) for v in value]
+        return [redact(v, depth + 1) for v in value]
     if isinstance(value, str):
         return redact_string(value)
     return value
