@@ -7,8 +7,9 @@ whole collection (measured upstream: 64 flows among 1,000 waiting, ~90 ms of Fer
 one delete per flow doubles the writes of the hot path. So a flow is never deleted on its own:
 each service instance writes its received flows into generations,
 `flows_pending_<instance>_<gen>` collections (a new one every `generation_size` flows or
-`generation_age` seconds), marks a flow finished there with a small insert, and drops a whole
-generation (constant time) once none of its flows is still in progress. After a crash, the
+`generation_age` seconds), marks flows finished there with one small insert per announced
+batch, and drops a whole generation (constant time) once none of its flows is still in
+progress. After a crash, the
 instance's remaining generations hold everything that may be unfinished: a bounded amount to
 re-read, whatever the history.
 """
@@ -28,6 +29,8 @@ from chorale_intake.domain.flow import Flow
 from chorale_runtime.mongo import is_duplicate_key
 
 PREFIX = "flows_pending_"
+FINISHED = "fin:"  # `_id` prefix of a marker listing flows finished together
+FINISHED_KEYS = "fini"
 INSTANCES = "intake_instances"
 TAKEOVERS = "pending_takeovers"
 
@@ -35,6 +38,18 @@ TAKEOVERS = "pending_takeovers"
 def attempt_key(number: str, attempt: int) -> str:
     """Waiting records are per attempt: an operator re-run waits beside the first attempt."""
     return f"{number}:{attempt}"
+
+
+def finished_keys(docs: Iterable[dict[str, Any]]) -> set[str]:
+    """Attempt keys marked finished among a generation's documents: listed by one marker per
+    announced batch, or (as earlier versions wrote them) one `<key>:fin` marker per flow."""
+    done: set[str] = set()
+    for doc in docs:
+        if FINISHED_KEYS in doc:
+            done.update(doc[FINISHED_KEYS])
+        elif doc.get("fin"):
+            done.add(doc["_id"].removesuffix(":fin"))
+    return done
 
 
 def instance_tag(instance: str) -> str:
@@ -84,16 +99,18 @@ class PendingStore:
 
     async def finished(self, flows: Sequence[Flow]) -> None:
         """These flows are terminal and announced: mark them so in their generation (for a
-        restart), then drop every generation left with none in progress."""
-        by_generation: dict[int, list[dict[str, Any]]] = {}
+        restart), then drop every generation left with none in progress. One marker document
+        per generation lists them (FerretDB's cost is per document written)."""
+        by_generation: dict[int, list[str]] = {}
         for flow in flows:
             generation = self._where.get(flow.number)
             if generation is not None:
                 by_generation.setdefault(generation, []).append(
-                    {"_id": f"{attempt_key(flow.number, flow.tentative)}:fin",
-                     "numeroFluxDepot": flow.number, "fin": True})
-        for generation, markers in by_generation.items():
-            await insert_new(self._db[self._name(generation)], markers)
+                    attempt_key(flow.number, flow.tentative))
+        for generation, keys in by_generation.items():
+            # Same batch, same `_id`: a retried announcement writes it once.
+            await insert_new(self._db[self._name(generation)],
+                             [{"_id": f"{FINISHED}{keys[0]}", FINISHED_KEYS: keys}])
         for flow in flows:
             generation = self._where.pop(flow.number, None)
             if generation is not None:
@@ -131,12 +148,12 @@ class PendingStore:
     async def read(self, name: str, criteria: dict[str, Any] | None = None) -> list[Flow]:
         """The waiting flows of a generation (not those marked finished)."""
         docs = [d async for d in self._db[name].find(criteria or {})]
-        done = {d["_id"].removesuffix(":fin") for d in docs if d.get("fin")}
+        done = finished_keys(docs)
         return [Flow.from_document(d) for d in docs if "corps" in d and d["_id"] not in done]
 
     async def numbers(self, name: str, criteria: dict[str, Any]) -> set[str]:
         found = self._db[name].find(criteria, {"numeroFluxDepot": 1})
-        return {d["numeroFluxDepot"] async for d in found}
+        return {d["numeroFluxDepot"] async for d in found if "numeroFluxDepot" in d}
 
     async def leftovers(self, names: Sequence[str]) -> list[Flow]:
         """Every flow of these generations not marked finished, once (the most recovered)."""

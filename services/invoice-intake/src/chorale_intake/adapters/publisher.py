@@ -3,9 +3,9 @@
 The intake publishes right after each write instead of going through the runtime's outbox
 relay: the relay's follow-up update of every document (pulling the sent entries) would add a
 read and a write per flow to the hot path (on upstream FerretDB 1.24, a read of the whole
-collection). Here the
-"sent" mark is the flow's `fin` marker in its pending generation (see `pending_store`); until
-then a restart publishes the stored entries again, with their original `event_id`s.
+collection). Here the "sent" mark is the "finished" marker of the flow's batch in its pending
+generation (see `pending_store`); until then a restart publishes the stored entries again, with
+their original `event_id`s.
 """
 
 from __future__ import annotations
