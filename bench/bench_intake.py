@@ -175,6 +175,13 @@ def cpu_seconds(pid: int | None, fields: slice = slice(11, 15)) -> float:
         if stat else 0.0
 
 
+def minor_faults(pid: int | None) -> int:
+    """Minor page faults of a process so far (a freed heap top given back to the system and
+    touched again costs one per page)."""
+    stat = proc(pid, "stat")
+    return int(stat.rsplit(")", 1)[1].split()[7]) if stat else 0
+
+
 def listening_pid(port: int) -> int | None:
     """The process listening on `port` (FerretDB, Kafka)."""
     inodes = {row.split()[9] for table in ("net/tcp", "net/tcp6")
@@ -199,15 +206,17 @@ class CpuMeter:
 
     def _read(self) -> dict[str, float]:
         used = {name: sum(cpu_seconds(p) for p in pids) for name, pids in self.parties.items()}
-        return {**used, "intake kernel": cpu_seconds(self.parties["intake"][0], slice(12, 13))}
+        return {**used, "intake kernel": cpu_seconds(self.parties["intake"][0], slice(12, 13)),
+                "faults": minor_faults(self.parties["intake"][0])}
 
     def report(self, label: str, flows: int) -> None:
         elapsed, end = time.perf_counter() - self.started, self._read()
         used = {n: end[n] - self.start[n] for n in end}
         total = sum(used[n] for n in self.parties)
-        parts = ", ".join(f"{n} {v / flows * 1000:.2f}" for n, v in used.items())
+        parts = ", ".join(f"{n} {v / flows * 1000:.2f}" for n, v in used.items() if n != "faults")
         print(f"  {label}: {elapsed:.1f} s, {total / elapsed:.2f} cores busy; CPU ms per flow: "
-              f"{parts} (total {total / flows * 1000:.2f})", flush=True)
+              f"{parts} (total {total / flows * 1000:.2f}); intake page faults per flow "
+              f"{used['faults'] / flows:.1f}", flush=True)
 
 
 async def stage_report(base_url: str) -> None:

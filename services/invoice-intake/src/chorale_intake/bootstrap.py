@@ -82,7 +82,8 @@ def build_app(
     recovery = Recovery(
         store=store, archive=archive, publisher=publisher, receipts=receipts,
         finisher=finisher, processor=processor, pipeline=pipeline, owner=owner,
-        max_recoveries=settings.max_recoveries, stale_after=settings.stale_after,
+        producer=producer, max_recoveries=settings.max_recoveries,
+        stale_after=settings.stale_after,
     )
     watcher = EdiWatcher(
         folders=folders, accounts=accounts, receipts=receipts, pipeline=pipeline,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import uuid
+import zlib
 from datetime import UTC, date, datetime, timedelta
 
 from chorale_contracts import Envelope
@@ -13,8 +14,13 @@ from chorale_intake import samples
 from chorale_intake.domain.analysis import analyse
 from chorale_intake.domain.flow import Etape, Flow
 from chorale_intake.domain.numbering import flow_number, is_flow_number
-from chorale_intake.domain.outcome import conclude, incident, judge, waiting_again
-from chorale_intake.service_layer.events import new_event_id, with_events
+from chorale_intake.domain.outcome import Verdict, conclude, incident, judge, waiting_again
+from chorale_intake.service_layer.events import (
+    EVENT_ID_NAMESPACE,
+    event_id_for,
+    restore_events,
+    with_events,
+)
 
 NOW = datetime(2024, 6, 14, 9, 30, tzinfo=UTC)
 
@@ -42,15 +48,35 @@ def test_flow_numbers_are_readable_unique_and_sorted_by_time():
     assert not is_flow_number("FLX20240614-../../etc") and not is_flow_number("x")
 
 
-def test_the_stored_form_round_trips_with_its_outbox():
+def test_the_stored_form_round_trips_and_its_outbox_is_derived_again():
     flow = received()
     doc = flow.to_document()
     assert doc["_id"] == flow.number and doc["statut"] == "IN_EN_ATTENTE_TRAITEMENT"
     assert set(doc) == {"_id", "numeroFluxDepot", "canal", "technicalAccountId",
-                        "structurePartenaire", "statut", "dateDepot", "tentative", "corps",
-                        "evenements"}
-    assert Flow.from_document(doc) == flow
+                        "structurePartenaire", "statut", "dateDepot", "tentative", "corps"}
+    stored = Flow.from_document(doc)
+    assert stored.events == () and stored == flow.model_copy(update={"events": ()})
+    assert restore_events(stored, producer="invoice-intake") == flow  # same ids, same bytes
     assert Flow.from_document(flow.to_document("other-key")).number == flow.number
+
+
+def test_a_terminal_record_read_back_announces_exactly_what_it_announced():
+    done = with_events(conclude(received(), _accepted(), started=NOW, finished=NOW,
+                                invoice_id="FAC1", duplicate_key="k"), 2,
+                       producer="invoice-intake")
+    assert len(done.events) == 4
+    again = restore_events(Flow.from_document(done.to_document()), producer="invoice-intake")
+    assert again.events == done.events
+
+
+def test_a_document_of_an_earlier_version_keeps_its_stored_envelopes():
+    flow = received()
+    doc = {**flow.to_document(),
+           "evenements": zlib.compress("\n".join(e["value"] for e in flow.events).encode())}
+    stored = Flow.from_document(doc)
+    # as if they had been drawn at random: kept as they were, never derived again
+    assert [e["event_id"] for e in stored.events] == [e["event_id"] for e in flow.events]
+    assert restore_events(stored, producer="other") is stored
 
 
 def test_the_cr_shows_no_internal_field():
@@ -85,14 +111,23 @@ def test_a_correlation_id_with_quotes_and_accents_survives_the_envelope():
         assert envelope.producer == 'intake "é"'
 
 
-def test_an_integrated_flow_announces_its_invoice():
+def _unknown_recipient() -> Verdict:
     raw = samples.make_invoice("IN_DP_E1_UBL_INVOICE", buyer_siret="20007104100046",
                                supplier_siret="73282932000074", number="FA-1",
                                issue_date=date(2024, 6, 3), service_code="COMPTA")
     verdict = judge(analyse(raw), partner="73282932000074", recipient=None,
                     partner_is_public=False, today=date(2024, 6, 14), is_duplicate=False)
     assert [e.code for e in verdict.errors] == ["RECIPIENT_UNKNOWN"]
-    accepted = type(verdict)(verdict.syntax, verdict.facts, ())
+    return verdict
+
+
+def _accepted() -> Verdict:
+    verdict = _unknown_recipient()
+    return type(verdict)(verdict.syntax, verdict.facts, ())
+
+
+def test_an_integrated_flow_announces_its_invoice():
+    verdict, accepted = _unknown_recipient(), _accepted()
     done = with_events(conclude(received(), accepted, started=NOW, finished=NOW,
                                 invoice_id="FAC1", duplicate_key="k"), 2,
                        producer="invoice-intake")
@@ -130,10 +165,18 @@ def test_an_incident_can_be_re_run_as_a_new_attempt():
     assert event.payload["tentative"] == 2
 
 
-def test_event_ids_are_distinct_version_4_uuids_across_random_batches():
-    ids = [new_event_id() for _ in range(600)]  # more than two batches of randomness
-    assert len(set(ids)) == len(ids)
-    for value in ids[250:260]:
-        parsed = uuid.UUID(value)
-        assert str(parsed) == value
-        assert parsed.version == 4 and parsed.variant == uuid.RFC_4122
+def test_event_ids_are_name_based_uuids_distinct_for_each_step_and_invoice():
+    assert event_id_for("FLX1/etape/0") == str(uuid.uuid5(EVENT_ID_NAMESPACE, "FLX1/etape/0"))
+    assert uuid.UUID(event_id_for("x")).version == 5
+    assert uuid.UUID(event_id_for("x")).variant == uuid.RFC_4122
+    done = with_events(conclude(received(), _accepted(), started=NOW, finished=NOW,
+                                invoice_id="FAC1", duplicate_key="k"), 4,
+                       producer="invoice-intake")
+    ids = [e["event_id"] for e in done.events]
+    assert len(ids) == 6 and len(set(ids)) == 6
+    other = with_events(received("FLX20240614-01J0000000000000000000000001"), 2, producer="p")
+    assert not set(ids) & {e["event_id"] for e in other.events}
+    # an operator's re-run announces new steps: new ids, never those of the first attempt
+    failed = with_events(incident(received(), "x", started=NOW, finished=NOW), 2, producer="p")
+    again = with_events(waiting_again(failed, at=NOW, owner="1"), 1, producer="p")
+    assert again.events[0]["event_id"] not in {e["event_id"] for e in failed.events}

@@ -125,7 +125,8 @@ class Flow(BaseModel):
     owner: str = ""  # instance that received (or took over) the flow
     recoveries: int = 0  # restarts survived unfinished
     cleDoublon: str | None = None  # duplicate key claimed by this flow's invoice
-    events: tuple[dict[str, Any], ...] = ()
+    etapesAnnoncees: int = 0  # last history steps this record announces (its outbox)
+    events: tuple[dict[str, Any], ...] = ()  # those events, derived from the record
 
     @property
     def number(self) -> str:
@@ -142,9 +143,10 @@ class Flow(BaseModel):
 
     def to_document(self, key: str | None = None) -> dict[str, Any]:
         """The stored form, `_id` = `key` (default: the flow number): the fields operators
-        filter on, then the record and its events, each as compressed JSON. FerretDB 1.24
-        reads whole documents for most queries, at a cost that grows with their fields and
-        bytes: two opaque binaries cost little. The compression is deflate (zlib)."""
+        filter on, then the record as compressed JSON (deflate). FerretDB 1.24 reads whole
+        documents for most queries, at a cost that grows with their fields and bytes: one
+        opaque binary costs little. The events are not stored: they derive from the record
+        (`service_layer.events.restore_events`)."""
         return {
             "_id": key or self.numeroFluxDepot,
             "numeroFluxDepot": self.numeroFluxDepot,
@@ -155,12 +157,12 @@ class Flow(BaseModel):
             "dateDepot": self.dateDepot,
             "tentative": self.tentative,
             "corps": zlib.compress(self.model_dump_json(exclude=_NOT_STORED).encode(), 1),
-            # one envelope per line: the envelopes are JSON already, nothing to escape
-            "evenements": zlib.compress("\n".join(e["value"] for e in self.events).encode(), 1),
         }
 
     @classmethod
     def from_document(cls, doc: dict[str, Any]) -> Flow:
+        """The record, without its events (see `to_document`), except in documents earlier
+        versions wrote: their stored envelopes are kept as they were published."""
         flow = cls.model_validate_json(zlib.decompress(doc["corps"]))
         lines = zlib.decompress(doc["evenements"]).decode() if doc.get("evenements") else ""
         if not lines:
@@ -191,7 +193,8 @@ class Flow(BaseModel):
 
 
 def stored_entry(value: str) -> dict[str, Any]:
-    """The outbox entry of one stored envelope (as `chorale_runtime.outbox.outbox_entry`)."""
+    """The outbox entry of one envelope stored by an earlier version (as
+    `chorale_runtime.outbox.outbox_entry`)."""
     envelope = json.loads(value)
     return {
         "event_id": envelope["event_id"],
@@ -203,5 +206,6 @@ def stored_entry(value: str) -> dict[str, Any]:
     }
 
 
-INTERNAL = {"archive", "correlationId", "owner", "recoveries", "cleDoublon", "events"}
+INTERNAL = {"archive", "correlationId", "owner", "recoveries", "cleDoublon", "etapesAnnoncees",
+            "events"}
 _NOT_STORED = {"events", "libelleStatut"}

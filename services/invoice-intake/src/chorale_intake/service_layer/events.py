@@ -2,14 +2,17 @@
 (keyed by flow number) for each status, `invoice.deposited` then `invoice.made_available` on
 `chorale.invoices.v1` (keyed by invoice id) for an integrated invoice.
 
-Each envelope is stored in the flow's own document (its outbox) by the same write as the state
-it announces; re-publishing after a crash re-sends the same `event_id`s.
+A record's events (its outbox) are a function of the record: the same write that stores the
+state stores how many of its history steps it announces, and `restore_events` derives those
+envelopes again after a crash, with the same `event_id`s (name-based UUIDs: flow number and
+history step, or invoice id). Storing the envelopes themselves would triple the bytes written per
+flow, and the database's cost grows with them.
 """
 
 from __future__ import annotations
 
-import os
-import threading
+import hashlib
+import uuid
 from datetime import UTC, datetime
 from json.encoder import encode_basestring_ascii as json_string  # json.dumps(str), 7x faster
 from typing import Any
@@ -80,40 +83,30 @@ def _invoice_event(
     )
 
 
-class _RandomIds:
-    """Random (version 4) UUIDs as `str(uuid.uuid4())` makes them, their randomness drawn 4 KiB
-    at a time: one `getrandom` call per 256 ids instead of one each, and each such call let the
-    intake's file threads take the GIL from the event loop."""
-
-    def __init__(self, batch: int = 256):
-        self._size = 16 * batch
-        self._pool = b""
-        self._used = 0
-        self._lock = threading.Lock()
-
-    def __call__(self) -> str:
-        with self._lock:
-            if self._used >= len(self._pool):
-                self._pool, self._used = os.urandom(self._size), 0
-            raw = bytearray(self._pool[self._used:self._used + 16])
-            self._used += 16
-        raw[6] = raw[6] & 0x0F | 0x40  # version 4
-        raw[8] = raw[8] & 0x3F | 0x80  # RFC 4122 variant
-        h = raw.hex()
-        return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+_ID_NAMESPACE = uuid.UUID("8f6b3c1e-58a2-4c55-9d6e-2f0c1a7b9e40").bytes
 
 
-new_event_id = _RandomIds()
+def event_id_for(name: str) -> str:
+    """The event id of what `name` designates (e.g. a flow's history step): a name-based
+    (version 5) UUID, `str(uuid.uuid5(...))`. A record's events are derived from the record, so
+    after a restart the events it publishes again keep their ids without being stored."""
+    raw = bytearray(hashlib.sha1(_ID_NAMESPACE + name.encode()).digest()[:16])
+    raw[6] = raw[6] & 0x0F | 0x50  # version 5
+    raw[8] = raw[8] & 0x3F | 0x80  # RFC 4122 variant
+    h = raw.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+EVENT_ID_NAMESPACE = uuid.UUID(bytes=_ID_NAMESPACE)
 
 
 def stored_event(
-    payload: EventPayload, *, key: str, producer: str, correlation_id: str,
+    payload: EventPayload, *, event_id: str, key: str, producer: str, correlation_id: str,
     causation_id: str | None, occurred_at: datetime,
 ) -> dict[str, Any]:
     """An outbox entry, as `outbox_entry(new_envelope(...))` makes it plus the event type and
     correlation id (Kafka headers, without parsing the value again), its envelope serialised
     in one pass (several thousands of events a second go through here)."""
-    event_id = new_event_id()
     value = (
         f'{{"event_id":"{event_id}","event_type":"{payload.event_type}",'
         f'"schema_version":{payload.schema_version},'
@@ -129,26 +122,35 @@ def stored_event(
 
 def with_events(flow: Flow, steps: int, *, producer: str) -> Flow:
     """`flow` with the events of its last `steps` history steps (and, when it ends integrated,
-    its invoice's) appended to its outbox."""
+    its invoice's) as its outbox. Only `steps` is stored with the record (`etapesAnnoncees`):
+    `restore_events` derives the same events again, ids included."""
     history = flow.historique
     entries: list[dict[str, Any]] = []
     causation: str | None = None
 
-    def add(payload: EventPayload, key: str, at: datetime) -> None:
+    def add(payload: EventPayload, name: str, key: str, at: datetime) -> None:
         nonlocal causation
-        entry = stored_event(payload, key=key, producer=producer,
-                             correlation_id=flow.correlationId, causation_id=causation,
-                             occurred_at=at)
+        entry = stored_event(payload, event_id=event_id_for(f"{flow.number}/{name}"), key=key,
+                             producer=producer, correlation_id=flow.correlationId,
+                             causation_id=causation, occurred_at=at)
         entries.append(entry)
         causation = entry["event_id"]
 
     for index in range(len(history) - steps, len(history)):
         previous = history[index - 1].statut if index > 0 else None
-        add(status_changed(flow, history[index], previous), flow.number, history[index].date)
+        add(status_changed(flow, history[index], previous), f"etape/{index}", flow.number,
+            history[index].date)
     if flow.statut is FlowStatus.IN_INTEGRE and entries:
         for invoice in flow.factures:
-            add(_invoice_event(InvoiceDeposited, flow, invoice, "DEPOSEE"), invoice.invoiceId,
-                flow.dateStatut)
+            add(_invoice_event(InvoiceDeposited, flow, invoice, "DEPOSEE"),
+                f"{invoice.invoiceId}/deposee", invoice.invoiceId, flow.dateStatut)
             add(_invoice_event(InvoiceMadeAvailable, flow, invoice, "MISE_A_DISPOSITION"),
-                invoice.invoiceId, flow.dateStatut)
-    return flow.model_copy(update={"events": (*flow.events, *entries)})
+                f"{invoice.invoiceId}/mise-a-disposition", invoice.invoiceId, flow.dateStatut)
+    return flow.model_copy(update={"events": tuple(entries), "etapesAnnoncees": steps})
+
+
+def restore_events(flow: Flow, *, producer: str) -> Flow:
+    """A record read back from the database, with the outbox it was written with."""
+    if flow.events or not flow.etapesAnnoncees:
+        return flow  # stored by an earlier version with its events, or announcing nothing
+    return with_events(flow, flow.etapesAnnoncees, producer=producer)

@@ -19,7 +19,7 @@ from chorale_intake.adapters.cr_output import CrOutput
 from chorale_intake.adapters.flow_store import FlowStore
 from chorale_intake.adapters.publisher import Publisher
 from chorale_intake.domain.flow import Etape, Flow
-from chorale_intake.service_layer.events import with_events
+from chorale_intake.service_layer.events import restore_events, with_events
 from chorale_runtime.logging import get_logger
 
 log = get_logger(__name__)
@@ -119,7 +119,7 @@ class Finisher:
         if existing is None or existing.tentative < flow.tentative:
             raise RuntimeError(f"terminal record of {flow.number} neither written nor found")
         log.info("flow_already_terminal", numero=flow.number, statut=existing.statut.value)
-        return existing
+        return restore_events(existing, producer=self._producer)
 
     def _account(self, flows: Sequence[Flow]) -> None:
         now = datetime.now(UTC)

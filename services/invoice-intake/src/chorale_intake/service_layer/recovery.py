@@ -23,6 +23,7 @@ from chorale_intake.adapters.archive import Archive, Journal
 from chorale_intake.adapters.flow_store import FlowStore
 from chorale_intake.adapters.publisher import Publisher
 from chorale_intake.domain.flow import Flow
+from chorale_intake.service_layer.events import restore_events
 from chorale_intake.service_layer.finisher import Finisher
 from chorale_intake.service_layer.pipeline import Pipeline
 from chorale_intake.service_layer.processing import Processor, Work
@@ -36,7 +37,7 @@ class Recovery:
     def __init__(
         self, *, store: FlowStore, archive: Archive, publisher: Publisher, receipts: Receipts,
         finisher: Finisher, processor: Processor, pipeline: Pipeline, owner: str,
-        max_recoveries: int, stale_after: float,
+        producer: str, max_recoveries: int, stale_after: float,
     ):
         self._store = store
         self._archive = archive
@@ -46,6 +47,7 @@ class Recovery:
         self._processor = processor
         self._pipeline = pipeline
         self._owner = owner
+        self._producer = producer
         self._max_recoveries = max_recoveries
         self._stale_after = stale_after
         self.done = asyncio.Event()
@@ -111,7 +113,8 @@ class Recovery:
         """Restart every unfinished flow of these generations, then drop them. A flow whose
         terminal record was written just before the crash meets it again when it is
         recorded (see `Finisher`): it is then only announced again."""
-        pending = await self._store.pending.leftovers(names)
+        pending = [restore_events(f, producer=self._producer)
+                   for f in await self._store.pending.leftovers(names)]
         poisoned: list[Flow] = []
         unfinished: list[Flow] = []
         for flow in pending:
