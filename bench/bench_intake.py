@@ -231,6 +231,10 @@ async def stage_report(base_url: str) -> None:
     parts = ", ".join(f"{s} {v['sum'] / v['count'] * 1000:.1f} ms × {v['count']:.0f}"
                       for s, v in stats.items() if v.get("count"))
     print(f"  stages (mean × count): {parts}", flush=True)
+    crs = {terminal: float(value) for terminal, value in re.findall(
+        r'^chorale_intake_cr_written_total\{.*terminal="(\w+)"\} (\S+)$', text, re.M)}
+    print(f"  CR files written: {crs.get('true', 0):.0f} terminal, {crs.get('false', 0):.0f} "
+          "showing a status on the way", flush=True)
 
 
 def drop(path: Path, inbox: Path) -> float:

@@ -1,5 +1,5 @@
 """Prometheus metrics of the intake (on /metrics with the runtime's own): flows per status,
-rejection codes, stage durations, EDI files waiting, flows in progress."""
+rejection codes, stage durations, CRs written, EDI files waiting, flows in progress."""
 
 from __future__ import annotations
 
@@ -42,6 +42,12 @@ EDI_WAITING = Gauge(
 IN_FLIGHT = Gauge(
     "chorale_intake_flows_in_progress", "Flows received and not yet terminal", ["service"]
 )
+CR_WRITTEN = Counter(
+    "chorale_intake_cr_written_total",
+    "CR files written in the partners' out/ folders, terminal or not (a non-terminal CR that a "
+    "newer status replaced within CHORALE_CR_DELAY is never written)",
+    ["service", "terminal"],
+)
 TECHNICAL_FAILURES = Counter(
     "chorale_intake_technical_failures_total",
     "Technical failures met while processing flows (each is retried), by stage",
@@ -68,6 +74,11 @@ def entered(status: str, channel: str, count: int = 1) -> None:
 
 def rejected(code: str, level: str) -> None:
     REJECTIONS.labels(SERVICE, code, level).inc()
+
+
+def cr_written(terminal: int, other: int) -> None:
+    CR_WRITTEN.labels(SERVICE, "true").inc(terminal)
+    CR_WRITTEN.labels(SERVICE, "false").inc(other)
 
 
 def failed(stage_name: str) -> None:

@@ -36,7 +36,7 @@ class IntakeSettings(ServiceSettings):
         "renamed into in/ after being written (temporary name, then rename) is taken at once",
     )
     cr_delay: float = Field(
-        0.2,
+        1.0,
         ge=0,
         le=10,
         description="A CR showing a non-terminal status is written this long after the change "
