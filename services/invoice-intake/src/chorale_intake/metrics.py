@@ -4,7 +4,7 @@ rejection codes, stage durations, CRs written, EDI files waiting, flows in progr
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 
 from prometheus_client import Counter, Gauge, Histogram
@@ -68,8 +68,10 @@ def timed(name: str) -> Iterator[None]:
         stage(name, time.perf_counter() - started)
 
 
-def entered(status: str, channel: str, count: int = 1) -> None:
-    FLOWS.labels(SERVICE, status, channel).inc(count)
+def entered(counts: Mapping[tuple[str, str], int]) -> None:
+    """Flows entering statuses, counted by (status, channel): one update per label."""
+    for (status, channel), count in counts.items():
+        FLOWS.labels(SERVICE, status, channel).inc(count)
 
 
 def rejected(code: str, level: str) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import Counter
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
@@ -123,9 +124,10 @@ class Finisher:
 
     def _account(self, flows: Sequence[Flow]) -> None:
         now = datetime.now(UTC)
+        entered: Counter[tuple[str, str]] = Counter()
         for flow in flows:
-            metrics.entered(FlowStatus.IN_EN_COURS_TRAITEMENT.value, flow.canal)
-            metrics.entered(flow.statut.value, flow.canal)
+            entered[FlowStatus.IN_EN_COURS_TRAITEMENT.value, flow.canal] += 1
+            entered[flow.statut.value, flow.canal] += 1
             codes = [
                 *((e.code, "FLUX") for e in flow.listeErreurTechnique),
                 *((e.code, "FACTURE") for e in flow.listeErreurDP),
@@ -145,3 +147,4 @@ class Finisher:
                 canal=flow.canal, codes=sorted({c for c, _ in codes}),
                 correlation_id=flow.correlationId, tentative=flow.tentative,
             )
+        metrics.entered(entered)

@@ -12,10 +12,10 @@ import asyncio
 import logging
 import os
 import time
+from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 
-from chorale_contracts import Topic
 from chorale_contracts.events.common import FlowStatus
 from chorale_intake import metrics
 from chorale_intake.adapters.archive import Archive, Move, Stored
@@ -109,14 +109,15 @@ class Receipts:
         if not await self._until_done("publish", lambda: self._publisher.publish(events)):
             return  # recorded: the next start publishes and processes them
         self._finisher.output.later(flows)
+        entered: Counter[tuple[str, str]] = Counter()
         for flow in flows:
-            announced = sum(1 for e in flow.events if e["topic"] == Topic.FLOWS)
-            for step in flow.historique[-announced:]:
-                metrics.entered(step.statut.value, flow.canal)
+            for step in flow.historique[len(flow.historique) - flow.etapesAnnoncees:]:
+                entered[step.statut.value, flow.canal] += 1
             if DEBUG.isEnabledFor(logging.DEBUG):
                 log.debug("flow_received", numero=flow.number, canal=flow.canal,
                           technical_account=flow.technicalAccountId, fichier=flow.nomFichier,
                           taille=flow.tailleOctets, correlation_id=flow.correlationId)
+        metrics.entered(entered)
         self._pipeline.submit(flows)
 
     # -- EDI --------------------------------------------------------------------------------
