@@ -65,7 +65,9 @@ MIN_JAVA = 17
 MIN_GO = (1, 24)  # FerretDB v1.24.2's go.mod says `go 1.24`
 
 #: Default ports per instance: (kafka, mongo). The KRaft controller listens on kafka + 1000.
-DEFAULT_PORTS = {"dev": (9092, 27017), "test": (19092, 37017)}
+# All below the ephemeral ports Linux gives outgoing connections (32768-60999 by default).
+DEFAULT_PORTS = {"dev": (9092, 27017), "test": (19092, 28017)}
+DERIVED_PORTS_FROM = 22000
 DEFAULT_INSTANCE = "dev"  # CLI default; the Python API defaults to "test"
 CONTROLLER_PORT_OFFSET = 1000
 
@@ -251,9 +253,11 @@ def _default_ports(instance: str) -> Ports:
         kafka, mongo = DEFAULT_PORTS[instance]
         return Ports(kafka, kafka + CONTROLLER_PORT_OFFSET, mongo)
     # Other instances (e.g. one per pytest-xdist worker) get stable ports derived from the name,
-    # away from the dev/test defaults: a block of 4 from 41000 to 44999 (kafka, controller, mongo).
+    # away from the dev/test defaults: a block of 4 from 22000 to 25999 (kafka, controller,
+    # mongo). Below Linux's ephemeral range (32768-60999): a port there may be held, at start,
+    # by some outgoing connection (it happened: "Address already in use").
     slot = zlib.crc32(instance.encode()) % 1000
-    kafka = 41000 + 4 * slot
+    kafka = DERIVED_PORTS_FROM + 4 * slot
     return Ports(kafka, kafka + 1, kafka + 2)
 
 
@@ -1533,7 +1537,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--mongo-port",
         type=int,
-        help="FerretDB listener (default: dev 27017, test 37017; env CHORALE_MONGO_PORT)",
+        help="FerretDB listener (default: dev 27017, test 28017; env CHORALE_MONGO_PORT)",
     )
     parser.add_argument(
         "--kafka-controller-port",
