@@ -7,10 +7,9 @@ the benchmark, perf). So a non-terminal CR (IN_EN_ATTENTE_TRAITEMENT, IN_EN_COUR
 written `delay` seconds after the change at most (1 s by default: in the benchmark's backlog,
 0.4 to 1 such CR per flow at 0.2 s, 0.04 at 1 s), and not at all if a later status of the same
 flow replaces it meanwhile: a status that lasts long enough to be seen is shown; one that lasts
-a fraction of a second is not. A terminal CR
-is written at once, and the caller waits for it (it must be on disk before the flow is marked
-finished). A single writer also means a slow non-terminal write can never land after the
-terminal one.
+a fraction of a second is not. A terminal CR is written at once, and the caller waits for it (it
+must be on disk before the flow is marked finished). A single writer also means a slow
+non-terminal write can never land after the terminal one.
 """
 
 from __future__ import annotations

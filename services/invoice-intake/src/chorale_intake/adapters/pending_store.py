@@ -9,9 +9,8 @@ each service instance writes its received flows into generations,
 `flows_pending_<instance>_<gen>` collections (a new one every `generation_size` flows or
 `generation_age` seconds), marks flows finished there with one small insert per announced
 batch, and drops a whole generation (constant time) once none of its flows is still in
-progress. After a crash, the
-instance's remaining generations hold everything that may be unfinished: a bounded amount to
-re-read, whatever the history.
+progress. After a crash, the instance's remaining generations hold everything that may be
+unfinished: a bounded amount to re-read, whatever the history.
 """
 
 from __future__ import annotations

@@ -4,8 +4,8 @@ The intake publishes right after each write instead of going through the runtime
 relay: the relay's follow-up update of every document (pulling the sent entries) would add a
 read and a write per flow to the hot path (on upstream FerretDB 1.24, a read of the whole
 collection). Here the "sent" mark is the "finished" marker of the flow's batch in its pending
-generation (see `pending_store`); until then a restart publishes the stored entries again, with
-their original `event_id`s.
+generation (see `pending_store`); until then a restart publishes the flow's events again,
+derived from its record with their original `event_id`s (see `service_layer.events`).
 """
 
 from __future__ import annotations
