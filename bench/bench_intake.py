@@ -168,18 +168,21 @@ def rss_mb(pids: list[int]) -> float:
     return sum(int(m.group(1)) for m in found if m) / 1024
 
 
+def stat_fields(pid: int | None) -> list[int]:
+    """/proc/<pid>/stat after the command name (field 3 onwards, state as 0); [] if gone."""
+    stat = proc(pid, "stat")
+    return [0, *map(int, stat.rsplit(")", 1)[1].split()[1:])] if stat else []
+
+
 def cpu_seconds(pid: int | None, fields: slice = slice(11, 15)) -> float:
     """utime + stime + cutime + cstime by default; slice(12, 13) for system time only."""
-    stat = proc(pid, "stat")
-    return sum(map(int, stat.rsplit(")", 1)[1].split()[fields])) / os.sysconf("SC_CLK_TCK") \
-        if stat else 0.0
+    return sum(stat_fields(pid)[fields]) / os.sysconf("SC_CLK_TCK")
 
 
 def minor_faults(pid: int | None) -> int:
     """Minor page faults of a process so far (a freed heap top given back to the system and
     touched again costs one per page)."""
-    stat = proc(pid, "stat")
-    return int(stat.rsplit(")", 1)[1].split()[7]) if stat else 0
+    return sum(stat_fields(pid)[7:8])
 
 
 def listening_pid(port: int) -> int | None:

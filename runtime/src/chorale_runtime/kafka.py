@@ -98,12 +98,12 @@ class Producer:
         for (topic, partition), group in groups.items():
             batch = producer.create_batch()
             for m in group:
-                if batch.append(key=m.key, value=m.value, timestamp=None,
-                                headers=list(m.headers)) is None:  # full: send, start another
+                record = {"key": m.key, "value": m.value, "timestamp": None,
+                          "headers": list(m.headers)}
+                if batch.append(**record) is None:  # full: send it, start another
                     futures.append(await producer.send_batch(batch, topic, partition=partition))
                     batch = producer.create_batch()
-                    batch.append(key=m.key, value=m.value, timestamp=None,
-                                 headers=list(m.headers))  # an empty batch takes any message
+                    batch.append(**record)  # an empty batch takes any message
             futures.append(await producer.send_batch(batch, topic, partition=partition))
         if futures:
             await asyncio.gather(*futures)
