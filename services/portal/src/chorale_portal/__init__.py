@@ -1,0 +1,1 @@
+"""Chorale portal: the web application people use (server-rendered, French)."""
