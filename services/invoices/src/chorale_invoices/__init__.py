@@ -1,1 +1,1 @@
-"""Chorale invoices: the invoice after it is made available (Factures reçues / émises, statuses, CDAR)."""
+"""Chorale invoices: the invoice after it is made available (statuses, CDAR)."""
