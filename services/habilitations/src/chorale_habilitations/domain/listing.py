@@ -5,13 +5,13 @@ cells starting with a formula character are defused."""
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from chorale_contracts.events.common import Application, Mode
 from chorale_habilitations.domain.catalogue import Profile, application_label
+from chorale_runtime.csv_safe import csv_writer
 
 CSV_HEADER = ("Structure", "Raison sociale", "Code service", "Libellé service", "Utilisateur",
               "Profil")
@@ -42,16 +42,11 @@ def row(doc: Mapping[str, Any], names: Mapping[str, Mapping[str, Any]]) -> dict[
     }
 
 
-def _cell(value: Any) -> str:
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 def as_csv(rows: Iterable[Mapping[str, Any]]) -> bytes:
     buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    writer = csv_writer(buffer)
     writer.writerow(CSV_HEADER)
     for r in rows:
-        writer.writerow([_cell(r[k]) for k in ("structure", "raisonSociale", "codeService",
+        writer.writerow([r[k] for k in ("structure", "raisonSociale", "codeService",
                                                "libelleService", "userId", "profil")])
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")

@@ -24,6 +24,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from chorale_contracts.events.common import StatutService, StatutStructure
+from chorale_runtime.csv_safe import restore
 
 from .errors import DomainError, ErrorCode, field_error, from_validation_error
 from .identifiers import TypeIdentifiant, validate_identifier
@@ -212,7 +213,9 @@ def _row(line: int, columns: list[str], record: list[str], fixed: LineType | Non
             f"La ligne compte {len(record)} cellules pour {len(columns)} colonnes.",
             {"cellules": len(record), "colonnes": len(columns)},
         )
-    cells = dict(zip(columns, itertools.chain(record, itertools.repeat("")), strict=False))
+    # A directory export quotes cells a spreadsheet would run (csv_safe): read them back.
+    values = (restore(cell) for cell in record)
+    cells = dict(zip(columns, itertools.chain(values, itertools.repeat("")), strict=False))
     kind = fixed or cells["type"].strip().upper()
     if kind == LineType.STRUCTURE:
         return _structure_row(line, cells)
