@@ -23,6 +23,7 @@ from chorale_runtime.authz import Authorizer, AuthzReadModel, authz_subscription
 from chorale_runtime.consumer import ReliableConsumer, RetryPolicy, Subscription
 from chorale_runtime.http import (
     ReadinessCheck,
+    create_admin_app,
     install_error_handlers,
     install_middleware,
     install_probes,
@@ -250,7 +251,7 @@ class Runtime:
 
     async def _broker_ready(self) -> tuple[bool, str]:
         ok = await self.producer.ready()
-        return ok, "ok" if ok else "Kafka injoignable"
+        return ok, "ok" if ok else "aucun broker ne répond"
 
     async def _read_models_ready(self) -> tuple[bool, str]:
         waiting = []
@@ -295,6 +296,8 @@ class Runtime:
         install_probes(app, self.service, self.readiness)
         for router in routers:
             app.include_router(router)
+        # /metrics and the detailed /ready, served apart (see chorale_runtime.serve)
+        app.state.admin_app = create_admin_app(self.service, self.readiness)
         return app
 
 
