@@ -40,7 +40,7 @@ async def serve_in_process(
     async with _operations(app):
         task = asyncio.create_task(server.serve())
         async with _started(server, task, ready_timeout):
-            _OPERATIONS[base] = getattr(app.state, "admin_url", "")
+            _OPERATIONS[base] = getattr(getattr(app, "state", None), "admin_url", "")
             try:
                 yield base
             finally:
