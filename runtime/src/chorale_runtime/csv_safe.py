@@ -11,6 +11,7 @@ files back (the directory import) undoes the quote with `restore`.
 from __future__ import annotations
 
 import csv
+import io
 from collections.abc import Iterable
 from typing import Any, TextIO
 
@@ -45,3 +46,11 @@ class SafeCsvWriter:
 def csv_writer(stream: TextIO, *, delimiter: str = ";") -> SafeCsvWriter:
     """The writer for every CSV export (`;`: what French spreadsheets open directly)."""
     return SafeCsvWriter(stream, delimiter=delimiter)
+
+
+def csv_document(rows: Iterable[Iterable[Any]], *, delimiter: str = ";") -> bytes:
+    """A whole CSV file: UTF-8 with a BOM (spreadsheets then read it as UTF-8), CRLF, every
+    cell neutralised. Domains build the rows (pure); this writes them."""
+    buffer = io.StringIO()
+    csv_writer(buffer, delimiter=delimiter).writerows(rows)
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")

@@ -5,13 +5,11 @@ cells starting with a formula character are defused."""
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from chorale_contracts.events.common import Application, Mode
 from chorale_habilitations.domain.catalogue import Profile, application_label
-from chorale_runtime.csv_safe import csv_writer
 
 CSV_HEADER = ("Structure", "Raison sociale", "Code service", "Libellé service", "Utilisateur",
               "Profil")
@@ -42,11 +40,11 @@ def row(doc: Mapping[str, Any], names: Mapping[str, Mapping[str, Any]]) -> dict[
     }
 
 
-def as_csv(rows: Iterable[Mapping[str, Any]]) -> bytes:
-    buffer = io.StringIO()
-    writer = csv_writer(buffer)
-    writer.writerow(CSV_HEADER)
-    for r in rows:
-        writer.writerow([r[k] for k in ("structure", "raisonSociale", "codeService",
-                                               "libelleService", "userId", "profil")])
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+def table(rows: Iterable[Mapping[str, Any]]) -> list[list[Any]]:
+    """The CSV export's lines, header first (written by chorale_runtime.csv_safe, which
+    neutralises spreadsheet formulas)."""
+    return [list(CSV_HEADER), *(
+        [r[k] for k in ("structure", "raisonSociale", "codeService", "libelleService", "userId",
+                        "profil")]
+        for r in rows
+    )]

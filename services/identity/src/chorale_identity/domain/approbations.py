@@ -11,14 +11,11 @@ so a requester cannot plant a formula in a gestionnaire's spreadsheet (CSV injec
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from pydantic import AwareDatetime
-
-from chorale_runtime.csv_safe import csv_writer
 
 from .base import DomainModel
 from .rattachements import Rattachement, RattachementOrigin, RattachementStatus
@@ -128,20 +125,18 @@ def filter_rows(
     return result
 
 
-def approbations_csv(rows: Iterable[ApprobationRow]) -> bytes:
-    buffer = io.StringIO()
-    writer = csv_writer(buffer)
-    writer.writerow(CSV_HEADER)
-    for row in rows:
-        writer.writerow(
-            [
-                ETAT_LIBELLES[row.etat],
-                row.description,
-                row.demandeur,
-                row.structure,
-                row.raison_sociale or "",
-                row.service or "",
-                row.cree.astimezone(PARIS).strftime("%d/%m/%Y %H:%M"),
-            ]
-        )
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+def approbations_table(rows: Iterable[ApprobationRow]) -> list[list[str]]:
+    """The CSV export's lines, header first (written by chorale_runtime.csv_safe, which
+    neutralises spreadsheet formulas)."""
+    return [list(CSV_HEADER), *(
+        [
+            ETAT_LIBELLES[row.etat],
+            row.description,
+            row.demandeur,
+            row.structure,
+            row.raison_sociale or "",
+            row.service or "",
+            row.cree.astimezone(PARIS).strftime("%d/%m/%Y %H:%M"),
+        ]
+        for row in rows
+    )]
