@@ -187,3 +187,11 @@ def test_a_regular_file_is_still_archived_from_the_descriptor_opened(edi, archiv
     assert stored.size == len(b"<Invoice/>")
     assert archive.path_of(stored.relative).read_bytes() == b"<Invoice/>"
     assert os.listdir(edi.inbox("ta")) == []
+
+
+def test_folders_are_created_even_before_the_root_exists(tmp_path):
+    folders = EdiFolders(tmp_path / "pas-encore" / "edi", settle_delay=0)
+    folders.ensure("ta")
+    folders.write_cr("ta", "FLX1", b"{}")
+    assert (folders.outbox("ta") / "FLX1.cr.json").read_bytes() == b"{}"
+    assert folders.inbox("ta").is_dir()

@@ -188,6 +188,7 @@ class EdiFolders:
         reported and left: that account's folder is then not served."""
         if not is_safe_account_id(account):
             raise ValueError(f"unsafe technical account id {account!r}")
+        self.root.mkdir(parents=True, exist_ok=True)  # an account may be seen before start-up
         with self._root() as root_fd:
             with contextlib.suppress(FileExistsError):
                 os.mkdir(account, 0o755, dir_fd=root_fd)
