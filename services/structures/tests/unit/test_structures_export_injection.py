@@ -5,6 +5,7 @@ import csv
 import io
 from datetime import date
 
+from chorale_runtime.csv_safe import restore
 from chorale_structures.adapters.structure_store import StoredStructure
 from chorale_structures.domain.csv_import import ImportOutcome, classify, iter_import_rows
 from chorale_structures.domain.directory import STRUCTURE_COLUMNS
@@ -47,5 +48,5 @@ async def test_the_neutralised_export_imports_back_as_it_was_stored():
     stored = StoredStructure(created.structure, {})
     text = "".join([part async for part in export_directory(_Store([stored]), "csv",
                                                               "structures", 100)])
-    [row] = list(iter_import_rows(io.StringIO(text)))
+    [row] = list(iter_import_rows(io.StringIO(text), restore))
     assert classify(created.structure, row) is ImportOutcome.UNCHANGED
