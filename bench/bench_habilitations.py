@@ -212,10 +212,10 @@ async def _http(infra, db_name: str, calls: int) -> list[Figure]:
             await _until_warm(ask)
             single = _figures("HTTP GET /v1/decisions, 1 client",
                               *await _load(ask, 300, concurrency=1), None)
-            before = await _server_time(http, service.base_url)
+            before = await _server_time(http, service.admin_url)
             loaded = _figures("HTTP GET /v1/decisions, 50 clients", *await _load(ask, calls),
                               None)
-            after = await _server_time(http, service.base_url)
+            after = await _server_time(http, service.admin_url)
             mean = (after[0] - before[0]) / max(1, after[1] - before[1]) * 1000
             return [*single, *loaded,
                     Figure("  of which inside the service (mean, its own histogram)", mean,

@@ -222,10 +222,10 @@ class CpuMeter:
               f"{used['faults'] / flows:.1f}", flush=True)
 
 
-async def stage_report(base_url: str) -> None:
+async def stage_report(admin_url: str) -> None:
     """Mean duration and count of each stage, from the service's own histograms."""
     async with httpx.AsyncClient() as client:
-        text = (await client.get(f"{base_url}/metrics")).text
+        text = (await client.get(f"{admin_url}/metrics")).text
     stats: dict[str, dict[str, float]] = {}
     for kind, stage, value in re.findall(
             r'^chorale_intake_stage_duration_seconds_(sum|count)\{.*stage="(\w+)"\} (\S+)$',
@@ -302,7 +302,7 @@ async def run(ctx) -> list[Figure]:  # type: ignore[no-untyped-def]
             await asyncio.wait([waiting], timeout=0.1)
         await waiting
         meter.report("bulk", count)
-        await stage_report(service.base_url)
+        await stage_report(service.admin_url)
         if profiler is not None:
             profiler.send_signal(2)
             await profiler.wait()

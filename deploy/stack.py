@@ -147,7 +147,7 @@ def wait_ready(timeout: float) -> int:
                 print(f"{name}: ready at http://127.0.0.1:{proc.port}", flush=True)
                 del pending[name]
             else:
-                last[name] = json.dumps(body.get("checks", body))[:300]
+                last[name] = _waiting_for(proc, body)
         time.sleep(0.5)
     if pending:
         for name in pending:
@@ -158,8 +158,21 @@ def wait_ready(timeout: float) -> int:
     for proc in processes():
         print(f"  {proc.name:<15} http://127.0.0.1:{proc.port}"
               + ("/docs" if proc.probe == "/ready" else ""))
+    print("  operations      /metrics and the detailed /ready of each service on "
+          "127.0.0.1:<port + 100> (CHORALE_ADMIN_PORT)")
     print(f"  logs            {STATE / 'logs'}")
     return 0
+
+
+def _waiting_for(proc: Proc, public: dict) -> str:
+    """What a service waits for: the detailed /ready of its operations listener (port + 100,
+    the default of CHORALE_ADMIN_PORT), which the public /ready does not tell."""
+    try:
+        _, body = _get(f"http://127.0.0.1:{proc.port + 100}/ready")
+    except (OSError, ValueError):
+        return json.dumps(public)[:300]
+    failing = {n: c.get("code") for n, c in body.get("checks", {}).items() if not c.get("ok")}
+    return json.dumps(failing or body)[:300]
 
 
 def down(keep_infra: bool) -> int:

@@ -50,7 +50,7 @@ def total(samples: dict[str, float], name: str, **labels: str) -> float:
 
 async def metrics_of(stack) -> dict[str, dict[str, float]]:
     async with httpx.AsyncClient() as client:
-        return {name: scrape((await client.get(f"{p.base_url}/metrics")).text)
+        return {name: scrape((await client.get(f"{p.admin_url}/metrics")).text)
                 for name, p in stack.processes.items()}
 
 

@@ -1,5 +1,14 @@
-"""The FastAPI side every service shares: error format, correlation ids, request metrics,
-`/health`, `/ready` and `/metrics`."""
+"""The FastAPI side every service shares: error format, correlation ids, request metrics, the
+probes, and the operations listener.
+
+The public API answers `/health` and a minimal `/ready` (status only: what `make up`, a load
+balancer or an orchestrator need). `/metrics` and the detailed `/ready` (each check with a
+stable code) are on a second, small app served on an address operators choose
+(`CHORALE_ADMIN_HOST`, default loopback; `CHORALE_ADMIN_PORT`): metric labels and readiness
+details are for operators, not for everyone who can reach the API. A failed check answers a
+code (`DATABASE_UNREACHABLE`, `BROKER_UNREACHABLE`, `READ_MODEL_CATCHING_UP`,
+`<CHECK>_NOT_READY`); the exception behind it is logged (`readiness_check_failed`), never
+returned."""
 
 from __future__ import annotations
 
@@ -21,6 +30,11 @@ log = get_logger(__name__)
 
 CORRELATION_HEADER = "X-Correlation-ID"
 ReadinessCheck = Callable[[], Awaitable[tuple[bool, str]]]
+READINESS_CODES = {
+    "database": "DATABASE_UNREACHABLE",
+    "broker": "BROKER_UNREACHABLE",
+    "read_models": "READ_MODEL_CATCHING_UP",
+}
 
 
 def correlation_id_of(request: Request) -> str:
@@ -98,27 +112,64 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, http_error)
 
 
+def readiness_code(name: str) -> str:
+    return READINESS_CODES.get(name, f"{name.upper()}_NOT_READY")
+
+
+async def check_readiness(checks: dict[str, ReadinessCheck]) -> tuple[bool, dict[str, Any]]:
+    """Run every check: whether all passed, and per check `ok`, `code` and (when it failed)
+    the check's own `detail` (what it waits for; never an exception's text)."""
+    results: dict[str, Any] = {}
+    ok = True
+    for name, check in checks.items():
+        detail: str | None
+        try:
+            passed, detail = await check()
+        except Exception as exc:
+            passed, detail = False, None
+            log.warning("readiness_check_failed", check=name, code=readiness_code(name),
+                        error_type=type(exc).__name__, error=str(exc)[:500])
+        result: dict[str, Any] = {"ok": passed, "code": "OK" if passed else readiness_code(name)}
+        if not passed and detail:
+            result["detail"] = detail
+        results[name] = result
+        ok = ok and passed
+    return ok, results
+
+
 def install_probes(app: FastAPI, service: str, checks: dict[str, ReadinessCheck]) -> None:
+    """The public API's probes: `/health` and `/ready` with the status only."""
+
     @app.get("/health", tags=["operations"], summary="Le processus est vivant")
     async def health() -> dict[str, str]:
         return {"status": "ok", "service": service}
 
     @app.get("/ready", tags=["operations"], summary="Base, broker et modèles de lecture prêts")
     async def ready() -> JSONResponse:
-        results: dict[str, Any] = {}
-        ok = True
-        for name, check in checks.items():
-            try:
-                passed, detail = await check()
-            except Exception as exc:
-                passed, detail = False, f"{type(exc).__name__}: {exc}"
-            results[name] = {"ok": passed, "detail": detail}
-            ok = ok and passed
+        ok, _ = await check_readiness(checks)
+        return JSONResponse({"status": "ready" if ok else "not_ready", "service": service},
+                            status_code=200 if ok else 503)
+
+
+def create_admin_app(service: str, checks: dict[str, ReadinessCheck]) -> FastAPI:
+    """The operations listener: `/metrics`, `/ready` with each check's code, `/health`."""
+    admin = FastAPI(title=f"Chorale — {service} (exploitation)", docs_url=None, redoc_url=None,
+                    openapi_url=None)
+
+    @admin.get("/health")
+    async def health() -> dict[str, str]:
+        return {"status": "ok", "service": service}
+
+    @admin.get("/ready")
+    async def ready() -> JSONResponse:
+        ok, results = await check_readiness(checks)
         return JSONResponse(
             {"status": "ready" if ok else "not_ready", "service": service, "checks": results},
             status_code=200 if ok else 503,
         )
 
-    @app.get("/metrics", tags=["operations"], summary="Métriques Prometheus")
+    @admin.get("/metrics")
     async def prometheus() -> Response:
         return Response(metrics.render(), media_type=metrics.CONTENT_TYPE_LATEST)
+
+    return admin

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import gc
 
 import uvicorn
 from fastapi import FastAPI
+from uvicorn._compat import asyncio_run
 
 from chorale_runtime.settings import ServiceSettings
 
@@ -30,4 +33,26 @@ def serve(app: FastAPI, settings: ServiceSettings) -> None:
         timeout_graceful_shutdown=int(settings.shutdown_timeout),
         lifespan="on",
     )
-    uvicorn.Server(config).run()
+    public = uvicorn.Server(config)
+    admin_app = getattr(app.state, "admin_app", None)
+    port = settings.operations_port
+    if admin_app is None or port is None:
+        public.run()
+        return
+    admin = uvicorn.Server(uvicorn.Config(
+        admin_app, host=settings.admin_host, port=port, log_config=None, access_log=False,
+        lifespan="off",
+    ))
+    # The public server handles SIGTERM/SIGINT (and re-raises them once drained); the
+    # operations listener follows it.
+    admin.capture_signals = contextlib.nullcontext  # type: ignore[method-assign]
+    asyncio_run(_serve_both(public, admin), loop_factory=config.get_loop_factory())
+
+
+async def _serve_both(public: uvicorn.Server, admin: uvicorn.Server) -> None:
+    operations = asyncio.create_task(admin.serve())
+    try:
+        await public.serve()
+    finally:
+        admin.should_exit = True
+        await operations

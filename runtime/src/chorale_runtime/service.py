@@ -11,18 +11,20 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from datetime import timedelta
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 from faststream.kafka import KafkaBroker, KafkaRouter
 
 from chorale_contracts import Topic
 from chorale_runtime import metrics
+from chorale_runtime.api_docs import BEARER, install_api_docs
 from chorale_runtime.auth import Principal, TokenVerifier, bearer_token
 from chorale_runtime.authz import Authorizer, AuthzReadModel, authz_subscription
 from chorale_runtime.consumer import ReliableConsumer, RetryPolicy, Subscription
 from chorale_runtime.http import (
     ReadinessCheck,
+    create_admin_app,
     install_error_handlers,
     install_middleware,
     install_probes,
@@ -250,7 +252,7 @@ class Runtime:
 
     async def _broker_ready(self) -> tuple[bool, str]:
         ok = await self.producer.ready()
-        return ok, "ok" if ok else "Kafka injoignable"
+        return ok, "ok" if ok else "aucun broker ne répond"
 
     async def _read_models_ready(self) -> tuple[bool, str]:
         waiting = []
@@ -265,7 +267,10 @@ class Runtime:
     def principal_dependency(self) -> Callable[..., Awaitable[Principal]]:
         verifier = self.verifier
 
-        async def current_principal(request: Request) -> Principal:
+        # BEARER declares the security scheme in the OpenAPI document of every route that
+        # depends on this; the header itself is read (and refused) by `bearer_token`.
+        async def current_principal(request: Request,
+                                    _scheme: Annotated[Any, Depends(BEARER)]) -> Principal:
             principal = await verifier.verify(bearer_token(request))
             request.state.principal = principal
             return principal
@@ -288,13 +293,17 @@ class Runtime:
             finally:
                 await self.stop()
 
-        app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan)
+        app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan,
+                      docs_url=None, redoc_url=None)  # /docs from the service's own assets
+        install_api_docs(app, title)
         app.state.runtime = self
         install_middleware(app, self.service, status_overrides)
         install_error_handlers(app)
         install_probes(app, self.service, self.readiness)
         for router in routers:
             app.include_router(router)
+        # /metrics and the detailed /ready, served apart (see chorale_runtime.serve)
+        app.state.admin_app = create_admin_app(self.service, self.readiness)
         return app
 
 

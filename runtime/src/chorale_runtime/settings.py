@@ -22,6 +22,15 @@ class ServiceSettings(BaseSettings):
     instance_id: str = Field("0", description="Distinguishes replicas of one service")
     http_host: str = Field("127.0.0.1", description="Address the HTTP API listens on")
     http_port: int = Field(8000, ge=1, le=65535, description="Port of the HTTP API")
+    admin_host: str = Field(
+        "127.0.0.1",
+        description="Address of the operations listener (/metrics, detailed /ready): keep it "
+        "private (loopback, or an address only Prometheus reaches)",
+    )
+    admin_port: int | None = Field(
+        None, ge=0, le=65535,
+        description="Port of the operations listener; default: CHORALE_HTTP_PORT + 100; 0: none",
+    )
     public_base_url: str | None = Field(
         None, description="External URL of this service (links in mails); default from host/port"
     )
@@ -78,6 +87,13 @@ class ServiceSettings(BaseSettings):
         if self.public_base_url:
             return self.public_base_url.rstrip("/")
         return f"http://{self.http_host}:{self.http_port}"
+
+    @property
+    def operations_port(self) -> int | None:
+        """Where /metrics and the detailed /ready are served (None: nowhere)."""
+        if self.admin_port is None:
+            return self.http_port + 100 if self.http_port + 100 <= 65535 else None
+        return self.admin_port or None
 
     @property
     def client_id(self) -> str:

@@ -49,9 +49,8 @@ class RunningStack:
     async def restart(self, service: str, ready_timeout: float = 120) -> None:
         """Start `service` again (after it was stopped or killed), same port and environment."""
         old = self.processes[service]
-        self.processes[service] = ServiceProcess(
-            old.module, self.envs[service], old.port, old.log_path
-        ).start()
+        env = {**self.envs[service], "CHORALE_ADMIN_PORT": old.admin_url.rpartition(":")[2]}
+        self.processes[service] = ServiceProcess(old.module, env, old.port, old.log_path).start()
         await wait_ready(old.base_url, ready_timeout)
 
 

@@ -12,6 +12,7 @@ import sys
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import uvicorn
@@ -28,12 +29,52 @@ def free_port() -> int:
 async def serve_in_process(
     app: FastAPI, port: int | None = None, ready_timeout: float = 60
 ) -> AsyncIterator[str]:
-    """Start `app` (lifespan included) and yield its base URL; stop it on exit."""
+    """Start `app` (lifespan included) and yield its base URL; stop it on exit. A runtime's
+    operations listener (/metrics, detailed /ready) is served too, on another free port:
+    `app.state.admin_url`."""
     port = port or free_port()
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on")
     server = uvicorn.Server(config)
     server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+    base = f"http://127.0.0.1:{port}"
+    async with _operations(app):
+        task = asyncio.create_task(server.serve())
+        async with _started(server, task, ready_timeout):
+            _OPERATIONS[base] = getattr(getattr(app, "state", None), "admin_url", "")
+            try:
+                yield base
+            finally:
+                _OPERATIONS.pop(base, None)
+
+
+_OPERATIONS: dict[str, str] = {}
+
+
+def operations_url(base_url: str) -> str:
+    """The operations listener (/metrics, detailed /ready) of an app `serve_in_process` runs
+    at `base_url`."""
+    return _OPERATIONS[base_url]
+
+
+@contextlib.asynccontextmanager
+async def _operations(app: Any) -> AsyncIterator[None]:
+    admin_app = getattr(getattr(app, "state", None), "admin_app", None)
+    if admin_app is None:
+        yield
+        return
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(admin_app, host="127.0.0.1", port=port,
+                                           log_config=None, lifespan="off"))
+    server.capture_signals = contextlib.nullcontext  # type: ignore[method-assign]
     task = asyncio.create_task(server.serve())
+    async with _started(server, task, 30):
+        app.state.admin_url = f"http://127.0.0.1:{port}"
+        yield
+
+
+@contextlib.asynccontextmanager
+async def _started(server: uvicorn.Server, task: asyncio.Task, ready_timeout: float
+                   ) -> AsyncIterator[None]:
     deadline = time.monotonic() + ready_timeout
     while not server.started:
         if task.done():
@@ -44,7 +85,7 @@ async def serve_in_process(
             raise TimeoutError("server did not start in time")
         await asyncio.sleep(0.05)
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield
     finally:
         server.should_exit = True
         await task
@@ -75,6 +116,9 @@ class ServiceProcess:
         self.base_url = f"http://127.0.0.1:{port}"
         self.log_path = log_path
         self._env = {**os.environ, **env, "CHORALE_HTTP_PORT": str(port)}
+        self._env.setdefault("CHORALE_ADMIN_PORT", str(free_port()))
+        # /metrics and the detailed /ready (the operations listener)
+        self.admin_url = f"http://127.0.0.1:{self._env['CHORALE_ADMIN_PORT']}"
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> ServiceProcess:

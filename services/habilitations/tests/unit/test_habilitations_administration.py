@@ -11,7 +11,8 @@ from chorale_habilitations.domain.administration import (
 from chorale_habilitations.domain.attachments import Attachment, AttachmentStatus, Membership
 from chorale_habilitations.domain.errors import HabilitationError
 from chorale_habilitations.domain.grants import GrantKey
-from chorale_habilitations.domain.listing import as_csv, row
+from chorale_habilitations.domain.listing import row
+from chorale_habilitations.entrypoints.http_api import as_csv
 
 ORG = Application.ORGANISATION
 KEY = GrantKey("alice", "S1", None, ORG)

@@ -24,7 +24,10 @@ async def test_serves_keeps_its_key_across_restarts_and_stops_gracefully(
             "chorale_identity", env, free_port(), tmp_path / f"identity-{run}.log"
         ).start()
         try:
-            ready = await wait_ready(process.base_url, timeout=90)
+            await wait_ready(process.base_url, timeout=90)
+            async with httpx.AsyncClient(base_url=process.admin_url, timeout=30) as admin:
+                ready = (await admin.get("/ready")).json()
+                metrics_url = f"{process.admin_url}/metrics"
             assert ready["checks"]["signing_keys"]["ok"] is True
             async with httpx.AsyncClient(base_url=process.base_url, timeout=30) as http:
                 jwks = (await http.get("/.well-known/jwks.json")).json()
@@ -34,7 +37,7 @@ async def test_serves_keeps_its_key_across_restarts_and_stops_gracefully(
                     json={"email": "personne@exemple.fr", "password": "Pas-De-Compte-123"},
                 )
                 assert refused.status_code == 401
-                metrics = (await http.get("/metrics")).text
+                metrics = (await http.get(metrics_url)).text
             assert (
                 'chorale_identity_sign_ins_total{outcome="failed",reason="UNKNOWN_ACCOUNT"'
                 in metrics.replace('service="identity",', "")

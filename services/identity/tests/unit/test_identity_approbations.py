@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 from chorale_identity.domain import approbations as ap
 from chorale_identity.domain import rattachements as r
 from chorale_identity.domain.rattachements import RattachementStatus as S
+from chorale_identity.service_layer.approbations import as_csv
 
 SIRET = "13000000000006"
 
@@ -54,7 +55,7 @@ def test_filter(now):
 
 
 def test_csv_for_french_excel(now):
-    data = ap.approbations_csv(rows(now))
+    data = as_csv(rows(now))
     assert data.startswith(b"\xef\xbb\xbf")
     text = data.decode("utf-8-sig")
     assert "\r\n" in text
@@ -80,7 +81,7 @@ def test_csv_for_french_excel(now):
 
 
 def test_csv_neutralises_formulas(now):
-    text = ap.approbations_csv(rows(now)).decode("utf-8-sig")
+    text = as_csv(rows(now)).decode("utf-8-sig")
     parsed = list(csv.reader(io.StringIO(text), delimiter=";"))
     assert parsed[1][2] == '\'=HYPERLINK("http://evil")'
     assert parsed[1][0] == "Validée"
@@ -90,5 +91,5 @@ def test_csv_dates_follow_summer_time():
     summer = datetime(2025, 7, 1, 9, 0, tzinfo=UTC)
     [row] = rows(summer)[1:]
     assert (
-        ap.approbations_csv([row]).decode("utf-8-sig").splitlines()[1].endswith("01/07/2025 11:00")
+        as_csv([row]).decode("utf-8-sig").splitlines()[1].endswith("01/07/2025 11:00")
     )

@@ -44,7 +44,7 @@ def build_app(
     authorizer = runtime.enable_authorization()
     owner, producer = settings.instance_id, settings.service_name
     folders = EdiFolders(settings.edi_root, settings.edi_settle_delay)
-    archive = Archive(settings.archive_dir, owner)
+    archive = Archive(settings.archive_dir, owner, folders)
     store = FlowStore(runtime.db, PendingStore(runtime.db, owner))
     directory = DirectoryModel(runtime.db)
 

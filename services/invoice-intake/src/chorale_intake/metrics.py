@@ -85,3 +85,16 @@ def cr_written(terminal: int, other: int) -> None:
 
 def failed(stage_name: str) -> None:
     TECHNICAL_FAILURES.labels(SERVICE, stage_name).inc()
+
+
+EDI_LINKS_REFUSED = Counter(
+    "chorale_intake_edi_links_refused_total",
+    "Symbolic links found under the EDI root, never followed, read or moved (where: account, "
+    "in, out for a folder; file for an entry of in/, counted once per link seen; swapped for "
+    "a file replaced by a link between the scan and the move)",
+    ["service", "where"],
+)
+
+
+def link_refused(where: str) -> None:
+    EDI_LINKS_REFUSED.labels(SERVICE, where).inc()

@@ -67,7 +67,7 @@ async def test_thousands_of_files_waiting_at_start_up(infra, namespace, kit, tmp
         async with httpx.AsyncClient() as client:
             while True:
                 peak_rss = max(peak_rss, tree_rss_mb(service.process.pid))
-                metrics = (await client.get(f"{service.base_url}/metrics")).text
+                metrics = (await client.get(f"{service.admin_url}/metrics")).text
                 peak_in_flight = max(peak_in_flight,
                                      gauge(metrics, "chorale_intake_flows_in_progress") or 0)
                 peak_waiting = max(peak_waiting,

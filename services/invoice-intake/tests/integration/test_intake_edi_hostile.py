@@ -11,6 +11,7 @@ import pytest
 from chorale_intake import hostile
 from chorale_intake.bootstrap import build_app
 from chorale_intake.settings import IntakeSettings
+from chorale_runtime.testing.kafka_probe import eventually
 from chorale_runtime.testing.plugin import settings_for
 from chorale_runtime.testing.servers import serve_in_process, wait_ready
 
@@ -75,3 +76,48 @@ async def test_hostile_files_are_rejected_with_their_code(infra, namespace, kit,
     assert crs["too-large.xml"]["tailleOctets"] == len(files["too-large.xml"][0])
     archived = sorted(p.stat().st_size for p in (tmp_path / "archive").rglob("FLX*"))
     assert archived == sorted(len(d) for d, _ in files.values())  # raw bytes kept, as sent
+
+
+async def test_links_under_the_edi_root_are_never_followed(infra, namespace, kit, tmp_path):
+    """ta-1 drops a link to an invoice it must not read; ta-2's in/ is a link to a folder of
+    invoices and its out/ a link elsewhere. Only ta-1's own file is taken; every link stays."""
+    from prometheus_client import REGISTRY
+
+    def refused(where: str) -> float:
+        return REGISTRY.get_sample_value("chorale_intake_edi_links_refused_total",
+                                         {"service": "invoice-intake", "where": where}) or 0.0
+
+    settings = settings_for(IntakeSettings, infra, namespace, edi_root=tmp_path / "edi",
+                            archive_dir=tmp_path / "archive", edi_scan_interval=0.05)
+    elsewhere = tmp_path / "autre-partenaire"
+    (elsewhere / "in").mkdir(parents=True)
+    (elsewhere / "out").mkdir()
+    stolen = kit.invoice()
+    (elsewhere / "in" / "facture.xml").write_bytes(stolen)
+    before = {w: refused(w) for w in ("file", "in", "out")}
+    async with serve_in_process(build_app(settings)) as base:
+        await kit.seed(infra, namespace, accounts=("ta-1", "ta-2"))
+        await wait_ready(base)
+        for account in ("ta-1", "ta-2"):
+            await kit.wait_folder(settings.edi_root, account)
+        ta2 = settings.edi_root / "ta-2"
+        for sub in ("in", "out"):
+            (ta2 / sub).rmdir()
+            (ta2 / sub).symlink_to(elsewhere / sub)
+        link = settings.edi_root / "ta-1" / "in" / "vol.xml"
+        link.symlink_to(elsewhere / "in" / "facture.xml")
+        own = kit.invoice()
+        kit.drop(settings.edi_root, "ta-1", "mienne.xml", own)
+        crs = await kit.wait_terminal(settings.edi_root, "ta-1", ["mienne.xml"])
+
+        async def links_counted() -> bool:
+            return all(refused(w) - before[w] >= 1 for w in ("file", "in"))
+
+        await eventually(links_counted)
+    assert crs["mienne.xml"]["statut"] == "IN_INTEGRE"
+    assert set(kit.read_crs(settings.edi_root, "ta-1")) == {"mienne.xml"}
+    assert link.is_symlink() and (ta2 / "in").is_symlink() and (ta2 / "out").is_symlink()
+    assert (elsewhere / "in" / "facture.xml").read_bytes() == stolen
+    assert list((elsewhere / "out").iterdir()) == []
+    archived = [p.read_bytes() for p in (tmp_path / "archive").rglob("FLX*")]
+    assert archived == [own]

@@ -152,3 +152,83 @@ async def test_a_deposit_over_the_limit_is_refused_or_rejected(infra, namespace,
                                  headers=partner)
         assert huge.status_code == 413 and huge.json()["code"] == "FLOW_TOO_LARGE"
         assert not list((tmp_path / "archive").rglob("*.part"))
+
+
+class BodyCounter:
+    """ASGI wrapper counting the request body bytes the app actually pulled."""
+
+    def __init__(self, app):
+        self.app = app
+        self.pulled = 0
+
+    async def __call__(self, scope, receive, send):
+        async def counted():
+            message = await receive()
+            if message["type"] == "http.request":
+                self.pulled += len(message.get("body", b""))
+            return message
+
+        await self.app(scope, counted if scope["type"] == "http" else receive, send)
+
+
+async def test_a_multipart_deposit_is_counted_as_it_streams_whatever_its_length_says(
+        infra, namespace, kit, tmp_path):
+    """A multipart body far over the limit, chunked (no Content-Length) or under a lying
+    Content-Length: refused 413 once the limit is passed, without the service reading (or
+    spooling) the rest. And a small one without Content-Length is taken, its fields after the
+    file included."""
+    from chorale_intake.settings import IntakeSettings
+    from chorale_runtime.testing.plugin import settings_for
+
+    tokens = TokenFactory()
+    partner = tokens.technical("ta-1", kit.SUPPLIER)
+    settings = settings_for(IntakeSettings, infra, namespace, edi_root=tmp_path / "edi",
+                            archive_dir=tmp_path / "archive", max_bytes=100_000,
+                            api_max_request_bytes=200_000)
+    counter = BodyCounter(build_app(settings, verifier=tokens.verifier()))
+    boundary = "chorale-boundary"
+    headers = {**partner, "Content-Type": f"multipart/form-data; boundary={boundary}"}
+    bound = 200_000 + 64 * 1024 + 65_536  # the limit, the form's allowance, one chunk
+    sent = 160 * 65_536  # 10 MiB, fifty times the limit
+
+    def form(data: bytes, name: str) -> tuple[bytes, bytes]:
+        head = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; "
+                f"filename=\"{name}\"\r\nContent-Type: application/xml\r\n\r\n").encode()
+        tail = (f"\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"syntaxeFlux\""
+                f"\r\n\r\n{kit.UBL}\r\n--{boundary}--\r\n").encode()
+        return head + data, tail
+
+    async def chunked(head: bytes, filler: int, tail: bytes):
+        yield head
+        for _ in range(filler):
+            yield b"x" * 65_536
+        yield tail
+
+    async with serve_in_process(counter) as base, httpx.AsyncClient(timeout=30) as client:
+        await kit.seed(infra, namespace)
+        await wait_ready(base)
+        head, tail = form(b"<a>", "gros.xml")
+        counter.pulled = 0
+        huge = await client.post(f"{base}/v1/flows", headers=headers,
+                                 content=chunked(head, 160, tail))
+        assert huge.status_code == 413 and huge.json()["code"] == "FLOW_TOO_LARGE", huge.text
+        assert counter.pulled <= bound < sent
+
+        # A Content-Length that lies (1,000 declared, 10 MiB sent), straight to the ASGI app
+        # (servers differ in how they frame such a request): counted all the same.
+        counter.pulled = 0
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=counter),
+                                     base_url="http://intake") as direct:
+            lying = await direct.post("/v1/flows", headers={**headers, "Content-Length": "1000"},
+                                      content=chunked(head, 160, tail))
+        assert lying.status_code == 413 and lying.json()["code"] == "FLOW_TOO_LARGE"
+        assert counter.pulled <= bound < sent
+        assert not [p for p in (tmp_path / "archive").rglob("*") if p.is_file()]
+
+        head, tail = form(kit.invoice(), "petit.xml")
+        small = await client.post(f"{base}/v1/flows", headers=headers,
+                                  content=chunked(head, 0, tail))
+        assert small.status_code == 202, small.text
+        cr = await wait_status(client, base, small.json()["numeroFluxDepot"], partner)
+        assert (cr["statut"], cr["nomFichier"], cr["syntaxeFluxDeclaree"]) == (
+            "IN_INTEGRE", "petit.xml", kit.UBL)

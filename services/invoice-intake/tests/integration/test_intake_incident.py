@@ -13,7 +13,7 @@ from chorale_contracts import Topic, topic_name
 from chorale_intake.adapters.analysis_pool import AnalysisPool, Limits, PoolBroken
 from chorale_intake.bootstrap import build_app
 from chorale_runtime.testing.kafka_probe import collect
-from chorale_runtime.testing.servers import serve_in_process, wait_ready
+from chorale_runtime.testing.servers import operations_url, serve_in_process, wait_ready
 from chorale_runtime.testing.tokens import TokenFactory
 
 pytestmark = pytest.mark.integration
@@ -92,7 +92,7 @@ async def test_a_flow_that_keeps_failing_ends_incidente_then_reruns(
             ("IN_EN_ATTENTE_TRAITEMENT", "IN_EN_COURS_TRAITEMENT", 2),
             ("IN_EN_COURS_TRAITEMENT", "IN_INTEGRE", 2),
         ]
-        metrics = (await client.get(f"{base}/metrics")).text
+        metrics = (await client.get(f"{operations_url(base)}/metrics")).text
         assert 'chorale_intake_technical_failures_total{service="invoice-intake",stage="analyse"}' \
             in metrics
         assert 'status="IN_INCIDENTE"' in metrics

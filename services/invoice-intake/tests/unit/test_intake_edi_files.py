@@ -87,10 +87,12 @@ def test_a_cr_replaces_the_previous_one_atomically(tmp_path):
 
 
 def moves(tmp_path: Path, count: int) -> tuple[Archive, list[Move]]:
-    archive = Archive(tmp_path / "archive", "i1")
+    folders = EdiFolders(tmp_path / "edi", 1)
+    (tmp_path / "edi").mkdir()
+    folders.ensure("ta")
+    archive = Archive(tmp_path / "archive", "i1", folders)
     archive.prepare()
-    inbox = tmp_path / "in"
-    inbox.mkdir()
+    inbox = folders.inbox("ta")
     result = []
     for i in range(count):
         source = inbox / f"f{i}.xml"
@@ -108,7 +110,7 @@ def test_a_batch_is_journaled_then_moved_with_its_digest(tmp_path):
     assert isinstance(stored[1], FileNotFoundError)
     assert stored[0].size == len(b"<a>0</a>") and len(stored[0].sha256) == 64
     assert archive.path_of("2024/06/14/FLX2").read_bytes() == b"<a>2</a>"
-    assert not (tmp_path / "in" / "f0.xml").exists()
+    assert not (tmp_path / "edi" / "ta" / "in" / "f0.xml").exists()
     archive.drop_journal(journal)
     assert list(archive.journals()) == []
 
@@ -117,10 +119,10 @@ def test_across_file_systems_the_file_is_copied_synced_then_removed(tmp_path, mo
     archive, [move] = moves(tmp_path, 1)
     real_rename = os.rename
 
-    def rename(src, dst):
-        if str(src) == move.source:
+    def rename(src, dst, **dir_fds):
+        if str(src) == os.path.basename(move.source):
             raise OSError(errno.EXDEV, "cross-device link")
-        return real_rename(src, dst)
+        return real_rename(src, dst, **dir_fds)
 
     monkeypatch.setattr(os, "rename", rename)
     _, [stored] = archive.move_in([move])
@@ -138,17 +140,17 @@ def test_after_a_crash_the_journal_tells_what_was_archived(tmp_path):
                                        f'"{batch[1].source}", "relative": "2024/06/14/FLX1", '
                                        '"received_at": "2024-06-14T09:30:00+00:00"}]')
     journal.write_text(data)
-    [found] = list(Archive(tmp_path / "archive", "i1").journals())
+    [found] = list(Archive(tmp_path / "archive", "i1", archive._edi).journals())
     assert [m.number for m in found.moves] == ["FLX0", "FLX1"]
     assert archive.settle_move(found.moves[0]).size == len(b"<a>0</a>")
     assert archive.settle_move(found.moves[1]) is None  # still in in/: taken again later
-    other = Archive(tmp_path / "archive", "i2")
+    other = Archive(tmp_path / "archive", "i2", archive._edi)
     assert list(other.journals()) == []  # not its journal, and not old yet
     assert len(list(other.journals(older_than=0, now=time.time() + 1))) == 1
 
 
 def test_an_upload_is_durable_on_finish_and_gone_on_abort(tmp_path):
-    archive = Archive(tmp_path / "archive", "i1")
+    archive = Archive(tmp_path / "archive", "i1", EdiFolders(tmp_path / "edi", 1))
     upload = archive.upload("2024/06/14/FLXA")
     upload.write(b"<a>")
     upload.write(b"</a>")

@@ -15,7 +15,12 @@ from chorale_contracts import Topic, topic_name
 from chorale_contracts.events.invoices import InvoiceMadeAvailable
 from chorale_runtime.testing.kafka_probe import collect, eventually
 from chorale_runtime.testing.plugin import service_env
-from chorale_runtime.testing.servers import ServiceProcess, free_port, wait_ready
+from chorale_runtime.testing.servers import (
+    ServiceProcess,
+    free_port,
+    operations_url,
+    wait_ready,
+)
 
 from .conftest import email_of, made_available
 
@@ -145,7 +150,7 @@ async def test_a_refused_mail_is_parked_as_failed_then_resent_by_an_operator(
                 return [j["resultat"] for j in detail["journal"]]
 
             await eventually(lambda: _equal(journal(), ["PERMANENT", "RELANCE", "SENT"]))
-            scraped = (await client.get("/metrics")).text
+            scraped = (await client.get(f"{operations_url(base)}/metrics")).text
             for name in ("mails_sent_total", "mails_failed_total"):
                 assert metric(scraped, f"chorale_notifications_{name}",
                               'category="FACTURE_MISE_A_DISPOSITION"') >= 1

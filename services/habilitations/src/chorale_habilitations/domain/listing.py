@@ -5,8 +5,6 @@ cells starting with a formula character are defused."""
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -42,16 +40,11 @@ def row(doc: Mapping[str, Any], names: Mapping[str, Mapping[str, Any]]) -> dict[
     }
 
 
-def _cell(value: Any) -> str:
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
-def as_csv(rows: Iterable[Mapping[str, Any]]) -> bytes:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-    writer.writerow(CSV_HEADER)
-    for r in rows:
-        writer.writerow([_cell(r[k]) for k in ("structure", "raisonSociale", "codeService",
-                                               "libelleService", "userId", "profil")])
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+def table(rows: Iterable[Mapping[str, Any]]) -> list[list[Any]]:
+    """The CSV export's lines, header first (written by chorale_runtime.csv_safe, which
+    neutralises spreadsheet formulas)."""
+    return [list(CSV_HEADER), *(
+        [r[k] for k in ("structure", "raisonSociale", "codeService", "libelleService", "userId",
+                        "profil")]
+        for r in rows
+    )]

@@ -11,13 +11,14 @@ from pydantic import BaseModel, ConfigDict, Field
 from chorale_contracts.events.common import Application, Mode
 from chorale_habilitations.domain.catalogue import catalogue
 from chorale_habilitations.domain.grants import GrantState
-from chorale_habilitations.domain.listing import as_csv
+from chorale_habilitations.domain.listing import table
 from chorale_habilitations.service_layer import administration, queries
 from chorale_habilitations.service_layer.context import Context
 from chorale_habilitations.service_layer.queries import GrantFilter
 from chorale_habilitations.service_layer.writer import Cause
 from chorale_runtime.auth import Principal
 from chorale_runtime.authz import AccessRequest
+from chorale_runtime.csv_safe import csv_document
 from chorale_runtime.http import correlation_id_of
 
 Format = Annotated[str, Query(pattern="^(json|csv)$", description="json ou csv")]
@@ -47,6 +48,10 @@ def _state(state: GrantState) -> dict[str, Any]:
         "mode": state.mode.value, "active": state.active, "reason": state.reason,
         "version": state.version, "updatedBy": state.actor,
     }
+
+
+def as_csv(rows: list[dict[str, Any]]) -> bytes:
+    return csv_document(table(rows))
 
 
 def _csv(rows: list[dict[str, Any]], name: str) -> Response:

@@ -11,8 +11,6 @@ so a requester cannot plant a formula in a gestionnaire's spreadsheet (CSV injec
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -127,26 +125,18 @@ def filter_rows(
     return result
 
 
-def _cell(value: str) -> str:
-    if value and value[0] in "=+-@\t\r":
-        return "'" + value
-    return value
-
-
-def approbations_csv(rows: Iterable[ApprobationRow]) -> bytes:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-    writer.writerow(CSV_HEADER)
-    for row in rows:
-        writer.writerow(
-            [
-                _cell(ETAT_LIBELLES[row.etat]),
-                _cell(row.description),
-                _cell(row.demandeur),
-                _cell(row.structure),
-                _cell(row.raison_sociale or ""),
-                _cell(row.service or ""),
-                row.cree.astimezone(PARIS).strftime("%d/%m/%Y %H:%M"),
-            ]
-        )
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+def approbations_table(rows: Iterable[ApprobationRow]) -> list[list[str]]:
+    """The CSV export's lines, header first (written by chorale_runtime.csv_safe, which
+    neutralises spreadsheet formulas)."""
+    return [list(CSV_HEADER), *(
+        [
+            ETAT_LIBELLES[row.etat],
+            row.description,
+            row.demandeur,
+            row.structure,
+            row.raison_sociale or "",
+            row.service or "",
+            row.cree.astimezone(PARIS).strftime("%d/%m/%Y %H:%M"),
+        ]
+        for row in rows
+    )]

@@ -10,7 +10,7 @@ from chorale_identity.domain.accounts import UserAccount
 from chorale_identity.domain.approbations import (
     ApprobationRow,
     approbation_rows,
-    approbations_csv,
+    approbations_table,
     filter_rows,
 )
 from chorale_identity.domain.rattachements import RattachementStatus, normalise_identifiant
@@ -18,6 +18,7 @@ from chorale_identity.service_layer import errors
 from chorale_identity.service_layer.access import may_manage, require_gestionnaire
 from chorale_identity.service_layer.context import IdentityContext
 from chorale_runtime.auth import Principal
+from chorale_runtime.csv_safe import csv_document
 
 
 @dataclass(frozen=True)
@@ -64,4 +65,4 @@ async def approbations(
 
 
 def as_csv(rows: list[ApprobationRow]) -> bytes:
-    return approbations_csv(rows)
+    return csv_document(approbations_table(rows))

@@ -9,7 +9,7 @@ import time
 
 from chorale_intake import metrics
 from chorale_intake.adapters.accounts_model import AccountsModel
-from chorale_intake.adapters.edi_folders import Candidate, EdiFolders
+from chorale_intake.adapters.edi_folders import Candidate, EdiFolders, LinkRefused
 from chorale_intake.service_layer.pipeline import Pipeline
 from chorale_intake.service_layer.receipts import Receipts
 from chorale_runtime.logging import get_logger
@@ -85,8 +85,9 @@ class EdiWatcher:
             self._receiving.release()
         now = time.monotonic()
         for candidate, error in refused:
-            log.warning("edi_file_refused", technical_account=account, fichier=candidate.name,
-                        error=str(error))
+            if not isinstance(error, LinkRefused):  # links are logged once, where found
+                log.warning("edi_file_refused", technical_account=account,
+                            fichier=candidate.name, error=str(error))
             if len(self._refused) < MAX_REFUSED:
                 self._refused[candidate.path] = now + RETRY_REFUSED_AFTER
 

@@ -7,7 +7,6 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from starlette.datastructures import UploadFile
 
 from chorale_contracts.events.common import Application, FlowStatus, Mode
 from chorale_intake.adapters.accounts_model import AccountsModel
@@ -23,8 +22,8 @@ from chorale_runtime.auth import Principal
 from chorale_runtime.authz import Authorizer
 from chorale_runtime.errors import ApiError, forbidden
 from chorale_runtime.http import correlation_id_of
+from chorale_runtime.multipart import MultipartError, MultipartReader
 
-CHUNK = 256 * 1024
 MULTIPART_OVERHEAD = 64 * 1024
 
 
@@ -35,9 +34,55 @@ def _receipt(flow: Flow) -> dict[str, Any]:
     return {k: body.get(k) for k in keys}
 
 
-async def _chunks(upload: UploadFile) -> AsyncIterator[bytes]:
-    while chunk := await upload.read(CHUNK):
-        yield chunk
+def too_large(limit: int) -> ApiError:
+    return ApiError("FLOW_TOO_LARGE", f"Le flux dépasse {limit} octets : il n'est pas "
+                    "enregistré.", 413, {"limite": limit})
+
+
+class MultipartDeposit:
+    """A multipart deposit read as it arrives: the body's bytes are counted whatever
+    `Content-Length` said (a chunked body has none), and reading stops with 413 FLOW_TOO_LARGE
+    once they pass the limit plus the form's allowance. `file_bytes` yields the file part's
+    bytes (field `file` or `fichier`); its name and the field `syntaxeFlux` are known once the
+    body is read (they may come after the file)."""
+
+    def __init__(self, content_type: str | None, body: AsyncIterator[bytes], limit: int):
+        try:
+            self._reader = MultipartReader(content_type)
+        except MultipartError as exc:
+            raise ApiError("FLOW_MULTIPART_INVALID", f"Dépôt illisible : {exc}.", 400) from None
+        self._body = body
+        self._limit = limit
+        self.received = 0
+
+    async def file_bytes(self) -> AsyncIterator[bytes]:
+        async for chunk in self._body:
+            self.received += len(chunk)
+            if self.received > self._limit + MULTIPART_OVERHEAD:
+                raise too_large(self._limit)
+            try:
+                pieces = self._reader.feed(chunk)
+            except MultipartError as exc:
+                raise ApiError("FLOW_MULTIPART_INVALID", f"Dépôt illisible : {exc}.",
+                               400) from None
+            for piece in pieces:
+                yield piece
+            if self._reader.finished:
+                break
+        if not self._reader.finished:
+            raise ApiError("FLOW_MULTIPART_INVALID", "Dépôt illisible : corps multipart "
+                           "incomplet.", 400)
+        if self._reader.filename is None or self._reader.file_field not in ("file", "fichier"):
+            raise ApiError("FLOW_FILE_MISSING", "Le formulaire doit contenir le fichier du "
+                           "flux (champ « file »).", 400)
+
+    @property
+    def filename(self) -> str | None:
+        return self._reader.filename
+
+    @property
+    def declared(self) -> str | None:
+        return self._reader.fields.get("syntaxeFlux") or None
 
 
 def build_router(
@@ -75,31 +120,28 @@ def build_router(
         nomFichier: Annotated[str | None, Query(max_length=255)] = None,
     ) -> dict[str, Any]:
         account, partner = depositor(principal)
-        declared, name = syntaxeFlux, nomFichier
-        if request.headers.get("content-type", "").startswith("multipart/form-data"):
+        content_type = request.headers.get("content-type", "")
+        if content_type.startswith("multipart/form-data"):
             length = request.headers.get("content-length")
-            if length is None or not length.isdigit():
-                raise ApiError("LENGTH_REQUIRED", "Un dépôt multipart doit indiquer sa taille "
-                               "(Content-Length).", 411)
-            if int(length) > limit + MULTIPART_OVERHEAD:
-                raise ApiError("FLOW_TOO_LARGE", f"Le flux dépasse {limit} octets : il n'est "
-                               "pas enregistré.", 413, {"limite": limit})
-            form = await request.form(max_files=1, max_fields=8)
-            upload = form.get("file") or form.get("fichier")
-            if not isinstance(upload, UploadFile):
-                raise ApiError("FLOW_FILE_MISSING", "Le formulaire doit contenir le fichier du "
-                               "flux (champ « file »).", 400)
-            field = form.get("syntaxeFlux")
-            declared = field if isinstance(field, str) and field else declared
-            name = name or upload.filename
-            body = _chunks(upload)
+            if length and length.isdigit() and int(length) > limit + MULTIPART_OVERHEAD:
+                raise too_large(limit)  # said so at once; otherwise counted while read
+            form = MultipartDeposit(content_type, request.stream(), limit)
+
+            def described() -> tuple[str, str | None]:
+                name = nomFichier or form.filename or "flux.xml"
+                return display_name(name), form.declared or syntaxeFlux
+
+            flow = await receipts.deposit(
+                account=account, partner=partner, name="flux.xml", declared=syntaxeFlux,
+                body=form.file_bytes(), limit=limit, correlation_id=correlation_id_of(request),
+                described=described,
+            )
         else:
-            body = request.stream()
-        flow = await receipts.deposit(
-            account=account, partner=partner, name=display_name(name or "flux.xml"),
-            declared=declared, body=body, limit=limit,
-            correlation_id=correlation_id_of(request),
-        )
+            flow = await receipts.deposit(
+                account=account, partner=partner, name=display_name(nomFichier or "flux.xml"),
+                declared=syntaxeFlux, body=request.stream(), limit=limit,
+                correlation_id=correlation_id_of(request),
+            )
         return _receipt(flow)
 
     @router.get("/{numero}", summary="Compte rendu détaillé d'un flux")

@@ -158,8 +158,11 @@ class Receipts:
     async def deposit(
         self, *, account: str, partner: str, name: str, declared: str | None,
         body: AsyncIterator[bytes], limit: int, correlation_id: str,
+        described: Callable[[], tuple[str, str | None]] | None = None,
     ) -> Flow:
-        """Stream one HTTP deposit into the archive and record it (raises ApiError)."""
+        """Stream one HTTP deposit into the archive and record it (raises ApiError).
+        `described`: the file name and declared syntax, when only the body tells them (a
+        multipart form); called once the body is read."""
         if not self._pipeline.try_reserve():
             raise ApiError("INTAKE_SATURATED", "Le service de dépôt est saturé ou s'arrête ; "
                            "réessayez dans quelques secondes.", 503)
@@ -179,6 +182,8 @@ class Receipts:
             upload.abort()
             await self._pipeline.unreserve(1)
             raise
+        if described is not None:
+            name, declared = described()
         flow = self.new_flow(
             number=number, channel="API", account=account, partner=partner, name=name,
             declared=declared, stored=stored, received_at=now, correlation_id=correlation_id)

@@ -7,6 +7,10 @@
   PNG, JPEG, GIF, ZIP and the OOXML / OpenDocument formats inside (docx, xlsx, pptx, odt, ods),
   XML (``<?xml`` prolog), plain UTF-8 text; anything else is application/octet-stream. HTML is
   deliberately not recognised (it would be served as text/html and run in the browser).
+  Inside a ZIP, only the central directory is read, plus at most ``ZIP_MEMBER_READ_LIMIT``
+  bytes of the ODF ``mimetype`` member (stored or deflated only): a 4 MiB upload may declare a
+  member that inflates to gigabytes (a zip bomb), so no member is ever decompressed whole.
+  Sniffing a 4 MiB upload is CPU work: the service layer runs it in a worker thread.
 - ``nom`` is the user's file name made safe for display and Content-Disposition; the storage
   name adds the SHA-256 so two files never collide and a name can never reach a path.
 """
@@ -18,6 +22,7 @@ import io
 import re
 import unicodedata
 import zipfile
+import zlib
 from collections.abc import Iterable
 
 from pydantic import BaseModel, ConfigDict
@@ -39,6 +44,9 @@ _ODF = (
     "application/vnd.oasis.opendocument.text",
     "application/vnd.oasis.opendocument.spreadsheet",
 )
+# The ODF `mimetype` member is a few dozen bytes; nothing more of any member is ever inflated.
+ZIP_MEMBER_READ_LIMIT = 4 * 1024
+_SNIFFABLE_COMPRESSION = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)  # bounded reads only
 _TEXT_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -53,15 +61,28 @@ class Attachment(BaseModel):
     nomStockage: str
 
 
+def read_member_head(archive: zipfile.ZipFile, name: str, limit: int) -> bytes:
+    """At most `limit` bytes of a member, whatever size it claims or inflates to. Deflate is
+    read through `ZipExtFile.read(n)`, which inflates with a bounded output size; bzip2 and
+    LZMA members are not read at all (their decompressors take no output bound)."""
+    info = archive.getinfo(name)
+    if info.compress_type not in _SNIFFABLE_COMPRESSION:
+        return b""
+    with archive.open(info) as member:
+        return member.read(limit)
+
+
 def _sniff_zip(data: bytes) -> str:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             names = set(archive.namelist())
             if "mimetype" in names:
-                declared = archive.read("mimetype").decode("ascii", "replace").strip()
+                head = read_member_head(archive, "mimetype", ZIP_MEMBER_READ_LIMIT)
+                declared = head.decode("ascii", "replace").strip()
                 if declared in _ODF:
                     return declared
-    except (zipfile.BadZipFile, OSError, ValueError, KeyError):
+    except (zipfile.BadZipFile, zlib.error, OSError, ValueError, KeyError, EOFError,
+            NotImplementedError):
         return "application/zip"
     for marker, mime in _OOXML.items():
         if marker in names and "[Content_Types].xml" in names:

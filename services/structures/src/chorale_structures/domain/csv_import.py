@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import csv
 import itertools
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from pydantic import ValidationError
@@ -205,14 +205,16 @@ def _service_row(line: int, cells: dict[str, str]) -> ServiceRow:
     return ServiceRow(line, identifiant, code, normalised)
 
 
-def _row(line: int, columns: list[str], record: list[str], fixed: LineType | None) -> ImportRow:
+def _row(line: int, columns: list[str], record: list[str], fixed: LineType | None,
+         cell: Callable[[str], str]) -> ImportRow:
     if len(record) > len(columns) and any(c.strip() for c in record[len(columns) :]):
         raise DomainError(
             ErrorCode.IMPORT_LINE_MALFORMED,
             f"La ligne compte {len(record)} cellules pour {len(columns)} colonnes.",
             {"cellules": len(record), "colonnes": len(columns)},
         )
-    cells = dict(zip(columns, itertools.chain(record, itertools.repeat("")), strict=False))
+    values = (cell(value) for value in record)
+    cells = dict(zip(columns, itertools.chain(values, itertools.repeat("")), strict=False))
     kind = fixed or cells["type"].strip().upper()
     if kind == LineType.STRUCTURE:
         return _structure_row(line, cells)
@@ -226,8 +228,12 @@ def _identifiant_cell(columns: list[str], record: list[str]) -> str | None:
     return record[index].strip() if index < len(record) else None
 
 
-def iter_import_rows(lines: Iterable[str | bytes]) -> Iterator[ImportRow | RowRejection]:
-    """Parse the import file lazily; see the module docstring."""
+def iter_import_rows(
+    lines: Iterable[str | bytes], cell: Callable[[str], str] = str
+) -> Iterator[ImportRow | RowRejection]:
+    """Parse the import file lazily; see the module docstring. `cell` reads each cell (the
+    service passes `chorale_runtime.csv_safe.restore`: a directory export quotes the cells a
+    spreadsheet would run, and they read back as they were stored)."""
     bad_lines: set[int] = set()
     decoded = _decode(lines, bad_lines)
     first = next(decoded, None)
@@ -263,6 +269,6 @@ def iter_import_rows(lines: Iterable[str | bytes]) -> Iterator[ImportRow | RowRe
             )
             continue
         try:
-            yield _row(start, columns, record, fixed)
+            yield _row(start, columns, record, fixed, cell)
         except DomainError as error:
             yield RowRejection.from_error(start, error, identifiant)

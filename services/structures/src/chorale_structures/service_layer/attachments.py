@@ -3,6 +3,7 @@ download, delete (refused while active bank details use the file as their RIB do
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -75,7 +76,9 @@ class Attachments:
         actor: Actor,
     ) -> dict[str, Any]:
         await load(self._structures, identifiant)
-        attachment, data = (await read_upload(content_type, content_length, body)).finish()
+        inspector = await read_upload(content_type, content_length, body)
+        # Hashing and sniffing up to 4 MiB is CPU work: off the event loop.
+        attachment, data = await asyncio.to_thread(inspector.finish)
         attachment_id = str(uuid.uuid4())
         event = attachment_added(identifiant, attachment_id, attachment)
         return await self.store.add(

@@ -3,12 +3,12 @@ written out as they come, so the export's memory does not grow with the director
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from collections.abc import AsyncIterator
 from typing import Literal
 
+from chorale_runtime.csv_safe import csv_writer
 from chorale_structures.adapters.structure_store import StructureStore
 from chorale_structures.domain import directory_csv_rows
 from chorale_structures.domain.directory import Sheet, directory_entries
@@ -30,7 +30,7 @@ async def export_directory(
 
 async def _csv(store: StructureStore, sheet: Sheet, batch_size: int) -> AsyncIterator[str]:
     buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=CSV_DELIMITER, lineterminator="\r\n")
+    writer = csv_writer(buffer, delimiter=CSV_DELIMITER)
     header_written = False
     yield "\ufeff"  # spreadsheets then read the file as UTF-8
     async for batch in _entries(store, batch_size):

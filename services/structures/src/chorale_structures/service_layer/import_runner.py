@@ -26,6 +26,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
+from chorale_runtime.csv_safe import restore
 from chorale_runtime.logging import get_logger
 from chorale_structures.adapters.import_jobs import DONE, FAILED, ImportFiles, ImportJobs, Progress
 from chorale_structures.adapters.structure_store import StructureStore
@@ -150,7 +151,7 @@ class ImportWorker:
         self._idle.clear()
         with path.open("rb") as file:
             lines = CountingLines(file)
-            rows = iter_import_rows(lines)
+            rows = iter_import_rows(lines, restore)  # exported cells read back as stored
             await asyncio.to_thread(skip, rows, progress.records)
             start = progress.records
             prepared = asyncio.create_task(pipeline.prepare(rows, lines, start))
