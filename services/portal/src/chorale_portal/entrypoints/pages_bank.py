@@ -29,7 +29,7 @@ MAX_ATTACHMENT_BYTES = 4 * 1024 * 1024
 FORM_OVERHEAD_BYTES = 64 * 1024
 TOO_LARGE = "Le fichier dépasse la taille maximale de 4 Mo : réduisez-le (par exemple en le " \
             "numérisant en noir et blanc) et recommencez."
-DOWNLOAD_HEADERS = ("content-disposition", "content-length", "x-checksum-sha256")
+DOWNLOAD_HEADERS = ("content-disposition", "x-checksum-sha256")
 
 
 def build_router() -> APIRouter:
@@ -183,7 +183,7 @@ def build_router() -> APIRouter:
         # Shown by the browser only as a download, never as a page of this site.
         headers["Content-Security-Policy"] = "sandbox; default-src 'none'"
         return StreamingResponse(
-            upstream.aiter_raw(), media_type=upstream.headers.get("content-type",
+            upstream.aiter_bytes(), media_type=upstream.headers.get("content-type",
                                                                   "application/octet-stream"),
             headers=headers, background=BackgroundTask(stack.aclose))
 

@@ -147,6 +147,10 @@ def render(request: Request, template: str, *, status: int = 200,
            **context: Any) -> HTMLResponse:
     session = getattr(request.state, "session", None)
     notice = labels.NOTICES.get(request.query_params.get("message", ""))
+    structure = context.get("structure")
+    if isinstance(structure, dict) and structure.get("identifiant"):
+        # the structure's pages link to each other from this base
+        context.setdefault("base", "/structures/" + quote(structure["identifiant"], safe=""))
     response = TEMPLATES.TemplateResponse(request, template, {
         "session": session, "nav": navigation(session), "csrf": csrf_for(request),
         "errors": errors or FormErrors(), "form": form or {}, "title": title,

@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 import httpx
+import pytest
 
 from chorale_portal.bootstrap import build_app
 from chorale_portal.settings import PortalSettings
@@ -143,3 +144,8 @@ class Browser:
     async def sign_in(self) -> httpx.Response:
         await self.get("/connexion")
         return await self.post("/connexion", {"email": "jeanne@ville.fr", "password": "x"})
+
+
+@pytest.fixture
+def browser() -> Browser:
+    return Browser()
