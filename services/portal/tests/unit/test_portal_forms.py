@@ -2,7 +2,14 @@
 
 from chorale_portal.domain import forms
 from chorale_portal.domain.form_errors import form_errors
-from chorale_portal.domain.secrets import csrf_token, csrf_valid, new_secret, record_id, seal, unseal
+from chorale_portal.domain.secrets import (
+    csrf_token,
+    csrf_valid,
+    new_secret,
+    record_id,
+    seal,
+    unseal,
+)
 
 
 def test_registration_sends_only_what_was_given_and_checks_the_confirmation():

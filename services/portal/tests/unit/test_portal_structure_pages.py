@@ -114,7 +114,7 @@ async def test_services_list_shows_dates_flags_and_the_reserved_service(browser)
          "dateDebutActivation": "2020-01-01", "numeroEJDoitEtreRenseigne": False}]})
     page = await browser.get(f"/structures/{SID}/services")
     assert "du 01/01/2020 au 31/12/2026" in page.text and "Réservé" in page.text
-    assert f"/services/COMPTA/desactiver" in page.text
+    assert "/services/COMPTA/desactiver" in page.text
     assert "/services/FACTURES_PUBLIQUES/" not in page.text  # no action on the reserved one
 
 
