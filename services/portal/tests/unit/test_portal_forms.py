@@ -62,7 +62,8 @@ def test_service_code_is_upper_cased_and_dates_are_required():
 
 def test_bank_details_as_iban_or_rib_with_an_optional_factor():
     body, errors = forms.bank_details({"nom": "Compte", "type": "IBAN", "iban": "FR76 3000",
-                                       "bic": "AGRIFRPP"}, new=True)
+                                       "bic": "AGRIFRPP", "affactureur_typeIdentifiant": "SIRET"},
+                                      new=True)
     assert not errors and body == {"nom": "Compte", "type": "IBAN", "iban": "FR76 3000",
                                    "bic": "AGRIFRPP"}
     body, errors = forms.bank_details({"nom": "Compte", "type": "RIB", "codeBanque": "30006",

@@ -176,7 +176,8 @@ def bank_details(form: Form, *, new: bool) -> tuple[dict[str, Any], FormErrors]:
         errors.add("type", "Choisissez IBAN ou RIB.")
     factor = {name: text(form, f"affactureur_{name}")
               for name in ("raisonSociale", "pays", "identifiant", "typeIdentifiant")}
-    if any(factor.values()):
+    # The identifier type is a list with a default: only typed fields mean "a factor".
+    if factor["raisonSociale"] or factor["identifiant"] or factor["pays"]:
         if not factor["raisonSociale"]:
             errors.add("affactureur_raisonSociale",
                        "Raison sociale de l'affactureur : ce champ est obligatoire.")
