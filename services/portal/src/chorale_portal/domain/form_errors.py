@@ -42,6 +42,11 @@ class FormErrors:
     def __bool__(self) -> bool:
         return bool(self.top or self.fields)
 
+    def merge(self, other: FormErrors) -> None:
+        self.top += other.top
+        for name, message in other.fields.items():
+            self.fields.setdefault(name, message)
+
     def add(self, name: str | None, message: str) -> None:
         if name:
             self.fields.setdefault(name, message)

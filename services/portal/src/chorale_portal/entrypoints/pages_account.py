@@ -14,6 +14,7 @@ from chorale_portal.domain.form_errors import FormErrors, form_errors
 from chorale_portal.domain.qr import qr_svg
 from chorale_portal.entrypoints.web import (
     SESSION_COOKIE,
+    attempt,
     call,
     checked_form,
     drop_cookie,
@@ -30,6 +31,24 @@ WRONG_PASSWORD = {"INVALID_CREDENTIALS": "currentPassword"}
 
 def build_router() -> APIRouter:
     router = APIRouter()
+
+    async def sensitive(request: Request, errors: FormErrors, path: str, form, body: dict,
+                        **mapping) -> dict | None:
+        """POST a sensitive change to identity with the current password (and the TOTP code
+        when given): identity's answer ({} when empty), or None when refused (in `errors`)."""
+        forms.require(form, {"currentPassword": "Mot de passe actuel"}, errors)
+        sent = forms.with_second_factor(
+            {"currentPassword": form.get("currentPassword"), **body}, form)
+        answer: dict = {}
+
+        async def send() -> None:
+            answer.update(await call(request, "identity", "POST", path, json=sent) or {})
+
+        if await attempt(errors, send, code_fields=WRONG_PASSWORD,
+                         known={"currentPassword", "totp", *body, *mapping.pop("known", ())},
+                         **mapping):
+            return answer
+        return None
 
     async def me(request: Request) -> dict:
         return await call(request, "identity", "GET", "/v1/me")
@@ -51,34 +70,24 @@ def build_router() -> APIRouter:
     async def update_profile(request: Request) -> Response:
         form = await checked_form(request)
         body, errors = forms.profile(form)
-        if not errors:
-            try:
-                updated = await call(request, "identity", "PATCH", "/v1/me", json=body)
-                await portal_of(request).sessions.remember_user(await signed_in(request),
-                                                                updated)
-                return redirect("/mon-compte", "profil_modifie")
-            except ApiProblem as exc:
-                errors = form_errors(exc.code, exc.message, exc.details)
+
+        async def save() -> None:
+            updated = await call(request, "identity", "PATCH", "/v1/me", json=body)
+            await portal_of(request).sessions.remember_user(await signed_in(request), updated)
+
+        if await attempt(errors, save):
+            return redirect("/mon-compte", "profil_modifie")
         return await account_page(request, status=400, errors=errors, form=form)
 
     @router.post("/mon-compte/adresse-contact")
     async def change_contact_email(request: Request) -> Response:
         form = await checked_form(request)
         errors = FormErrors()
-        forms.require(form, {"contactEmail": "Nouvelle adresse de contact",
-                             "currentPassword": "Mot de passe actuel"}, errors)
-        if not errors:
-            body = forms.with_second_factor(
-                {"contactEmail": forms.text(form, "contactEmail"),
-                 "currentPassword": form.get("currentPassword")}, form)
-            try:
-                await call(request, "identity", "POST", "/v1/me/contact-email", json=body)
-                return redirect("/mon-compte", "adresse_contact_envoyee")
-            except ApiProblem as exc:
-                errors = form_errors(exc.code, exc.message, exc.details,
-                                     aliases={"email": "contactEmail"},
-                                     code_fields=WRONG_PASSWORD,
-                                     known={"contactEmail", "currentPassword", "totp"})
+        forms.require(form, {"contactEmail": "Nouvelle adresse de contact"}, errors)
+        if await sensitive(request, errors, "/v1/me/contact-email", form,
+                           {"contactEmail": forms.text(form, "contactEmail")},
+                           aliases={"email": "contactEmail"}) is not None:
+            return redirect("/mon-compte", "adresse_contact_envoyee")
         return await account_page(request, status=400, contact_errors=errors,
                                   contact_form={"contactEmail": form.get("contactEmail")})
 
@@ -110,18 +119,10 @@ def build_router() -> APIRouter:
     async def change_password(request: Request) -> Response:
         form = await checked_form(request)
         password, errors = forms.new_password(form)
-        forms.require(form, {"currentPassword": "Mot de passe actuel"}, errors)
-        if not errors:
-            body = forms.with_second_factor(
-                {"currentPassword": form.get("currentPassword"), "newPassword": password}, form)
-            try:
-                await call(request, "identity", "POST", "/v1/me/password", json=body)
-                return redirect("/mon-compte", "mot_de_passe_change")
-            except ApiProblem as exc:
-                errors = form_errors(exc.code, exc.message, exc.details, aliases=PASSWORD_ALIASES,
-                                     code_fields=WRONG_PASSWORD,
-                                     known={"currentPassword", "newPassword",
-                                            "newPasswordConfirmation", "totp"})
+        if await sensitive(request, errors, "/v1/me/password", form, {"newPassword": password},
+                           aliases=PASSWORD_ALIASES,
+                           known={"newPasswordConfirmation"}) is not None:
+            return redirect("/mon-compte", "mot_de_passe_change")
         return render(request, "password.html", status=400, errors=errors,
                       title="Changer mon mot de passe", account=await me(request))
 
@@ -135,20 +136,11 @@ def build_router() -> APIRouter:
     async def start_totp(request: Request) -> Response:
         form = await checked_form(request)
         errors = FormErrors()
-        forms.require(form, {"currentPassword": "Mot de passe actuel"}, errors)
-        if not errors:
-            try:
-                started = await call(request, "identity", "POST", "/v1/me/totp",
-                                     json=forms.with_second_factor(
-                                         {"currentPassword": form.get("currentPassword")}, form))
-            except ApiProblem as exc:
-                errors = form_errors(exc.code, exc.message, exc.details,
-                                     code_fields=WRONG_PASSWORD,
-                                     known={"currentPassword", "totp"})
-            else:
-                return render(request, "totp_enrol.html", title="Activer la double "
-                              "authentification", qr=qr_svg(started["otpauthUri"]),
-                              secret=started.get("secret", ""))
+        started = await sensitive(request, errors, "/v1/me/totp", form, {})
+        if started is not None:
+            return render(request, "totp_enrol.html", title="Activer la double "
+                          "authentification", qr=qr_svg(started["otpauthUri"]),
+                          secret=started.get("secret", ""))
         return render(request, "totp.html", status=400, errors=errors,
                       title="Double authentification", account=await me(request))
 
@@ -169,17 +161,13 @@ def build_router() -> APIRouter:
     async def disable_totp(request: Request) -> Response:
         form = await checked_form(request)
         errors = FormErrors()
-        forms.require(form, {"currentPassword": "Mot de passe actuel", "code": "Code"}, errors)
-        if not errors:
-            try:
-                await call(request, "identity", "POST", "/v1/me/totp/disable",
-                           json={"currentPassword": form.get("currentPassword"),
-                                 "code": forms.text(form, "code")})
-                return redirect("/mon-compte", "totp_desactive")
-            except ApiProblem as exc:
-                errors = form_errors(exc.code, exc.message, exc.details,
-                                     aliases={"totp": "code"}, code_fields=WRONG_PASSWORD,
-                                     known={"currentPassword", "code"})
+        forms.require(form, {"code": "Code"}, errors)
+        # The code is the disabling's own field (`code`), not the second factor of the change.
+        if await sensitive(request, errors, "/v1/me/totp/disable",
+                           {"currentPassword": form.get("currentPassword")},
+                           {"code": forms.text(form, "code")},
+                           aliases={"totp": "code"}) is not None:
+            return redirect("/mon-compte", "totp_desactive")
         return render(request, "totp.html", status=400, errors=errors,
                       title="Double authentification", account=await me(request))
 
@@ -193,21 +181,11 @@ def build_router() -> APIRouter:
     async def deactivate(request: Request) -> Response:
         form = await checked_form(request)
         errors = FormErrors()
-        forms.require(form, {"currentPassword": "Mot de passe actuel"}, errors)
-        if not errors:
-            body = forms.with_second_factor({"currentPassword": form.get("currentPassword")},
-                                            form)
-            try:
-                await call(request, "identity", "POST", "/v1/me/deactivate", json=body)
-            except ApiProblem as exc:
-                errors = form_errors(exc.code, exc.message, exc.details,
-                                     code_fields=WRONG_PASSWORD,
-                                     known={"currentPassword", "totp"})
-            else:
-                await portal_of(request).sessions.end(await signed_in(request))
-                response = redirect("/connexion", "compte_desactive")
-                drop_cookie(request, response, SESSION_COOKIE)
-                return response
+        if await sensitive(request, errors, "/v1/me/deactivate", form, {}) is not None:
+            await portal_of(request).sessions.end(await signed_in(request))
+            response = redirect("/connexion", "compte_desactive")
+            drop_cookie(request, response, SESSION_COOKIE)
+            return response
         return render(request, "deactivate.html", status=400, errors=errors,
                       title="Désactiver mon compte", account=await me(request))
 

@@ -13,6 +13,7 @@ from chorale_portal.entrypoints.web import (
     CSRF_COOKIE,
     PENDING_COOKIE,
     SESSION_COOKIE,
+    attempt,
     checked_form,
     current_session,
     drop_cookie,
@@ -46,13 +47,10 @@ def build_router() -> APIRouter:
     async def register(request: Request) -> Response:
         form = await checked_form(request)
         body, errors = forms.registration(form)
-        if not errors:
-            try:
-                await portal_of(request).api.call("identity", "POST", "/v1/users", json=body)
-                return redirect("/compte/creation/envoyee", "compte_cree")
-            except ApiProblem as exc:
-                errors = form_errors(exc.code, exc.message, exc.details,
-                                     known=REGISTRATION_FIELDS)
+        api = portal_of(request).api
+        if await attempt(errors, lambda: api.call("identity", "POST", "/v1/users", json=body),
+                         known=REGISTRATION_FIELDS):
+            return redirect("/compte/creation/envoyee", "compte_cree")
         return render(request, "register.html", status=400, errors=errors,
                       form=_without_secrets(form), title="Créer un compte")
 
@@ -165,16 +163,13 @@ def build_router() -> APIRouter:
         form = await checked_form(request)
         token = forms.text(form, "token") or ""
         password, errors = forms.new_password(form)
-        if not errors:
-            try:
-                await portal_of(request).api.call(
-                    "identity", "POST", "/v1/auth/password-reset/confirm",
-                    json={"token": token, "newPassword": password})
-                return redirect("/connexion", "mot_de_passe_reinitialise")
-            except ApiProblem as exc:
-                errors = form_errors(exc.code, exc.message, exc.details,
-                                     aliases={"password": "newPassword"},
-                                     known={"newPassword", "newPasswordConfirmation"})
+        body = {"token": token, "newPassword": password}
+        api = portal_of(request).api
+        if await attempt(errors, lambda: api.call("identity", "POST",
+                                                  "/v1/auth/password-reset/confirm", json=body),
+                         aliases={"password": "newPassword"},
+                         known={"newPassword", "newPasswordConfirmation"}):
+            return redirect("/connexion", "mot_de_passe_reinitialise")
         return render(request, "reset.html", status=400, token=token, errors=errors,
                       title="Choisir un nouveau mot de passe")
 

@@ -10,9 +10,9 @@ from fastapi.responses import Response
 
 from chorale_portal.adapters.services_api import ApiProblem
 from chorale_portal.domain import forms
-from chorale_portal.domain.form_errors import FormErrors, form_errors
+from chorale_portal.domain.form_errors import FormErrors
 from chorale_portal.entrypoints.pages_structures import api_path, load_structure, page_path
-from chorale_portal.entrypoints.web import call, checked_form, redirect, render
+from chorale_portal.entrypoints.web import attempt, call, checked_form, redirect, render
 
 
 def build_router() -> APIRouter:
@@ -44,13 +44,9 @@ def build_router() -> APIRouter:
     async def create(request: Request, identifiant: str) -> Response:
         form = await checked_form(request)
         body, errors = forms.service(form, new=True)
-        if not errors:
-            try:
-                await call(request, "structures", "POST", api_path(identifiant, "/services"),
-                           json=body)
-                return redirect(page_path(identifiant, "/services"), "service_cree")
-            except ApiProblem as exc:
-                errors = form_errors(exc.code, exc.message, exc.details)
+        if await attempt(errors, lambda: call(request, "structures", "POST",
+                                              api_path(identifiant, "/services"), json=body)):
+            return redirect(page_path(identifiant, "/services"), "service_cree")
         structure = await load_structure(request, identifiant)
         return render(request, "service_form.html", status=400, title="Nouveau service",
                       structure=structure, tab="services", new=True, form=form, errors=errors)
@@ -69,13 +65,9 @@ def build_router() -> APIRouter:
     async def edit(request: Request, identifiant: str, code: str) -> Response:
         form = await checked_form(request)
         body, errors = forms.service(form, new=False)
-        if not errors:
-            try:
-                await call(request, "structures", "PATCH",
-                           api_path(identifiant, f"/services/{quote(code, safe='')}"), json=body)
-                return redirect(page_path(identifiant, "/services"), "service_modifie")
-            except ApiProblem as exc:
-                errors = form_errors(exc.code, exc.message, exc.details)
+        path = api_path(identifiant, f"/services/{quote(code, safe='')}")
+        if await attempt(errors, lambda: call(request, "structures", "PATCH", path, json=body)):
+            return redirect(page_path(identifiant, "/services"), "service_modifie")
         structure = await load_structure(request, identifiant)
         return render(request, "service_form.html", status=400,
                       title=f"Modifier le service {code}", structure=structure, tab="services",

@@ -13,7 +13,7 @@ from fastapi.responses import Response
 from chorale_portal.adapters.services_api import ApiProblem
 from chorale_portal.domain import forms
 from chorale_portal.domain.form_errors import form_errors
-from chorale_portal.entrypoints.web import call, checked_form, redirect, render, signed_in
+from chorale_portal.entrypoints.web import attempt, call, checked_form, redirect, render, signed_in
 
 PAGE_SIZE = 20
 SEARCH_FIELDS = ("raisonSociale", "identifiant", "ville", "codePostal", "typeStructure", "statut")
@@ -92,13 +92,9 @@ def build_router() -> APIRouter:
     async def request_creation(request: Request) -> Response:
         form = await checked_form(request)
         body, errors = forms.public_structure_request(form)
-        if not errors:
-            try:
-                await call(request, "structures", "POST", "/v1/demandes", json=body)
-                return redirect("/structures", "demande_creation_envoyee")
-            except ApiProblem as exc:
-                errors = form_errors(exc.code, exc.message, exc.details,
-                                     aliases=_STRUCTURE_ALIASES)
+        if await attempt(errors, lambda: call(request, "structures", "POST", "/v1/demandes",
+                                              json=body), aliases=_STRUCTURE_ALIASES):
+            return redirect("/structures", "demande_creation_envoyee")
         return render(request, "structure_request.html", status=400, errors=errors, form=form,
                       title="Demander la création d'une structure publique")
 
@@ -119,12 +115,9 @@ def build_router() -> APIRouter:
     async def edit(request: Request, identifiant: str) -> Response:
         form = await checked_form(request)
         body, errors = forms.structure_information(form)
-        if not errors:
-            try:
-                await call(request, "structures", "PATCH", api_path(identifiant), json=body)
-                return redirect(page_path(identifiant), "structure_modifiee")
-            except ApiProblem as exc:
-                errors = form_errors(exc.code, exc.message, exc.details)
+        if await attempt(errors, lambda: call(request, "structures", "PATCH",
+                                              api_path(identifiant), json=body)):
+            return redirect(page_path(identifiant), "structure_modifiee")
         found = await load_structure(request, identifiant)
         return render(request, "structure_edit.html", status=400, title="Modifier la "
                       "structure", structure=found, form=form, errors=errors,
@@ -140,13 +133,9 @@ def build_router() -> APIRouter:
     async def set_parameters(request: Request, identifiant: str) -> Response:
         form = await checked_form(request)
         body, errors = forms.parameters(form)
-        if not errors:
-            try:
-                await call(request, "structures", "PUT", api_path(identifiant, "/parametres"),
-                           json=body)
-                return redirect(page_path(identifiant, "/parametres"), "parametres_modifies")
-            except ApiProblem as exc:
-                errors = form_errors(exc.code, exc.message, exc.details)
+        if await attempt(errors, lambda: call(request, "structures", "PUT",
+                                              api_path(identifiant, "/parametres"), json=body)):
+            return redirect(page_path(identifiant, "/parametres"), "parametres_modifies")
         found = await load_structure(request, identifiant)
         values = {**(found.get("parametres") or {}), **body}
         return render(request, "structure_parameters.html", status=400, title="Paramètres",
@@ -162,12 +151,9 @@ def build_router() -> APIRouter:
     async def request_deactivation(request: Request, identifiant: str) -> Response:
         form = await checked_form(request)
         body, errors = forms.deactivation_request(identifiant, form)
-        if not errors:
-            try:
-                await call(request, "structures", "POST", "/v1/demandes", json=body)
-                return redirect(page_path(identifiant), "demande_desactivation_envoyee")
-            except ApiProblem as exc:
-                errors = form_errors(exc.code, exc.message, exc.details)
+        if await attempt(errors, lambda: call(request, "structures", "POST", "/v1/demandes",
+                                              json=body)):
+            return redirect(page_path(identifiant), "demande_desactivation_envoyee")
         found = await load_structure(request, identifiant)
         return render(request, "structure_deactivation.html", status=400, errors=errors,
                       form=form, title="Demander la désactivation", structure=found,

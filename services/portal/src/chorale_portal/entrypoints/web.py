@@ -4,6 +4,7 @@ navigation, redirects with a message, and the pages shown when something goes wr
 from __future__ import annotations
 
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,7 @@ from chorale_portal.adapters.services_api import (
     ServiceUnavailable,
 )
 from chorale_portal.domain import labels
-from chorale_portal.domain.form_errors import FormErrors
+from chorale_portal.domain.form_errors import FormErrors, form_errors
 from chorale_portal.domain.secrets import csrf_token, csrf_valid, new_secret
 from chorale_portal.service_layer.sessions import Session, Sessions
 from chorale_portal.settings import PortalSettings
@@ -106,6 +107,20 @@ async def call(request: Request, service: str, method: str, path: str, **kwargs:
     """A call to a service's API with the signed-in person's access token."""
     token = await token_of(request)
     return await portal_of(request).api.call(service, method, path, token=token, **kwargs)
+
+
+async def attempt(errors: FormErrors, action: Callable[[], Awaitable[Any]],
+                  **mapping: Any) -> bool:
+    """Make a form's service call once the form itself is valid; the service's refusal
+    becomes the form's errors (`mapping`: see form_errors). True when the call succeeded."""
+    if errors:
+        return False
+    try:
+        await action()
+    except ApiProblem as exc:
+        errors.merge(form_errors(exc.code, exc.message, exc.details, **mapping))
+        return False
+    return True
 
 
 # -- CSRF -----------------------------------------------------------------------------------
