@@ -3,6 +3,7 @@ attachments (upload up to 4 MB, list, download streamed through the portal, dele
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from urllib.parse import quote
 
@@ -64,9 +65,10 @@ def build_router() -> APIRouter:
     # -- coordonnées bancaires ------------------------------------------------------------
     @router.get("/structures/{identifiant}/coordonnees-bancaires")
     async def bank_details(request: Request, identifiant: str) -> Response:
-        structure = await load_structure(request, identifiant)
-        details = await bank_list(request, identifiant)
-        names = {a["idPieceJointe"]: a["nom"] for a in await attachments_of(request, identifiant)}
+        structure, details, documents = await asyncio.gather(
+            load_structure(request, identifiant), bank_list(request, identifiant),
+            attachments_of(request, identifiant))
+        names = {a["idPieceJointe"]: a["nom"] for a in documents}
         return render(request, "bank.html", structure=structure, tab="banque", details=details,
                       attachment_names=names, title="Coordonnées bancaires")
 
@@ -145,10 +147,10 @@ def build_router() -> APIRouter:
     # -- pièces jointes -------------------------------------------------------------------
     async def attachments_page(request: Request, identifiant: str, *, status: int = 200,
                                errors: FormErrors | None = None) -> Response:
-        structure = await load_structure(request, identifiant)
+        structure, documents = await asyncio.gather(load_structure(request, identifiant),
+                                                    attachments_of(request, identifiant))
         return render(request, "attachments.html", status=status, errors=errors,
-                      structure=structure, tab="pieces",
-                      attachments=await attachments_of(request, identifiant),
+                      structure=structure, tab="pieces", attachments=documents,
                       title="Pièces jointes")
 
     @router.get("/structures/{identifiant}/pieces-jointes")

@@ -3,6 +3,7 @@ activate, deactivate. FACTURES_PUBLIQUES is the platform's and shown as reserved
 
 from __future__ import annotations
 
+import asyncio
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request
@@ -24,8 +25,8 @@ def build_router() -> APIRouter:
 
     async def list_page(request: Request, identifiant: str, *, status: int = 200,
                         errors: FormErrors | None = None) -> Response:
-        structure = await load_structure(request, identifiant)
-        services = await services_of(request, identifiant)
+        structure, services = await asyncio.gather(load_structure(request, identifiant),
+                                                   services_of(request, identifiant))
         return render(request, "services.html", status=status, errors=errors,
                       title=f"Services — {structure.get('raisonSociale', '')}",
                       structure=structure, services=services, tab="services")
