@@ -174,6 +174,15 @@ async def test_sign_out_revokes_at_identity_and_forgets_the_session(browser):
     assert after.headers["location"] == "/connexion?suite=/structures"
 
 
+async def test_sign_out_works_while_identity_is_down(browser):
+    await browser.sign_in()
+    await browser.get("/")
+    browser.services.down = True
+    out = await browser.post("/deconnexion")
+    assert out.status_code == 303 and out.headers["location"] == "/connexion?message=deconnecte"
+    assert browser.store.collections["sessions"] == {}
+
+
 async def test_a_service_that_is_down_gives_the_french_503_page(browser):
     await browser.sign_in()
     browser.services.down = True

@@ -16,9 +16,17 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from chorale_portal.adapters.services_api import ApiProblem, NotSignedIn, ServicesApi
+from chorale_portal.adapters.services_api import (
+    ApiProblem,
+    NotSignedIn,
+    ServicesApi,
+    ServiceUnavailable,
+)
 from chorale_portal.adapters.session_store import PENDING_SIGN_INS, SESSIONS, SessionStore
 from chorale_portal.domain.secrets import csrf_token, new_secret, record_id, seal, unseal
+from chorale_runtime.logging import get_logger
+
+log = get_logger(__name__)
 
 REFRESH_MARGIN_SECONDS = 30
 TOUCH_EVERY_SECONDS = 60
@@ -166,6 +174,9 @@ class Sessions:
                                  json={"refreshToken": session.tokens["refresh"]})
         except ApiProblem:
             pass  # an unknown or already revoked token: the session is over either way
+        except ServiceUnavailable as exc:
+            # Signed out here all the same; the refresh token dies of old age at identity.
+            log.warning("logout_not_told_to_identity", reason=exc.reason)
 
     async def end(self, session: Session) -> None:
         """Forget the session without telling identity (it already refused the token)."""
