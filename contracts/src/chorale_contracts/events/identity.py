@@ -30,10 +30,13 @@ class UserRegistered(_UserEvent):
 
 @event
 class UserVerificationRequested(_UserEvent):
-    """Notifications mails the link; the link is single-use and expires at `expiresAt`."""
+    """Notifications mails the link to `contactEmail`; the link is single-use and expires at
+    `expiresAt`. `contactEmail` is the address the link proves or recovers: the login e-mail
+    for EMAIL_VERIFICATION and PASSWORD_RESET, the new, still unconfirmed contact address for
+    CONTACT_EMAIL_VERIFICATION (not the contact e-mail in force)."""
 
     event_type = "user.verification_requested"
-    purpose: Literal["EMAIL_VERIFICATION", "PASSWORD_RESET"]
+    purpose: Literal["EMAIL_VERIFICATION", "PASSWORD_RESET", "CONTACT_EMAIL_VERIFICATION"]
     contactEmail: str
     prenom: str
     link: str

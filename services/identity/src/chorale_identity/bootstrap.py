@@ -35,6 +35,7 @@ from chorale_identity.entrypoints.token_check import OwnKeysVerifier
 from chorale_identity.service_layer.access import GestionnairesOnly
 from chorale_identity.service_layer.context import IdentityContext
 from chorale_identity.service_layer.housekeeping import Housekeeping
+from chorale_identity.service_layer.password_work import PasswordWork
 from chorale_identity.service_layer.signing_keys import KeyRing
 from chorale_identity.settings import IdentitySettings
 from chorale_runtime.auth import TokenVerifier
@@ -92,6 +93,7 @@ def build_context(
         technical=TechnicalAccountRepository(db, notify),
         structures=StructureDirectory(db),
         authorizer=Authorizer(GestionnairesOnly(gps)),
+        password_work=PasswordWork(settings.argon2_concurrency, settings.argon2_max_wait_seconds),
     )
 
 

@@ -36,6 +36,12 @@ REGISTRATIONS = Counter(
     ["service", "outcome"],
 )
 
+ARGON2_REFUSED = Counter(
+    "chorale_identity_argon2_refused_total",
+    "Requests answered 503 because every argon2id slot stayed busy",
+    ["service"],
+)
+
 SERVICE = "identity"
 
 

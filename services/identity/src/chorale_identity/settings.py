@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 
 from pydantic import Field, SecretStr, model_validator
@@ -49,6 +50,11 @@ class IdentitySettings(ServiceSettings):
         "/compte/reinitialisation-mot-de-passe",
         description="Path (under CHORALE_PUBLIC_BASE_URL) of the password reset page",
     )
+    contact_email_verification_path: str = Field(
+        "/compte/confirmation-contact",
+        description="Path (under CHORALE_PUBLIC_BASE_URL) of the page that confirms a new "
+        "contact e-mail; the link adds ?token=…",
+    )
     link_resend_cooldown_seconds: int = Field(
         60, ge=0, description="At most one verification or reset mail per account in this time"
     )
@@ -56,6 +62,16 @@ class IdentitySettings(ServiceSettings):
     argon2_time_cost: int = Field(2, ge=1, description="argon2id iterations (t)")
     argon2_memory_kib: int = Field(65536, ge=8, description="argon2id memory in KiB (m)")
     argon2_parallelism: int = Field(1, ge=1, description="argon2id lanes (p)")
+    argon2_concurrency: int = Field(
+        default_factory=lambda: os.cpu_count() or 2,
+        ge=1,
+        description="argon2id computations at once per process (default: one per core)",
+    )
+    argon2_max_wait_seconds: float = Field(
+        2.0,
+        gt=0,
+        description="Longest wait for an argon2id slot; beyond it 503 SERVICE_BUSY",
+    )
 
     @model_validator(mode="after")
     def _retention_outlives_tokens(self) -> IdentitySettings:

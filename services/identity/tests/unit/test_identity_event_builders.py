@@ -43,9 +43,11 @@ def test_verification_requested_carries_the_link(make_account):
         T0 + timedelta(hours=1),
         CAUSE,
         T0,
+        to=account.login_email,
     )
     payload = REGISTRY.payload_class(envelope.event_type).model_validate(envelope.payload)
     assert payload.purpose == "PASSWORD_RESET" and payload.link.endswith("token=abc")
+    assert payload.contactEmail == account.login_email
     assert envelope.key == account.id
 
 

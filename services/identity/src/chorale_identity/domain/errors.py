@@ -18,8 +18,9 @@ INVALID_CREDENTIALS (401)
     sign-in failed, whatever the reason (unknown e-mail, wrong password, locked, deactivated or
     unverified account; unknown technical client id or wrong secret). The only public sign-in
     failure, so answers never reveal whether an e-mail is registered
-ACCOUNT_LOCKED (—)
-    *internal*: 5 failed sign-ins, locked for 1 hour (public answer: INVALID_CREDENTIALS)
+ACCOUNT_LOCKED (401)
+    5 failed sign-ins or re-authentications, locked for 1 hour. *Internal* at sign-in (public
+    answer: INVALID_CREDENTIALS); told to a signed-in person asked for their password again
 ACCOUNT_DEACTIVATED (—)
     *internal* at sign-in; 409 when acting on a deactivated account
 ACCOUNT_NOT_VERIFIED (—)
@@ -40,6 +41,11 @@ TOTP_NOT_ENROLLED (409)
     confirming or disabling a second factor that was never started
 TOTP_ALREADY_ENABLED (409)
     starting an enrolment while a confirmed factor exists
+CONTACT_EMAIL_NEEDS_CONFIRMATION (422)
+    ``PATCH /v1/me`` with ``contactEmail``: the contact e-mail changes only through
+    ``POST /v1/me/contact-email`` (current password, then a link sent to the new address)
+LINK_COOLDOWN (429)
+    a link was mailed to this account moments ago; ``details.retryAfter`` (seconds)
 RATTACHEMENT_EXISTS (409)
     a pending or valid rattachement already exists for (user, structure, service)
 RATTACHEMENT_NOT_FOUND (404)
@@ -94,6 +100,8 @@ class ErrorCode(StrEnum):
     TOTP_INVALID = "TOTP_INVALID"
     TOTP_NOT_ENROLLED = "TOTP_NOT_ENROLLED"
     TOTP_ALREADY_ENABLED = "TOTP_ALREADY_ENABLED"
+    CONTACT_EMAIL_NEEDS_CONFIRMATION = "CONTACT_EMAIL_NEEDS_CONFIRMATION"
+    LINK_COOLDOWN = "LINK_COOLDOWN"
     RATTACHEMENT_EXISTS = "RATTACHEMENT_EXISTS"
     RATTACHEMENT_NOT_FOUND = "RATTACHEMENT_NOT_FOUND"
     RATTACHEMENT_ALREADY_DECIDED = "RATTACHEMENT_ALREADY_DECIDED"
@@ -128,6 +136,14 @@ MESSAGES: dict[ErrorCode, str] = {
     ErrorCode.TOTP_INVALID: "Le code d'authentification n'est pas valide.",
     ErrorCode.TOTP_NOT_ENROLLED: "Aucun facteur d'authentification n'est en cours d'activation.",
     ErrorCode.TOTP_ALREADY_ENABLED: "Un facteur d'authentification est déjà activé.",
+    ErrorCode.CONTACT_EMAIL_NEEDS_CONFIRMATION: (
+        "L'adresse de contact ne se modifie pas ici : utilisez « Changer d'adresse de "
+        "contact » (mot de passe actuel, puis confirmation par un lien envoyé à la nouvelle "
+        "adresse)."
+    ),
+    ErrorCode.LINK_COOLDOWN: (
+        "Un courriel vient d'être envoyé pour ce compte ; réessayez dans quelques instants."
+    ),
     ErrorCode.RATTACHEMENT_EXISTS: "Une demande de rattachement existe déjà.",
     ErrorCode.RATTACHEMENT_NOT_FOUND: "Rattachement introuvable.",
     ErrorCode.RATTACHEMENT_ALREADY_DECIDED: "Cette demande de rattachement a déjà été traitée.",
@@ -166,6 +182,8 @@ HTTP_STATUS: dict[ErrorCode, int] = {
     ErrorCode.TOTP_INVALID: 401,
     ErrorCode.TOTP_NOT_ENROLLED: 409,
     ErrorCode.TOTP_ALREADY_ENABLED: 409,
+    ErrorCode.CONTACT_EMAIL_NEEDS_CONFIRMATION: 422,
+    ErrorCode.LINK_COOLDOWN: 429,
     ErrorCode.RATTACHEMENT_EXISTS: 409,
     ErrorCode.RATTACHEMENT_NOT_FOUND: 404,
     ErrorCode.RATTACHEMENT_ALREADY_DECIDED: 409,
@@ -182,7 +200,7 @@ HTTP_STATUS: dict[ErrorCode, int] = {
     ErrorCode.FORBIDDEN: 403,
 }
 
-# Never shown to a client: the entrypoint maps them to INVALID_CREDENTIALS before answering.
+# Never shown to a client who is not signed in: sign-in answers INVALID_CREDENTIALS instead.
 INTERNAL_CODES = frozenset({ErrorCode.ACCOUNT_LOCKED, ErrorCode.ACCOUNT_NOT_VERIFIED})
 
 

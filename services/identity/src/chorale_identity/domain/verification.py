@@ -29,6 +29,11 @@ LINK_TTL = timedelta(minutes=60)
 class LinkPurpose(StrEnum):
     EMAIL_VERIFICATION = "EMAIL_VERIFICATION"
     PASSWORD_RESET = "PASSWORD_RESET"
+    CONTACT_EMAIL_VERIFICATION = "CONTACT_EMAIL_VERIFICATION"
+
+
+# Links that prove or recover the account itself: they only ever go to the login e-mail.
+ACCOUNT_PURPOSES = frozenset({LinkPurpose.EMAIL_VERIFICATION, LinkPurpose.PASSWORD_RESET})
 
 
 class VerificationLink(DomainModel):
@@ -38,6 +43,8 @@ class VerificationLink(DomainModel):
     created_at: AwareDatetime
     expires_at: AwareDatetime
     used_at: AwareDatetime | None = None
+    # The address the link was mailed to (a contact e-mail confirms exactly that address).
+    address: str | None = None
 
     def is_usable(self, now: datetime) -> bool:
         return self.used_at is None and require_utc(now) < self.expires_at
@@ -55,7 +62,12 @@ class IssuedLink:
 
 
 def issue_link(
-    user_id: str, purpose: LinkPurpose, now: datetime, ttl: timedelta = LINK_TTL
+    user_id: str,
+    purpose: LinkPurpose,
+    now: datetime,
+    ttl: timedelta = LINK_TTL,
+    *,
+    address: str | None = None,
 ) -> IssuedLink:
     now = require_utc(now)
     token = random_token()
@@ -65,6 +77,7 @@ def issue_link(
         purpose=purpose,
         created_at=now,
         expires_at=now + ttl,
+        address=address,
     )
     return IssuedLink(token=token, record=record)
 

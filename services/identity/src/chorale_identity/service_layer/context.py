@@ -19,6 +19,7 @@ from chorale_identity.adapters.structures import StructureDirectory
 from chorale_identity.adapters.technical_accounts import TechnicalAccountRepository
 from chorale_identity.domain.clock import Clock
 from chorale_identity.domain.passwords import PasswordHasher
+from chorale_identity.service_layer.password_work import PasswordWork
 from chorale_identity.service_layer.signing_keys import KeyRing
 from chorale_identity.settings import IdentitySettings
 from chorale_runtime.authz import Authorizer
@@ -40,6 +41,7 @@ class IdentityContext:
     technical: TechnicalAccountRepository
     structures: StructureDirectory
     authorizer: Authorizer
+    password_work: PasswordWork
 
     def now(self) -> datetime:
         return self.clock.now()

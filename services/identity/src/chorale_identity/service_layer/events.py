@@ -148,11 +148,15 @@ def verification_requested(
     expires_at: datetime,
     cause: Cause,
     now: datetime,
+    *,
+    to: str,
 ) -> Envelope:
+    """``to``: the address the link is mailed to (the login, or a contact address being
+    confirmed), carried in the payload's ``contactEmail``."""
     payload = contract.UserVerificationRequested(
         userId=account.id,
         purpose=purpose.value,
-        contactEmail=account.contact_email,
+        contactEmail=to,
         prenom=account.prenom,
         link=link,
         expiresAt=expires_at,

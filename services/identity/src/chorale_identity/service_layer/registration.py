@@ -7,7 +7,6 @@ fresh verification link if it is still waiting for one (its owner may just have 
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 
 from chorale_identity import metrics
@@ -17,6 +16,7 @@ from chorale_identity.domain.accounts import AccountStatus, UserAccount
 from chorale_identity.domain.base import Transition
 from chorale_identity.domain.events import USER_REGISTERED
 from chorale_identity.domain.verification import LinkPurpose
+from chorale_identity.service_layer.contact_email import send_pending_confirmation
 from chorale_identity.service_layer.context import IdentityContext, retrying
 from chorale_identity.service_layer.events import Cause, events_of
 from chorale_identity.service_layer.mail_links import (
@@ -51,7 +51,7 @@ class Registration:
 async def register(ctx: IdentityContext, cmd: Registration, cause: Cause) -> None:
     now = ctx.now()
     # Validates every field and hashes the password, whether or not the address is taken.
-    transition = await asyncio.to_thread(
+    transition = await ctx.password_work.run(
         accounts.register,
         login_email=cmd.email,
         password=cmd.password,
@@ -119,4 +119,6 @@ async def verify_email(ctx: IdentityContext, token: str, cause: Cause) -> UserAc
 
     account = await retrying(attempt)
     log.info("user_verified", user_id=account.id)
+    if account.pending_contact_email:
+        await send_pending_confirmation(ctx, account.id, cause)
     return account

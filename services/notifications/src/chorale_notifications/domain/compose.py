@@ -14,6 +14,7 @@ from chorale_notifications.domain.categories import Category
 PURPOSE_TEMPLATES = {
     "EMAIL_VERIFICATION": "verification_email",
     "PASSWORD_RESET": "reinitialisation_mot_de_passe",
+    "CONTACT_EMAIL_VERIFICATION": "confirmation_adresse_contact",
 }
 
 
