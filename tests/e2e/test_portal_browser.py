@@ -14,12 +14,14 @@ from __future__ import annotations
 import random
 import re
 import shutil
+import time
 import uuid
 from datetime import date, timedelta
 from pathlib import Path
 from urllib.parse import urlparse
 
 import httpx
+import pyotp
 import pytest
 import pytest_asyncio
 from playwright.async_api import Page, async_playwright
@@ -54,6 +56,24 @@ def chromium() -> str:
     return path
 
 
+class Authenticator:
+    """The person's authenticator app: RFC 6238 codes, each time step used once (identity
+    refuses a replayed code), waiting for the next step when every usable one is spent."""
+
+    def __init__(self) -> None:
+        self.last_step = -1
+
+    async def code(self, secret: str) -> str:
+        async def usable_step() -> int | None:
+            now = int(time.time()) // 30
+            # A later step than the last one, within identity's window (now ± 1).
+            return max(self.last_step + 1, now) if self.last_step <= now else None
+
+        step = await eventually(usable_step, TIMEOUT, "a TOTP step not used yet", interval=1)
+        self.last_step = step
+        return pyotp.TOTP(secret).generate_otp(step)
+
+
 class Portal:
     def __init__(self, page: Page, base: str, stack, http: httpx.AsyncClient):
         self.page, self.base, self.stack, self.http = page, base, stack, http
@@ -61,6 +81,8 @@ class Portal:
         self.screens: list[str] = []
         run = uuid.uuid4().hex[:8]
         self.email = f"jeanne.portail.{run}@ville.example"
+        self.contact = f"compta.portail.{run}@ville.example"
+        self.totp = Authenticator()
         self.operator = f"ops.portail.{run}@chorale.example"
         rng = random.Random(run)
         self.private_siret, self.public_siret = siret(rng), siret(rng)
@@ -343,39 +365,93 @@ async def test_the_gestionnaire_of_a_public_structure_sets_its_parameters(portal
     await p.look("23-demande-creation-structure-publique")
 
 
-async def test_mon_compte_sign_out_and_a_forgotten_password(portal):
+async def test_mon_compte_profile_contact_address_second_factor_and_password(portal):
     p = portal
     await p.page.get_by_role("link", name="Mon compte").click()
     await p.fill({"telephone": "01 23 45 67 89"})
     await p.submit("Enregistrer mes informations")
     assert "Vos informations sont enregistrées" in await p.text()
-    await p.look("24-mon-compte")
     me = await p.api("identity", p.token).call("GET", "/v1/me")
     assert me["telephone"] == "01 23 45 67 89"
-    await p.open("/mon-compte/mot-de-passe")
-    await p.look("25-changer-mot-de-passe")
+
+    # contact address: confirmed from the link mailed to the new address
+    await p.fill({"contactEmail": p.contact, "currentPassword": "pas le bon"})
+    await p.submit("Changer l'adresse de contact")
+    assert await p.page.locator("#erreur-currentPassword").count() == 1
+    await p.fill({"contactEmail": p.contact, "currentPassword": PASSWORD})
+    await p.submit("Changer l'adresse de contact")
+    assert "En attente de confirmation" in await p.text()
+    await p.look("24-mon-compte")
+    link = await p.link_in_mail(p.contact, "/compte/confirmation-contact")
+    await p.page.goto(link)
+    await p.look("25-confirmer-adresse-contact")
+    await p.submit("Confirmer cette adresse de contact")
+    assert "Votre nouvelle adresse de contact est confirmée" in await p.text()
+    me = await p.api("identity", p.token).call("GET", "/v1/me")
+    assert me["contactEmail"] == p.contact and me["contactEmailEnAttente"] is None
+
+    # second factor: QR code, first code, then every sensitive change asks for a code
     await p.open("/mon-compte/double-authentification")
     await p.look("26-double-authentification")
-    await p.open("/mon-compte/desactivation")
-    await p.look("27-desactiver-mon-compte")
+    await p.fill({"currentPassword": PASSWORD})
+    await p.submit("Activer la double authentification")
+    assert await p.page.locator(".qr svg").count() == 1
+    await p.look("27-double-authentification-qr")
+    secret = (await p.page.inner_text("code")).strip()
+    await p.fill({"code": await p.totp.code(secret)})
+    await p.submit("Confirmer")
+    assert "La double authentification est activée" in await p.text()
+    assert (await p.api("identity", p.token).call("GET", "/v1/me"))["totpEnabled"] is True
+
+    await p.open("/mon-compte/mot-de-passe")
+    await p.fill({"currentPassword": PASSWORD, "newPassword": NEW_PASSWORD,
+                  "newPasswordConfirmation": NEW_PASSWORD, "totp": await p.totp.code(secret)})
+    await p.look("28-changer-mot-de-passe")
+    await p.submit("Changer le mot de passe")
+    assert "Votre mot de passe est changé" in await p.text()
 
     await p.submit("Se déconnecter")
     assert "Vous êtes déconnecté" in await p.text()
     assert "chorale_session" not in {c["name"] for c in await p.page.context.cookies()}
     await p.open("/structures")
     assert urlparse(p.page.url).path == "/connexion"  # signed out: the page asks to sign in
+    await p.fill({"email": p.email, "password": NEW_PASSWORD})
+    await p.submit("Se connecter")
+    await p.look("29-code-de-verification")
+    await p.fill({"totp": await p.totp.code(secret)})
+    await p.submit("Valider")
+    assert urlparse(p.page.url).path == "/structures"  # back where the person was going
 
+    await p.open("/mon-compte/double-authentification")
+    await p.fill({"currentPassword": NEW_PASSWORD, "code": await p.totp.code(secret)})
+    await p.submit("Désactiver")
+    assert "La double authentification est désactivée" in await p.text()
+    p.token = await p.sign_in_api(p.email, NEW_PASSWORD)
+    assert (await p.api("identity", p.token).call("GET", "/v1/me"))["totpEnabled"] is False
+
+    # a gestionnaire principal cannot leave: the page says why
+    await p.open("/mon-compte/desactivation")
+    await p.fill({"currentPassword": NEW_PASSWORD})
+    await p.submit("Désactiver mon compte")
+    assert "gestionnaire principal" in (await p.page.inner_text("#erreurs")).lower()
+    await p.look("30-desactiver-mon-compte-refus")
+
+
+async def test_sign_out_and_a_forgotten_password(portal):
+    p = portal
+    await p.open("/")
+    await p.submit("Se déconnecter")
     await p.page.get_by_role("link", name="Mot de passe oublié ?").click()
     await p.fill({"email": p.email})
-    await p.look("28-mot-de-passe-oublie")
+    await p.look("31-mot-de-passe-oublie")
     await p.submit("Recevoir le lien")
     link = await p.link_in_mail(p.email, "/compte/reinitialisation-mot-de-passe")
     await p.page.goto(link)
-    await p.fill({"newPassword": NEW_PASSWORD, "newPasswordConfirmation": NEW_PASSWORD})
-    await p.look("29-nouveau-mot-de-passe")
+    await p.fill({"newPassword": PASSWORD, "newPasswordConfirmation": PASSWORD})
+    await p.look("32-nouveau-mot-de-passe")
     await p.submit("Enregistrer le mot de passe")
     assert "Votre mot de passe est changé" in await p.text()
-    await p.fill({"email": p.email, "password": NEW_PASSWORD})
+    await p.fill({"email": p.email, "password": PASSWORD})
     await p.submit("Se connecter")
     assert "Bonjour Jeanne Martin" in await p.text()
-    assert await p.sign_in_api(p.email, NEW_PASSWORD)
+    assert await p.sign_in_api(p.email, PASSWORD)
