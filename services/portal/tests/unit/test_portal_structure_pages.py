@@ -221,3 +221,40 @@ async def test_deleting_an_attachment_in_use_says_why(browser):
     await browser.get(f"/structures/{SID}/pieces-jointes")
     refused = await browser.post(f"/structures/{SID}/pieces-jointes/pj-1/supprimer")
     assert refused.status_code == 400 and "coordonnées bancaires actives" in refused.text
+
+
+async def test_modifying_bank_details_with_a_new_rib_and_deactivating_them(browser):
+    await signed_in(browser)
+    bank = f"{BASE}/coordonnees-bancaires/cb-1"
+    browser.services.on("GET", bank, 200, {
+        "idCoordonneeBancaire": "cb-1", "nom": "Compte", "type": "IBAN", "iban": "FR76",
+        "bic": "AGRIFRPP", "statut": "ACTIF",
+        "affactureur": {"raisonSociale": "Factor SA", "pays": "FR",
+                        "identifiant": "35600000000048", "typeIdentifiant": "SIRET"}})
+    browser.services.on("POST", f"{BASE}/pieces-jointes", 201, {"idPieceJointe": "pj-9"})
+    browser.services.on("PATCH", bank, 200, {})
+    browser.services.on("POST", f"{bank}/desactivation", 200, {})
+    form = await browser.get(f"/structures/{SID}/coordonnees-bancaires/cb-1/modifier")
+    assert 'value="Factor SA"' in form.text and 'value="AGRIFRPP"' in form.text
+    saved = await browser.client.post(
+        f"/structures/{SID}/coordonnees-bancaires/cb-1/modifier",
+        data={"csrf": browser.csrf, "nom": "Compte", "type": "IBAN", "iban": "FR76",
+              "bic": "AGRIFRPP"},
+        files={"fichier": ("nouveau-RIB.pdf", b"%PDF-2", "application/pdf")})
+    assert saved.status_code == 303
+    assert browser.services.made("PATCH", bank)[0].json() == {
+        "nom": "Compte", "type": "IBAN", "iban": "FR76", "bic": "AGRIFRPP",
+        "affactureur": None, "idPieceJointe": "pj-9"}
+    done = await browser.post(f"/structures/{SID}/coordonnees-bancaires/cb-1/desactiver")
+    assert done.headers["location"].endswith("message=coordonnees_desactivees")
+    assert len(browser.services.made("POST", f"{bank}/desactivation")) == 1
+
+
+async def test_activating_a_service_already_active_says_so_on_the_list(browser):
+    await signed_in(browser)
+    browser.services.on("GET", f"{BASE}/services", 200, {"listeServices": []})
+    browser.services.refuse("POST", f"{BASE}/services/COMPTA/activation", 409,
+                            "SERVICE_ALREADY_ACTIVE", "Le service est déjà actif.")
+    await browser.get(f"/structures/{SID}/services")
+    refused = await browser.post(f"/structures/{SID}/services/COMPTA/activer")
+    assert refused.status_code == 400 and "Le service est déjà actif." in refused.text
