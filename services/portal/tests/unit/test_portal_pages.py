@@ -82,6 +82,14 @@ async def test_sign_in_keeps_only_a_hash_and_sealed_tokens(browser):
     assert browser.services.made("GET", "/v1/me")[0].headers["authorization"] == "Bearer at-1"
 
 
+async def test_signing_in_again_ends_the_previous_session(browser):
+    await browser.sign_in()
+    await browser.get("/connexion")
+    await browser.post("/connexion", {"email": "jeanne@ville.fr", "password": "x"})
+    assert len(browser.store.collections["sessions"]) == 1
+    assert len(browser.services.made("POST", "/v1/auth/logout")) == 1
+
+
 async def test_a_session_cookie_over_https_is_secure(browser):
     browser.client.base_url = httpx.URL("https://portail.test")
     signed = await browser.sign_in()

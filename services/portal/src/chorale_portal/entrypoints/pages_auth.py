@@ -100,7 +100,7 @@ def build_router() -> APIRouter:
             return render(request, "sign_in.html", status=401, title="Se connecter",
                           errors=FormErrors(top=[exc.message]), form={"email": email},
                           suite=suite)
-        return _signed_in(request, session.secret, suite)
+        return await _signed_in(request, session.secret, suite)
 
     @router.post("/connexion/code")
     async def sign_in_code(request: Request) -> Response:
@@ -127,7 +127,7 @@ def build_router() -> APIRouter:
                           errors=FormErrors(top=[exc.message]), form={"email": held["email"]},
                           suite=suite)
         await sessions.drop_held_sign_in(held_secret)
-        response = _signed_in(request, session.secret, suite)
+        response = await _signed_in(request, session.secret, suite)
         drop_cookie(request, response, PENDING_COOKIE)
         return response
 
@@ -187,7 +187,10 @@ def build_router() -> APIRouter:
     return router
 
 
-def _signed_in(request: Request, secret: str, suite: str) -> Response:
+async def _signed_in(request: Request, secret: str, suite: str) -> Response:
+    previous = getattr(request.state, "session", None)
+    if previous is not None:  # signing in again ends the browser's previous session
+        await portal_of(request).sessions.sign_out(previous)
     response = redirect(suite)
     set_cookie(request, response, SESSION_COOKIE, secret)
     drop_cookie(request, response, CSRF_COOKIE)

@@ -44,6 +44,9 @@ CONTENT_SECURITY_POLICY = (
 )
 
 
+_NO_SESSION = ("/static/", "/health", "/ready", "/metrics")
+
+
 class SignInRequired(Exception):
     pass
 
@@ -203,6 +206,10 @@ def install(app: FastAPI) -> None:
         API_WAIT.set(waits)
         started = time.perf_counter()
         try:
+            if not request.url.path.startswith(_NO_SESSION):
+                # Every page knows whether someone is signed in: its header, its menu and
+                # the seed of its forms' CSRF token depend on it.
+                await current_session(request)
             response = await call_next(request)
         except SignInRequired:
             target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
