@@ -200,6 +200,19 @@ async def test_a_service_that_is_down_gives_the_french_503_page(browser):
     assert "Traceback" not in page.text and "ConnectError" not in page.text
 
 
+async def test_a_session_store_that_is_down_gives_the_503_page_too(browser):
+    from pymongo.errors import ServerSelectionTimeoutError
+
+    await browser.sign_in()
+
+    async def unreachable(*_args):
+        raise ServerSelectionTimeoutError("no server")
+
+    browser.store.get = unreachable
+    page = await browser.get("/structures")
+    assert page.status_code == 503 and "Service momentanément indisponible" in page.text
+
+
 async def test_an_unknown_page_is_a_french_404(browser):
     page = await browser.get("/nulle-part")
     assert page.status_code == 404 and "Page introuvable" in page.text

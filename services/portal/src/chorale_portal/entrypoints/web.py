@@ -13,6 +13,7 @@ from urllib.parse import quote, urlencode
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from pymongo.errors import PyMongoError
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -227,8 +228,12 @@ def install(app: FastAPI) -> None:
                 "Ce formulaire n'est plus valable (page ouverte avant une connexion ou une "
                 "déconnexion, ou envoyée depuis un autre site). Revenez en arrière, rechargez "
                 "la page et recommencez.")
-        except ServiceUnavailable as exc:
-            log.warning("service_unavailable", upstream=exc.service, reason=exc.reason)
+        except (ServiceUnavailable, PyMongoError) as exc:
+            if isinstance(exc, ServiceUnavailable):
+                log.warning("service_unavailable", upstream=exc.service, reason=exc.reason)
+            else:  # the portal's own session store
+                log.warning("service_unavailable", upstream="sessions",
+                            reason=type(exc).__name__)
             response = error_page(
                 request, 503, "Service momentanément indisponible",
                 "Une partie de Chorale ne répond pas pour le moment. Vos données ne sont pas "
