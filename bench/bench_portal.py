@@ -39,7 +39,7 @@ from chorale_runtime.testing.tokens import TokenFactory
 
 USERS = 20
 TARGET_MS = 150
-TIMING = re.compile(r"(api|portail);dur=([0-9.]+)")
+TIMING = re.compile(r"(api|portail);dur=(-?[0-9.]+)")
 HEADER = "type;identifiant;raisonSociale;ville;codePostal;codeService;libelle;dateDebutActivation"
 
 

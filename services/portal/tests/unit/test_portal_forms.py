@@ -118,3 +118,11 @@ def test_csrf_token_is_bound_to_its_seed():
     assert csrf_valid(seed, csrf_token(seed))
     assert not csrf_valid(seed, csrf_token(new_secret()))
     assert not csrf_valid(None, csrf_token(seed)) and not csrf_valid(seed, "")
+
+
+def test_time_waiting_counts_concurrent_calls_once():
+    from chorale_portal.adapters.services_api import time_waiting
+
+    assert time_waiting([]) == 0
+    assert time_waiting([(0.0, 1.0), (0.5, 1.5), (3.0, 4.0)]) == 2.5
+    assert time_waiting([(0.0, 2.0), (0.5, 1.0)]) == 2.0

@@ -39,15 +39,27 @@ class NotSignedIn(Exception):
     """The service no longer accepts the session's token (revoked, account deactivated)."""
 
 
-# Seconds this request spent waiting for the services (the page's own cost is the rest).
-API_WAIT: ContextVar[list[float] | None] = ContextVar("portal_api_wait", default=None)
+# When this request's calls to the services started and ended (perf_counter seconds).
+API_WAIT: ContextVar[list[tuple[float, float]] | None] = ContextVar("portal_api_wait",
+                                                                   default=None)
 
 
-def _waited(upstream: str, seconds: float) -> None:
-    metrics.record_api_call(upstream, seconds)
+def _waited(upstream: str, started: float) -> None:
+    ended = time.perf_counter()
+    metrics.record_api_call(upstream, ended - started)
     waits = API_WAIT.get()
     if waits is not None:
-        waits.append(seconds)
+        waits.append((started, ended))
+
+
+def time_waiting(calls: list[tuple[float, float]]) -> float:
+    """How long at least one call was in flight: calls made together count once."""
+    total, reached = 0.0, float("-inf")
+    for start, end in sorted(calls):
+        if end > reached:
+            total += end - max(start, reached)
+            reached = end
+    return total
 
 
 _UNAUTHENTICATED = {"UNAUTHENTICATED", "TOKEN_INVALID", "TOKEN_EXPIRED", "TOKEN_REVOKED"}
@@ -101,7 +113,7 @@ class ServicesApi:
         except httpx.HTTPError as exc:
             raise ServiceUnavailable(service, type(exc).__name__) from exc
         finally:
-            _waited(service, time.perf_counter() - started)
+            _waited(service, started)
         if response.status_code >= 500:
             raise ServiceUnavailable(service, f"HTTP {response.status_code}")
         if response.status_code >= 400:

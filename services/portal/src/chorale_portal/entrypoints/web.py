@@ -23,6 +23,7 @@ from chorale_portal.adapters.services_api import (
     NotSignedIn,
     ServicesApi,
     ServiceUnavailable,
+    time_waiting,
 )
 from chorale_portal.domain import labels
 from chorale_portal.domain.form_errors import FormErrors, form_errors
@@ -203,7 +204,7 @@ def error_page(request: Request, status: int, heading: str, text: str) -> HTMLRe
 def install(app: FastAPI) -> None:
     @app.middleware("http")
     async def pages(request: Request, call_next):
-        waits: list[float] = []
+        waits: list[tuple[float, float]] = []
         API_WAIT.set(waits)
         started = time.perf_counter()
         try:
@@ -247,7 +248,7 @@ def install(app: FastAPI) -> None:
                 "La page n'a pas pu être affichée. L'incident est journalisé ; réessayez "
                 "plus tard.")
         elapsed = time.perf_counter() - started
-        api = sum(waits)
+        api = time_waiting(waits)
         response.headers["Server-Timing"] = (
             f"api;dur={api * 1000:.2f};desc=\"{len(waits)} appels\", "
             f"portail;dur={(elapsed - api) * 1000:.2f}")
