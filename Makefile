@@ -7,7 +7,7 @@ RUN := $(UV) run --frozen
 INFRA := $(PYTHON) deploy/local/infra.py
 STACK := $(RUN) python deploy/stack.py
 
-.PHONY: help bootstrap up down status logs test test-unit lint contracts docs bench demo infra-up infra-down clean
+.PHONY: help bootstrap browser up down status logs test test-unit lint contracts docs bench demo infra-up infra-down clean
 
 help: ## List the commands
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[1m%-18s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -19,7 +19,20 @@ $(UV):
 bootstrap: $(UV) ## Install Python 3.11 dependencies from uv.lock into .venv
 	@$(UV) sync --frozen --quiet
 
-up: bootstrap ## Run the whole system: Kafka, database, every service (provisioned if missing)
+# The portal's browser tests drive Debian's chromium (Playwright cannot download its own browser
+# here). Installed when missing and we are root; otherwise one line says what to do.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing chromium (Debian package) for the portal's browser tests…"; \
+	    (apt-get install -y -qq chromium >/dev/null 2>&1 || \
+	     (apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq chromium >/dev/null 2>&1)) \
+	    || echo "chromium could not be installed (apt-get failed): the portal's browser tests will fail; install the 'chromium' package"; \
+	  else \
+	    echo "chromium is missing and cannot be installed here (not root or no apt-get): install the 'chromium' package for the portal's browser tests"; \
+	  fi; }
+
+up: bootstrap browser ## Run the whole system: Kafka, database, every service (provisioned if missing)
 	@$(STACK) up
 
 down: ## Stop every service, Kafka and the database started by `make up`
@@ -31,7 +44,7 @@ status: ## Show what `make up` is running
 logs: ## Tail the services' logs
 	@$(STACK) logs
 
-test: bootstrap ## Run every test (unit, integration on real Kafka + FerretDB, end to end)
+test: bootstrap browser ## Run every test (unit, integration on real Kafka + FerretDB, end to end)
 	@$(RUN) ruff check --quiet .
 	@$(RUN) python deploy/pytest_strict.py $(PYTEST_ARGS)
 

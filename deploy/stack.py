@@ -35,19 +35,24 @@ class Proc:
     probe: str = "/ready"
 
 
+PORTAL_URL = "http://127.0.0.1:8080"
+
+
 def processes() -> list[Proc]:
     var = ROOT / "var"
     return [
         Proc("mailcatcher", "chorale_cli.mailcatcher", 8025,
              {"CHORALE_MAILCATCHER_DIR": str(var / "mail"), "CHORALE_SMTP_PORT": "2525"},
              probe="/health"),
-        Proc("identity", "chorale_identity", 8002),
+        Proc("identity", "chorale_identity", 8002,
+             {"CHORALE_PUBLIC_BASE_URL": PORTAL_URL}),  # mail links open the portal's pages
         Proc("structures", "chorale_structures", 8001),
         Proc("habilitations", "chorale_habilitations", 8003),
         Proc("invoice-intake", "chorale_intake", 8004,
              {"CHORALE_EDI_ROOT": str(var / "edi"), "CHORALE_ARCHIVE_DIR": str(var / "archive")}),
         Proc("notifications", "chorale_notifications", 8005,
              {"CHORALE_SMTP_HOST": "127.0.0.1", "CHORALE_SMTP_PORT": "2525"}),
+        Proc("portal", "chorale_portal", 8080),
     ]
 
 
@@ -60,6 +65,7 @@ def _common_env(endpoints: dict[str, str]) -> dict[str, str]:
         "CHORALE_HABILITATIONS_URL": "http://127.0.0.1:8003",
         "CHORALE_INTAKE_URL": "http://127.0.0.1:8004",
         "CHORALE_NOTIFICATIONS_URL": "http://127.0.0.1:8005",
+        "CHORALE_PORTAL_URL": PORTAL_URL,
     }
 
 
@@ -155,9 +161,11 @@ def wait_ready(timeout: float) -> int:
                   file=sys.stderr)
         return 1
     print("\nChorale is up:")
+    print(f"  {'portal':<15} {PORTAL_URL}   <- open this in a browser")
     for proc in processes():
-        print(f"  {proc.name:<15} http://127.0.0.1:{proc.port}"
-              + ("/docs" if proc.probe == "/ready" else ""))
+        if proc.name != "portal":
+            print(f"  {proc.name:<15} http://127.0.0.1:{proc.port}"
+                  + ("/docs" if proc.probe == "/ready" else ""))
     print("  operations      /metrics and the detailed /ready of each service on "
           "127.0.0.1:<port + 100> (CHORALE_ADMIN_PORT)")
     print(f"  logs            {STATE / 'logs'}")

@@ -23,6 +23,8 @@ SERVICES = {
     "invoice-intake": "chorale_intake",
     "notifications": "chorale_notifications",
 }
+# The web portal: started only by the tests that drive it (`running_stack(portal=True)`).
+PORTAL = {"portal": "chorale_portal"}
 
 
 @dataclass
@@ -55,41 +57,50 @@ class RunningStack:
 
 
 def _envs(infra: Endpoints, namespace: Namespace, folder: Path, ports: dict[str, int],
-          smtp_port: int) -> dict[str, dict[str, str]]:
+          smtp_port: int, services: dict[str, str]) -> dict[str, dict[str, str]]:
     identity = f"http://127.0.0.1:{ports['identity']}"
+    portal = f"http://127.0.0.1:{ports['portal']}" if "portal" in ports else None
     shared = {
         "CHORALE_JWKS_URL": f"{identity}/.well-known/jwks.json",
         "CHORALE_LOG_LEVEL": "INFO",
     }
     extra = {
-        "identity": {"CHORALE_PUBLIC_BASE_URL": identity},
+        # Mail links open the portal's pages when it runs; its browser test asks for a reset
+        # link within the minute of the verification mail (one mail a minute otherwise).
+        "identity": {"CHORALE_PUBLIC_BASE_URL": portal or identity,
+                     **({"CHORALE_LINK_RESEND_COOLDOWN_SECONDS": "0"} if portal else {})},
         "invoice-intake": {"CHORALE_EDI_ROOT": str(folder / "edi"),
                            "CHORALE_ARCHIVE_DIR": str(folder / "archive"),
                            "CHORALE_EDI_SCAN_INTERVAL": "0.2"},
         "notifications": {"CHORALE_SMTP_HOST": "127.0.0.1", "CHORALE_SMTP_PORT": str(smtp_port),
                           "CHORALE_HABILITATIONS_DIGEST_SECONDS": "1",
-                          "CHORALE_DISPATCH_INTERVAL": "0.2"},
+                          "CHORALE_DISPATCH_INTERVAL": "0.2",
+                          **({"CHORALE_PORTAL_URL": portal} if portal else {})},
+        "portal": {"CHORALE_IDENTITY_URL": identity,
+                   "CHORALE_STRUCTURES_URL": f"http://127.0.0.1:{ports['structures']}"},
     }
     return {
         name: service_env(infra, namespace, name, **shared, **extra.get(name, {}))
-        for name in SERVICES
+        for name in services
     }
 
 
 @contextlib.asynccontextmanager
 async def running_stack(
-    infra: Endpoints, namespace: Namespace, folder: Path, ready_timeout: float = 180
+    infra: Endpoints, namespace: Namespace, folder: Path, ready_timeout: float = 180,
+    portal: bool = False,
 ) -> AsyncIterator[RunningStack]:
+    services = {**SERVICES, **PORTAL} if portal else SERVICES
     folder.mkdir(parents=True, exist_ok=True)
     _, store = build(folder / "mail")
     smtp_port = free_port()
     smtp = Controller(store, hostname="127.0.0.1", port=smtp_port)
     smtp.start()
-    ports = {name: free_port() for name in SERVICES}
+    ports = {name: free_port() for name in services}
     stack = RunningStack(folder, smtp_port=smtp_port)
-    stack.envs = _envs(infra, namespace, folder, ports, smtp_port)
+    stack.envs = _envs(infra, namespace, folder, ports, smtp_port, services)
     try:
-        for name, module in SERVICES.items():
+        for name, module in services.items():
             stack.processes[name] = ServiceProcess(
                 module, stack.envs[name], ports[name], folder / "logs" / f"{name}.log"
             ).start()

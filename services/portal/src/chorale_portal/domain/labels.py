@@ -1,0 +1,92 @@
+"""The portal's wording: what each code means to a person, in French."""
+
+from __future__ import annotations
+
+# Messages shown after a redirect (`?message=<key>`): a fixed list, so a link can never make
+# the portal display text of the sender's choosing.
+NOTICES: dict[str, str] = {
+    "compte_cree": "Votre demande est enregistrée. Si l'adresse n'a pas encore de compte, un "
+                   "message vient de lui être envoyé : ouvrez le lien qu'il contient pour "
+                   "confirmer votre adresse.",
+    "adresse_confirmee": "Votre adresse est confirmée. Vous pouvez vous connecter.",
+    "lien_envoye": "Si un compte actif correspond à cette adresse, un message contenant un lien "
+                   "de réinitialisation vient de lui être envoyé.",
+    "mot_de_passe_reinitialise": "Votre mot de passe est changé. Connectez-vous avec le nouveau.",
+    "deconnecte": "Vous êtes déconnecté.",
+    "session_terminee": "Votre session a pris fin : connectez-vous de nouveau.",
+    "profil_modifie": "Vos informations sont enregistrées.",
+    "mot_de_passe_change": "Votre mot de passe est changé.",
+    "adresse_contact_envoyee": "Un lien de confirmation vient d'être envoyé à la nouvelle "
+                               "adresse de contact. Elle sera utilisée dès sa confirmation.",
+    "adresse_contact_confirmee": "Votre nouvelle adresse de contact est confirmée.",
+    "totp_active": "La double authentification est activée.",
+    "totp_desactive": "La double authentification est désactivée.",
+    "compte_desactive": "Votre compte est désactivé.",
+    "structure_creee": "La structure est créée ; vous en êtes le gestionnaire principal. Vos "
+                       "droits seront effectifs dans quelques instants.",
+    "structure_modifiee": "Les informations de la structure sont enregistrées.",
+    "parametres_modifies": "Les paramètres sont enregistrés.",
+    "demande_creation_envoyee": "Votre demande de création est transmise à l'opérateur.",
+    "demande_desactivation_envoyee": "Votre demande de désactivation est transmise à "
+                                     "l'opérateur.",
+    "service_cree": "Le service est créé.",
+    "service_modifie": "Le service est modifié.",
+    "service_active": "Le service est activé.",
+    "service_desactive": "Le service est désactivé.",
+    "coordonnees_ajoutees": "Les coordonnées bancaires sont ajoutées.",
+    "coordonnees_modifiees": "Les coordonnées bancaires sont modifiées.",
+    "coordonnees_desactivees": "Les coordonnées bancaires sont désactivées.",
+    "piece_ajoutee": "La pièce jointe est ajoutée.",
+    "piece_supprimee": "La pièce jointe est supprimée.",
+}
+
+PARAMETERS: list[tuple[str, str, str]] = [
+    ("codeServiceDoitEtreRenseigne", "Code service obligatoire",
+     "Les factures adressées à la structure doivent indiquer un code service existant et "
+     "actif ; sinon elles sont rejetées au dépôt."),
+    ("numeroEJDoitEtreRenseigne", "Numéro d'engagement obligatoire",
+     "Les factures doivent indiquer un numéro d'engagement juridique (bon de commande, "
+     "marché) ; sinon elles sont rejetées."),
+    ("gestionNumeroEJOuCodeService", "Code service ou numéro d'engagement",
+     "Il suffit que la facture indique l'un des deux : un code service ou un numéro "
+     "d'engagement. Incompatible avec les deux obligations ci-dessus."),
+    ("statutMiseEnPaiementNestPasRemonte", "Ne pas communiquer la mise en paiement",
+     "Le statut « Mise en paiement » de vos factures n'est pas montré aux fournisseurs."),
+    ("recevoirDonneesViaEDI", "Recevoir les factures par EDI",
+     "Les factures sont transmises à votre système d'information par échange de données "
+     "informatisé. Donnée de référence : seul l'opérateur la modifie."),
+]
+
+PRESENCE_MOA: dict[str, str] = {
+    "SANS_MOA": "Sans maîtrise d'ouvrage : la structure ne reçoit pas de factures de travaux.",
+    "AVEC_MOA": "Avec maîtrise d'ouvrage : la structure reçoit aussi des factures de travaux.",
+    "EXCLUSIVEMENT_MOA": "Exclusivement maîtrise d'ouvrage : la structure ne reçoit que des "
+                         "factures de travaux.",
+}
+
+STATUS: dict[str, str] = {
+    "ACTIVE": "Active", "INACTIVE": "Inactive", "ACTIF": "Actif", "INACTIF": "Inactif",
+    "PUBLIQUE": "Publique", "PRIVEE": "Privée", "EN_ATTENTE": "En attente",
+    "ACCEPTEE": "Acceptée", "REFUSEE": "Refusée",
+}
+
+IDENTIFIER_TYPES: dict[str, str] = {
+    "SIRET": "SIRET", "UE_HORS_FRANCE": "Union européenne hors France",
+    "HORS_UE": "Hors Union européenne", "RIDET": "RIDET (Nouvelle-Calédonie)",
+    "TAHITI": "Numéro Tahiti", "AUTRE": "Autre",
+}
+
+RESERVED_SERVICE = "FACTURES_PUBLIQUES"
+
+
+def status(code: str | None) -> str:
+    return STATUS.get(code or "", code or "")
+
+
+def date_fr(value: str | None) -> str:
+    """2026-01-31 → 31/01/2026 (dates and timestamps as the services give them)."""
+    if not value:
+        return ""
+    day = value[:10]
+    parts = day.split("-")
+    return "/".join(reversed(parts)) if len(parts) == 3 else value

@@ -1,0 +1,282 @@
+"""What every page shares: the signed-in session, CSRF on every POST, rendering with the
+navigation, redirects with a message, and the pages shown when something goes wrong."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from pymongo.errors import PyMongoError
+from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from chorale_portal.adapters.services_api import (
+    API_WAIT,
+    ApiProblem,
+    NotSignedIn,
+    ServicesApi,
+    ServiceUnavailable,
+    time_waiting,
+)
+from chorale_portal.domain import labels
+from chorale_portal.domain.form_errors import FormErrors, form_errors
+from chorale_portal.domain.secrets import csrf_token, csrf_valid, new_secret
+from chorale_portal.service_layer.sessions import Session, Sessions
+from chorale_portal.settings import PortalSettings
+from chorale_runtime.logging import get_logger
+
+log = get_logger(__name__)
+
+SESSION_COOKIE = "chorale_session"
+CSRF_COOKIE = "chorale_csrf"
+PENDING_COOKIE = "chorale_connexion"
+TEMPLATES = Jinja2Templates(directory=str(Path(__file__).resolve().parents[1] / "templates"))
+TEMPLATES.env.globals["labels"] = labels
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+)
+
+
+_NO_SESSION = ("/static/", "/health", "/ready", "/metrics")
+
+
+class SignInRequired(Exception):
+    pass
+
+
+class CsrfRejected(Exception):
+    pass
+
+
+@dataclass
+class Portal:
+    settings: PortalSettings
+    api: ServicesApi
+    sessions: Sessions
+
+
+def portal_of(request: Request) -> Portal:
+    return request.app.state.portal
+
+
+def is_https(request: Request) -> bool:
+    mode = portal_of(request).settings.cookie_secure
+    if mode != "auto":
+        return mode == "always"
+    if portal_of(request).settings.trust_forwarded_proto:
+        return request.headers.get("x-forwarded-proto", request.url.scheme) == "https"
+    return request.url.scheme == "https"
+
+
+def set_cookie(request: Request, response: Response, name: str, value: str,
+               max_age: int | None = None) -> None:
+    response.set_cookie(name, value, max_age=max_age, path="/", httponly=True,
+                        secure=is_https(request), samesite="lax")
+
+
+def drop_cookie(request: Request, response: Response, name: str) -> None:
+    response.delete_cookie(name, path="/", httponly=True, secure=is_https(request),
+                           samesite="lax")
+
+
+# -- session --------------------------------------------------------------------------------
+async def current_session(request: Request) -> Session | None:
+    if not hasattr(request.state, "session"):
+        portal = portal_of(request)
+        request.state.session = await portal.sessions.load(request.cookies.get(SESSION_COOKIE))
+    return request.state.session
+
+
+async def signed_in(request: Request) -> Session:
+    session = await current_session(request)
+    if session is None:
+        raise SignInRequired()
+    return session
+
+
+async def token_of(request: Request) -> str:
+    session = await signed_in(request)
+    return await portal_of(request).sessions.access_token(session)
+
+
+async def call(request: Request, service: str, method: str, path: str, **kwargs: Any) -> Any:
+    """A call to a service's API with the signed-in person's access token."""
+    token = await token_of(request)
+    return await portal_of(request).api.call(service, method, path, token=token, **kwargs)
+
+
+async def attempt(errors: FormErrors, action: Callable[[], Awaitable[Any]],
+                  **mapping: Any) -> bool:
+    """Make a form's service call once the form itself is valid; the service's refusal
+    becomes the form's errors (`mapping`: see form_errors). True when the call succeeded."""
+    if errors:
+        return False
+    try:
+        await action()
+    except ApiProblem as exc:
+        errors.merge(form_errors(exc.code, exc.message, exc.details, **mapping))
+        return False
+    return True
+
+
+# -- CSRF -----------------------------------------------------------------------------------
+def _csrf_seed(request: Request) -> str | None:
+    session = getattr(request.state, "session", None)
+    if session is not None:
+        return session.secret
+    return request.cookies.get(CSRF_COOKIE) or getattr(request.state, "new_csrf_seed", None)
+
+
+def csrf_for(request: Request) -> str:
+    seed = _csrf_seed(request)
+    if seed is None:
+        seed = request.state.new_csrf_seed = new_secret()
+    return csrf_token(seed)
+
+
+async def checked_form(request: Request) -> FormData:
+    """The submitted form, once its CSRF token matched this browser's seed."""
+    await current_session(request)
+    form = await request.form()
+    if not csrf_valid(_csrf_seed(request), form.get("csrf") if isinstance(form.get("csrf"), str)
+                      else None):
+        raise CsrfRejected()
+    return form
+
+
+# -- rendering ------------------------------------------------------------------------------
+def navigation(session: Session | None) -> list[tuple[str, str]]:
+    """The webinar's menu, limited to the screens that exist (a missing one is absent)."""
+    if session is None:
+        return []
+    return [("/", "Accueil"), ("/mon-compte", "Mon compte"),
+            ("/structures", "Structures")]
+
+
+def render(request: Request, template: str, *, status: int = 200,
+           errors: FormErrors | None = None, form: Any = None, title: str = "",
+           **context: Any) -> HTMLResponse:
+    session = getattr(request.state, "session", None)
+    notice = labels.NOTICES.get(request.query_params.get("message", ""))
+    structure = context.get("structure")
+    if isinstance(structure, dict) and structure.get("identifiant"):
+        # the structure's pages link to each other from this base
+        context.setdefault("base", "/structures/" + quote(structure["identifiant"], safe=""))
+    response = TEMPLATES.TemplateResponse(request, template, {
+        "session": session, "nav": navigation(session), "csrf": csrf_for(request),
+        "errors": errors or FormErrors(), "form": form or {}, "title": title,
+        "notice": notice, "path": request.url.path, **context,
+    }, status_code=status)
+    seed = getattr(request.state, "new_csrf_seed", None)
+    if seed and session is None:
+        set_cookie(request, response, CSRF_COOKIE, seed)
+    return response
+
+
+def redirect(path: str, message: str | None = None) -> RedirectResponse:
+    if message:
+        path += ("&" if "?" in path else "?") + urlencode({"message": message})
+    return RedirectResponse(path, status_code=303)
+
+
+def safe_next(value: str | None) -> str:
+    """Only a path of this site (no scheme, no host, no `//`): never an open redirect."""
+    if value and value.startswith("/") and not value.startswith("//") and "\\" not in value:
+        return value
+    return "/"
+
+
+def error_page(request: Request, status: int, heading: str, text: str) -> HTMLResponse:
+    return render(request, "error.html", status=status, title=heading, heading=heading,
+                  text=text)
+
+
+# -- the application's middleware -----------------------------------------------------------
+def install(app: FastAPI) -> None:
+    @app.middleware("http")
+    async def pages(request: Request, call_next):
+        waits: list[tuple[float, float]] = []
+        API_WAIT.set(waits)
+        started = time.perf_counter()
+        try:
+            if not request.url.path.startswith(_NO_SESSION):
+                # Every page knows whether someone is signed in: its header, its menu and
+                # the seed of its forms' CSRF token depend on it.
+                await current_session(request)
+            response = await call_next(request)
+        except SignInRequired:
+            target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            response = RedirectResponse(f"/connexion?suite={quote(target)}", status_code=303)
+        except NotSignedIn:
+            session = getattr(request.state, "session", None)
+            if session is not None:
+                await portal_of(request).sessions.end(session)
+                request.state.session = None
+            response = RedirectResponse("/connexion?message=session_terminee", status_code=303)
+            drop_cookie(request, response, SESSION_COOKIE)
+        except CsrfRejected:
+            response = error_page(
+                request, 403, "Formulaire expiré",
+                "Ce formulaire n'est plus valable (page ouverte avant une connexion ou une "
+                "déconnexion, ou envoyée depuis un autre site). Revenez en arrière, rechargez "
+                "la page et recommencez.")
+        except (ServiceUnavailable, PyMongoError) as exc:
+            if isinstance(exc, ServiceUnavailable):
+                log.warning("service_unavailable", upstream=exc.service, reason=exc.reason)
+            else:  # the portal's own session store
+                log.warning("service_unavailable", upstream="sessions",
+                            reason=type(exc).__name__)
+            response = error_page(
+                request, 503, "Service momentanément indisponible",
+                "Une partie de Chorale ne répond pas pour le moment. Vos données ne sont pas "
+                "perdues : réessayez dans quelques minutes.")
+        except ApiProblem as exc:
+            response = _problem_page(request, exc)
+        except Exception as exc:
+            log.error("page_failed", error_type=type(exc).__name__, exc_info=exc)
+            response = error_page(
+                request, 500, "Erreur inattendue",
+                "La page n'a pas pu être affichée. L'incident est journalisé ; réessayez "
+                "plus tard.")
+        elapsed = time.perf_counter() - started
+        api = time_waiting(waits)
+        response.headers["Server-Timing"] = (
+            f"api;dur={api * 1000:.2f};desc=\"{len(waits)} appels\", "
+            f"portail;dur={(elapsed - api) * 1000:.2f}")
+        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        response.headers["X-Frame-Options"] = "DENY"
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        # Pages carry one-time tokens in their address (mail links): never pass it on.
+        response.headers["Referrer-Policy"] = "no-referrer"
+        response.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
+        if not request.url.path.startswith("/static/"):
+            response.headers["Cache-Control"] = "no-store"
+        return response
+
+    async def not_found(request: Request, exc: Exception) -> HTMLResponse:
+        assert isinstance(exc, StarletteHTTPException)
+        if exc.status_code == 405:
+            return error_page(request, 405, "Action impossible",
+                              "Cette adresse ne s'utilise pas ainsi.")
+        return error_page(request, exc.status_code if exc.status_code < 500 else 404,
+                          "Page introuvable", "Cette page n'existe pas ou plus.")
+
+    app.add_exception_handler(StarletteHTTPException, not_found)
+
+
+def _problem_page(request: Request, exc: ApiProblem) -> HTMLResponse:
+    """A refusal no form could show (a page opened by its address)."""
+    if exc.status == 403:
+        return error_page(request, 403, "Accès refusé", exc.message)
+    if exc.status == 404:
+        return error_page(request, 404, "Introuvable", exc.message)
+    return error_page(request, exc.status, "Demande refusée", exc.message)

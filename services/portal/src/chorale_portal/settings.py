@@ -1,0 +1,37 @@
+"""Configuration of the portal (``CHORALE_*`` environment variables)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from chorale_runtime.settings import ServiceSettings
+
+
+class PortalSettings(ServiceSettings):
+    service_name: str = "portal"
+    http_port: int = Field(8080, ge=1, le=65535, description="Port of the HTTP API")
+    identity_url: str = Field(
+        "http://127.0.0.1:8002", description="Base URL of the identity service's API"
+    )
+    structures_url: str = Field(
+        "http://127.0.0.1:8001", description="Base URL of the structures service's API"
+    )
+    service_timeout_seconds: float = Field(
+        10.0, gt=0, description="Portal: longest wait for one answer of a service's API"
+    )
+    session_idle_minutes: int = Field(
+        60, ge=1, description="Portal: a session unused this long is signed out"
+    )
+    session_max_hours: int = Field(
+        12, ge=1, description="Portal: a session ends this long after sign-in whatever happens"
+    )
+    cookie_secure: Literal["auto", "always", "never"] = Field(
+        "auto",
+        description="Portal: Secure flag of its cookies (auto: when the request came over "
+        "https, as told by the URL or X-Forwarded-Proto from a trusted proxy)",
+    )
+    trust_forwarded_proto: bool = Field(
+        False, description="Portal: believe X-Forwarded-Proto (only behind your own proxy)"
+    )
