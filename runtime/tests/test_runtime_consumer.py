@@ -181,7 +181,7 @@ async def test_shutdown_interrupts_retries_so_the_event_is_redelivered_and_handl
             stopping.set()
             raise ConnectionError("down")
 
-    consumer, inbox, producer = _consumer(failing_then_fine, stopping=stopping)
+    consumer, _, producer = _consumer(failing_then_fine, stopping=stopping)
     record = _record(_event_bytes()[1])
     items = [_Item(record)]
     with pytest.raises(ShuttingDown):
@@ -227,7 +227,7 @@ async def test_a_batch_is_deduplicated_in_one_claim_and_folded_in_one_call():
         calls.append([e.payload.raisonSociale for e in events])
 
     consumer, inbox, _ = _batch_consumer(fold)
-    old_env, old = _event_bytes("ANCIEN")
+    _, old = _event_bytes("ANCIEN")
     await handle(consumer, _record(old, offset=1))
     a, b = _event_bytes("A")[1], _event_bytes("B")[1]
     items = await handle(consumer, _record(old, offset=2),  # published again later
