@@ -30,6 +30,7 @@ def _incoming(payload, offset=0):
     return Incoming(env, payload, "t", 0, offset)
 
 
+
 def test_read_model_events_fold_into_one_change_per_document_in_order():
     grant = dict(grantId="g1", userId="u1", structure="S", codeService=None,
                  application="FACTURES_RECUES", mode="CONSULTATION")
@@ -42,8 +43,8 @@ def test_read_model_events_fold_into_one_change_per_document_in_order():
         _incoming(habilitations.HabilitationChanged(**{**grant, "mode": "MODIFICATION"},
                                                     previousMode="CONSULTATION", version=2)),
         _incoming(identity.GestionnaireDesignated(structure="S", userId="u1")),
-        _incoming(directory.DirectorySnapshot(identifiant="S", raisonSociale="Ville",
-                                              version=3)),
+        _incoming(directory.DirectorySnapshot.model_construct(
+            identifiant="S", raisonSociale="Ville", version=3)),
     ])
     assert changes.users == {"u1": {"loginEmail": "a@x.fr", "contactEmail": "c@x.fr",
                                     "prenom": "A", "nom": "B", "active": True}}
