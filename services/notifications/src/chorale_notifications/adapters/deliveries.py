@@ -39,11 +39,11 @@ class Deliveries:
     async def get(self, delivery_id: str, *, full: bool = False) -> dict[str, Any] | None:
         return await self._col.find_one({"_id": delivery_id}, None if full else _SUMMARY)
 
-    async def due(self, now: datetime, limit: int) -> list[dict[str, Any]]:
-        return await (
-            self._col.find({"statut": PENDING, "nextAttemptAt": {"$lte": now}}, {"_id": 1})
-            .sort("nextAttemptAt", 1).limit(limit).to_list(None)
-        )
+    async def pending(self) -> list[dict[str, Any]]:
+        """Every PENDING delivery: id, priority and when it is due (the dispatcher's scan)."""
+        return await self._col.find(
+            {"statut": PENDING}, {"_id": 1, "priorite": 1, "nextAttemptAt": 1}
+        ).to_list(None)
 
     async def count(self, statut: str) -> int:
         return await self._col.count_documents({"statut": statut})

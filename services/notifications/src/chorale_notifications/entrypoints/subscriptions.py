@@ -1,8 +1,10 @@
-"""What the notifications service listens to: four consumer groups.
+"""What the notifications service listens to: five consumer groups.
 
 - `structures`: names of created structures (the walking skeleton's read model);
 - `read-models`: users, gestionnaires, grants, attachments and directory names;
-- `notify`: the events that cause messages (DESIGN.md §6 "Notifications");
+- `notify`: the events that cause messages (DESIGN.md §6 "Notifications"), bulk notices
+  (flows rejected, invoices made available) a batch at a time;
+- `account-mails`: address confirmation and password reset, in a group of their own;
 - `suivi-flux`: counters of flow status changes for the operators' dashboard."""
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from chorale_notifications.adapters.read_models import Organisation, People, app
 from chorale_notifications.adapters.structure_directory import StructureDirectory
 from chorale_notifications.domain.read_model_changes import ReadModelChanges
 from chorale_notifications.domain.stats import CountedChange
+from chorale_notifications.service_layer.bulk_notices import BulkNotices
 from chorale_notifications.service_layer.triggers import Triggers
 from chorale_runtime.consumer import Incoming, ReliableConsumer, Subscription
 from chorale_runtime.logging import get_logger
@@ -102,7 +105,7 @@ def read_model_subscription(people: People, org: Organisation) -> Subscription:
     )
 
 
-def notify_subscription(t: Triggers) -> Subscription:
+def notify_subscription(t: Triggers, bulk: BulkNotices) -> Subscription:
     return Subscription(
         name="notify",
         topics=(Topic.IDENTITY, Topic.HABILITATIONS, Topic.FLOWS, Topic.INVOICES),
@@ -112,14 +115,26 @@ def notify_subscription(t: Triggers) -> Subscription:
             identity.RattachementRefused.event_type: t.rattachement_decided,
             identity.GestionnaireTransferred.event_type: t.gestionnaire_transferred,
             identity.GestionnaireDesignated.event_type: t.gestionnaire_designated,
-            identity.UserVerificationRequested.event_type: t.verification_requested,
             habilitations.HabilitationGranted.event_type: t.habilitation_changed,
             habilitations.HabilitationChanged.event_type: t.habilitation_changed,
             habilitations.HabilitationRevoked.event_type: t.habilitation_changed,
-            flows.FlowStatusChanged.event_type: t.flow_status_changed,
-            invoices.InvoiceMadeAvailable.event_type: t.invoice_made_available,
+        },
+        batch_handlers={
+            flows.FlowStatusChanged.event_type: bulk.handle,
+            invoices.InvoiceMadeAvailable.event_type: bulk.handle,
         },
         description="Events that cause a message: inbox entry and e-mail delivery",
+    )
+
+
+def account_mail_subscription(t: Triggers) -> Subscription:
+    """Account-security mails (address confirmation, password reset) have their own group:
+    they never wait behind a backlog of bulk flow and invoice events."""
+    return Subscription(
+        name="account-mails",
+        topics=(Topic.IDENTITY,),
+        handlers={identity.UserVerificationRequested.event_type: t.verification_requested},
+        description="Address confirmation and password reset mails, ahead of everything else",
     )
 
 
