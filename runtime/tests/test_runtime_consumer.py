@@ -292,3 +292,20 @@ async def test_offsets_stop_at_the_first_unsettled_record_of_each_partition():
     consumer._settle_offsets(items)
     assert {tp.partition: o for tp, o in consumer._offsets.done.items()} == {0: 6, 1: 5}
     assert fake.seeks == [(0, 6)]
+
+
+async def test_a_consumer_catching_up_is_ready_after_its_grace_with_its_lag_reported():
+    consumer, _, _ = _batch_consumer(None)
+    consumer._catch_up_grace = 0.05
+    lags = [None, {"p.chorale.flows.v1": 683}, {"p.chorale.flows.v1": 120}]
+
+    async def lag():
+        return lags.pop(0) if len(lags) > 1 else lags[0]
+
+    consumer.lag = lag
+    assert await consumer.readiness() == (False, "non assigné")
+    ready, detail = await consumer.readiness()
+    assert not ready and "683" in detail  # catching up, within its grace
+    await asyncio.sleep(0.06)
+    ready, detail = await consumer.readiness()
+    assert ready and detail == "en rattrapage : {'p.chorale.flows.v1': 120}"

@@ -140,6 +140,7 @@ class ReliableConsumer:
         commit_every: int = 500,
         commit_interval: float = 0.2,
         max_records: int = 500,
+        catch_up_grace: float = 20.0,
     ):
         self.subscription = subscription
         self.service = service
@@ -152,6 +153,8 @@ class ReliableConsumer:
         self._commit_every = commit_every
         self._commit_interval = commit_interval
         self._max_records = max_records
+        self._catch_up_grace = catch_up_grace
+        self._assigned_at: float | None = None
         self._offsets = _Offsets()
         self._uncommitted = 0
         self._lock = asyncio.Lock()
@@ -438,6 +441,24 @@ class ReliableConsumer:
         return lag
 
 
+    async def readiness(self) -> tuple[bool, str]:
+        """Ready once caught up with its topics, or once it has been catching up for the grace
+        period: a read model replaying a long history then serves what it has, and its lag
+        is reported (here and in `chorale_consumer_lag`) instead of holding the service back."""
+        if self.caught_up:
+            return True, "à jour"
+        lag = await self.lag()
+        if lag is None:
+            return False, "non assigné"
+        if self.caught_up:
+            return True, "à jour"
+        now = time.monotonic()
+        if self._assigned_at is None:
+            self._assigned_at = now
+        if now - self._assigned_at >= self._catch_up_grace:
+            return True, f"en rattrapage : {lag}"
+        return False, f"en rattrapage : {lag}"
+
     async def dlq_sizes(self) -> dict[str, int]:
         """Messages held in the dead-letter topic of each topic this group reads (retention
         permitting): end minus beginning offsets, summed over partitions."""
@@ -460,6 +481,18 @@ class ReliableConsumer:
             starts = await consumer.beginning_offsets(tps)
             sizes[dlq] = sum(ends[tp] - starts[tp] for tp in tps)
         return sizes
+
+
+async def read_models_readiness(consumers: Sequence[ReliableConsumer]) -> tuple[bool, str]:
+    """The `read_models` check of /ready: every consumer group ready (see `readiness`), the
+    lag of those catching up in the detail."""
+    ok, details = True, []
+    for consumer in consumers:
+        ready, detail = await consumer.readiness()
+        ok = ok and ready
+        if detail != "à jour":
+            details.append(f"{consumer.subscription.name}: {detail}")
+    return ok, "; ".join(details) or "ok"
 
 
 class _CommitOnRevoke(ConsumerRebalanceListener):
