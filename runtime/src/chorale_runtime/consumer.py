@@ -74,16 +74,24 @@ class Subscription:
     `batch_handlers` (optional) fold many events in one call: consecutive events of a poll
     whose types map to the same batch handler are handed over together, in order, so the
     handler can write once per document. A batch handler must be idempotent, like any
-    handler, and is called again with single events when a batch call fails."""
+    handler, and is called again with single events when a batch call fails.
+
+    `wants` (optional): a cheap test on the envelope (payload not decoded yet); events it
+    refuses are ignored like events without a handler, before de-duplication (a group that
+    cares for one status out of four does not claim the other three)."""
 
     name: str
     topics: tuple[Topic, ...]
     handlers: dict[str, EventHandler] = field(default_factory=dict)
     description: str = ""
     batch_handlers: dict[str, BatchHandler] = field(default_factory=dict)
+    wants: Callable[[Envelope], bool] | None = None
 
-    def handles(self, event_type: str) -> bool:
-        return event_type in self.handlers or event_type in self.batch_handlers
+    def handles(self, envelope: Envelope) -> bool:
+        event_type = envelope.event_type
+        if event_type not in self.handlers and event_type not in self.batch_handlers:
+            return False
+        return self.wants is None or self.wants(envelope)
 
 
 @dataclass(frozen=True)
@@ -137,9 +145,9 @@ class ReliableConsumer:
         producer: Producer,
         retry: RetryPolicy,
         stopping: asyncio.Event,
-        commit_every: int = 500,
+        commit_every: int = 1000,
         commit_interval: float = 0.2,
-        max_records: int = 500,
+        max_records: int = 1000,
         catch_up_grace: float = 20.0,
     ):
         self.subscription = subscription
@@ -246,7 +254,7 @@ class ReliableConsumer:
                 await self._park(item.record, exc, attempts=1, event_type="?")
                 item.settled = True
                 continue
-            if not self.subscription.handles(envelope.event_type):
+            if not self.subscription.handles(envelope):
                 self._count(item.record.topic, envelope.event_type, "ignored")
                 item.settled = True
                 continue

@@ -69,6 +69,7 @@ def _envs(infra: Endpoints, namespace: Namespace, folder: Path, ports: dict[str,
                            "CHORALE_EDI_SCAN_INTERVAL": "0.2"},
         "notifications": {"CHORALE_SMTP_HOST": "127.0.0.1", "CHORALE_SMTP_PORT": str(smtp_port),
                           "CHORALE_HABILITATIONS_DIGEST_SECONDS": "1",
+                          "CHORALE_NOTICE_DIGEST_SECONDS": "2",
                           "CHORALE_DISPATCH_INTERVAL": "0.2"},
     }
     return {

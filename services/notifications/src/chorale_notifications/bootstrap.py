@@ -78,6 +78,7 @@ def build_app(settings: NotificationsSettings, **runtime_options) -> FastAPI:
     notice_flusher = NoticeDigestFlusher(notice_digests, notifier, people, preferences, timing)
     runtime.add_background("notice-digests", notice_flusher.run)
     runtime.add_background("mail-dispatcher", dispatcher.run)
+    runtime.add_background("delivery-metrics", dispatcher.sample_metrics)
     async def stop_sending() -> None:
         await dispatcher.stop()
         # Let the relay publish the last sent/failed events while nothing else writes, so it

@@ -123,8 +123,15 @@ def notify_subscription(t: Triggers, bulk: BulkNotices) -> Subscription:
             flows.FlowStatusChanged.event_type: bulk.handle,
             invoices.InvoiceMadeAvailable.event_type: bulk.handle,
         },
+        wants=_not_an_ordinary_flow_status,
         description="Events that cause a message: inbox entry and e-mail delivery",
     )
+
+
+def _not_an_ordinary_flow_status(envelope: Envelope) -> bool:
+    """Of a flow's status changes only the rejection causes a message."""
+    return envelope.event_type != flows.FlowStatusChanged.event_type or \
+        envelope.payload.get("statut") == FlowStatus.IN_REJETE.value
 
 
 def account_mail_subscription(t: Triggers) -> Subscription:

@@ -6,6 +6,7 @@ recipient and category), flushed later into one message (see `notice_digests`)."
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -71,62 +72,65 @@ class BulkNotices:
         if not wanted:
             return
         await self._caught_up(max(i.envelope.occurred_at for i in wanted))
-        labels: dict[str, str] = {}
-        recipients: dict[tuple[str, str | None, Category], set[str]] = {}
-        notices = [await self._notice(i, labels, recipients) for i in wanted]
-        active = await self._people.active(set().union(*(n.users for n in notices)))
+        # What the batch needs from the read models, each read once and concurrently.
+        keys = sorted({_recipients_key(i.payload) for i in wanted}, key=str)
+        structures = sorted({k[0] for k in keys})
+        labels = dict(zip(structures, await asyncio.gather(
+            *(self._names.label(s) for s in structures)), strict=True))
+        recipients = dict(zip(keys, await asyncio.gather(
+            *(self._recipients(*k) for k in keys)), strict=True))
+        notices = [self._notice(i, labels, recipients) for i in wanted]
+        users = sorted(await self._people.active(set().union(*(n.users for n in notices))))
+        choices = dict(zip(users, await asyncio.gather(
+            *(self._preferences.frequency_choices(u) for u in users)), strict=True))
         frequencies: dict[tuple[str, Category], Frequency] = {}
         digests: dict[tuple[str, Category], dict[str, dict[str, Any]]] = {}
         for notice in notices:
+            env = notice.incoming.envelope
             immediate = set()
-            for user in sorted(notice.users & active):
-                frequency = await self._frequency(user, notice.category, frequencies)
+            for user in sorted(notice.users & set(users)):
+                frequency = self._timing.frequency(notice.category, choices[user])
+                frequencies[(user, notice.category)] = frequency
                 if frequency is Frequency.IMMEDIAT:
                     immediate.add(user)
                     continue
-                env = notice.incoming.envelope
                 digests.setdefault((user, notice.category), {})[str(env.event_id)] = {
                     "at": env.occurred_at, "ligne": notice.line,
                     "correlationId": env.correlation_id,
                 }
             if immediate:
-                env = notice.incoming.envelope
                 await self._n.notify(str(env.event_id), Origin.of(env), notice.draft, immediate)
         now = datetime.now(UTC)
-        for (user, category), items in digests.items():
-            frequency = frequencies[(user, category)]
-            await self._digests.add(user, category.value, items, now,
-                                    partial(self._timing.due, frequency))
+        await asyncio.gather(*(
+            self._digests.add(user, category.value, items, now,
+                              partial(self._timing.due, frequencies[(user, category)]))
+            for (user, category), items in digests.items()))
 
-    async def _frequency(self, user: str, category: Category,
-                         cache: dict[tuple[str, Category], Frequency]) -> Frequency:
-        if (user, category) not in cache:
-            choices = await self._preferences.frequency_choices(user)
-            cache[(user, category)] = self._timing.frequency(category, choices)
-        return cache[(user, category)]
+    async def _recipients(self, structure: str, code_service: str | None,
+                          category: Category) -> set[str]:
+        if category is Category.FLUX_REJETE:
+            return await self._org.attached_users(structure)
+        return await self._org.invoice_readers(structure, code_service)
 
-    async def _notice(self, incoming: Incoming, labels: dict[str, str],
-                      recipients: dict[tuple[str, str | None, Category], set[str]]) -> _Notice:
+    def _notice(self, incoming: Incoming, labels: dict[str, str],
+                recipients: dict[tuple[str, str | None, Category], set[str]]) -> _Notice:
         ev = incoming.payload
+        key = _recipients_key(ev)
+        label = labels[key[0]]
         at = hour_label(incoming.envelope.occurred_at, self._timing.zone)
         if isinstance(ev, FlowStatusChanged):
-            structure, code_service, category = ev.structurePartenaire, None, Category.FLUX_REJETE
-        else:
-            structure, code_service = ev.destinataire, ev.codeService
-            category = Category.FACTURE_MISE_A_DISPOSITION
-        if structure not in labels:
-            labels[structure] = await self._names.label(structure)
-        key = (structure, code_service, category)
-        if key not in recipients:
-            recipients[key] = (await self._org.attached_users(structure)
-                               if category is Category.FLUX_REJETE
-                               else await self._org.invoice_readers(structure, code_service))
-        if isinstance(ev, FlowStatusChanged):
-            draft = compose.flow_rejected(ev, labels[structure])
+            draft = compose.flow_rejected(ev, label)
             draft.context["lien"] = self._n.link(f"/suivi-des-flux/{ev.numeroFluxDepot}")
-            line = compose.flow_rejected_line(ev, labels[structure], at)
+            line = compose.flow_rejected_line(ev, label, at)
         else:
-            draft = compose.invoice_available(ev, labels[structure])
+            draft = compose.invoice_available(ev, label)
             draft.context["lien"] = self._n.link(f"/factures-recues/{ev.invoiceId}")
             line = compose.invoice_available_line(ev, at)
-        return _Notice(incoming, category, draft, line, set(recipients[key]))
+        return _Notice(incoming, key[2], draft, line, set(recipients[key]))
+
+
+def _recipients_key(ev: FlowStatusChanged | InvoiceMadeAvailable
+                    ) -> tuple[str, str | None, Category]:
+    if isinstance(ev, FlowStatusChanged):
+        return ev.structurePartenaire, None, Category.FLUX_REJETE
+    return ev.destinataire, ev.codeService, Category.FACTURE_MISE_A_DISPOSITION

@@ -65,7 +65,6 @@ class Dispatcher:
         self._scan_requested = True
         self._scanned_at = 0.0
         self._stopping = False
-        self._sampled_at = 0.0
 
     # -- queueing ---------------------------------------------------------------------------
     def enqueue(self, delivery_id: str, rank: int = NORMAL, due: datetime | None = None) -> None:
@@ -98,7 +97,6 @@ class Dispatcher:
                     time.monotonic() - self._scanned_at >= self._s.dispatch_interval:
                 await self._scan()
             self._start_due()
-            await self._sample()
             # asyncio.timeout, not wait_for: on 3.11 wait_for swallows a cancellation that
             # coincides with the wake-up, and the task would never end.
             with contextlib.suppress(TimeoutError):
@@ -152,13 +150,14 @@ class Dispatcher:
 
         task.add_done_callback(done)
 
-    async def _sample(self) -> None:
-        if time.monotonic() - self._sampled_at < 1.0:  # counting scans: once a second at most
-            return
-        self._sampled_at = time.monotonic()
+    async def sample_metrics(self, interval: float = 15.0) -> None:
+        """Pending from the queues (no scan); parked FAILED ones counted now and then, apart
+        from the sending loop (a count scans the collection on FerretDB)."""
         service = self._s.service_name
-        metrics.DELIVERIES_PENDING.labels(service).set(await self._deliveries.count(PENDING))
-        metrics.DELIVERIES_FAILED.labels(service).set(await self._deliveries.count(FAILED))
+        while True:
+            metrics.DELIVERIES_PENDING.labels(service).set(len(self._queued) + len(self._inflight))
+            metrics.DELIVERIES_FAILED.labels(service).set(await self._deliveries.count(FAILED))
+            await asyncio.sleep(interval)
 
     async def _deliver(self, delivery_id: str, rank: int) -> None:
         if self._stopping:
