@@ -47,6 +47,7 @@ from chorale_notifications.service_layer.dispatcher import Dispatcher
 from chorale_notifications.settings import NotificationsSettings
 from chorale_runtime.kafka import OutgoingMessage, Producer, ensure_topics, physical_topics
 from chorale_runtime.serialized import SerializedDatabase
+from chorale_runtime.testing.kafka_probe import eventually
 from chorale_runtime.testing.plugin import Namespace, settings_for
 from chorale_runtime.testing.servers import serve_in_process
 
@@ -252,9 +253,8 @@ async def bench_urgent_latency(infra: Any, notices: int, samples: int
                     rejections += rejections
                 await _publish(producer, prefix, rejections[:notices // len(users)])
                 # The verification mails go out once the flood of notices is waiting.
-                while await db.deliveries.count_documents(
-                        {"categorie": "FLUX_REJETE", "statut": "PENDING"}) < notices // 2:
-                    await asyncio.sleep(0.5)
+                await eventually(lambda: _pending_at_least(db, notices // 2), timeout=900,
+                                 interval=0.5)
                 pending_at_first = 0
                 for i in range(samples):
                     uid = f"new-{i}"
@@ -282,6 +282,11 @@ async def bench_urgent_latency(infra: Any, notices: int, samples: int
             await producer.stop()
     await client.close()
     return latencies, pending_at_first
+
+
+async def _pending_at_least(db: Any, count: int) -> bool:
+    pending = {"categorie": "FLUX_REJETE", "statut": "PENDING"}
+    return await db.deliveries.count_documents(pending) >= count
 
 
 def _intake_event_rate(ctx: Any) -> tuple[float, str]:
