@@ -27,6 +27,9 @@ from chorale_notifications.domain.frequency import Frequency, due_at, frequency_
 from chorale_notifications.service_layer.notifier import Notifier, Origin
 from chorale_notifications.service_layer.triggers import Barrier
 from chorale_runtime.consumer import Incoming
+from chorale_runtime.logging import bound_contextvars, get_logger
+
+log = get_logger(__name__)
 
 
 @dataclass(frozen=True)
@@ -100,6 +103,11 @@ class BulkNotices:
                 }
             if immediate:
                 await self._n.notify(str(env.event_id), Origin.of(env), notice.draft, immediate)
+            # One line per notice under its correlation id: a deposit is followed here too.
+            with bound_contextvars(correlation_id=env.correlation_id,
+                                   event_id=str(env.event_id)):
+                log.info("notice_recorded", category=notice.category.value,
+                         immediate=len(immediate), grouped=len(notice.users) - len(immediate))
         now = datetime.now(UTC)
         await asyncio.gather(*(
             self._digests.add(user, category.value, items, now,
