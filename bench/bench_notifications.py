@@ -9,7 +9,7 @@ chorale.invoices.v1, mail sending, and an account mail's latency behind a flood 
 2. Mails: 2,000 pending deliveries sent by the dispatcher to a local SMTP server (aiosmtpd, its
    own process) within CHORALE_SMTP_CONCURRENCY.
 3. Latency of a verification mail (event published → accepted by the SMTP server) while
-   1,000 rejection notices are pending (users who chose « immédiat »).
+   1,000 rejection notices are pending (users who chose « immédiat »), one after the other.
 """
 
 from __future__ import annotations
@@ -199,15 +199,7 @@ async def bench_mails(infra: Any, count: int, concurrency: int) -> float:
                                 smtp_concurrency=concurrency, log_level="WARNING")
         db = SerializedDatabase(client[settings.database_name])
         deliveries = Deliveries(db)
-        now = datetime.now(UTC)
-        await db.deliveries.insert_many([{
-            "_id": f"d-{n}", "userId": f"u-{n % 50}", "categorie": "FLUX_REJETE",
-            "to": f"u-{n % 50}@b.test", "subject": f"Flux rejeté : FLX-{n}",
-            "text": "Bonjour,\n\nLe flux a été rejeté.\n" * 5, "html": "<p>rejeté</p>" * 5,
-            "statut": "PENDING", "priorite": BULK, "tentatives": 0, "nextAttemptAt": now,
-            "updatedAt": now, "sourceEventId": f"e-{n}", "correlationId": f"c-{n}",
-            "log": [], "version": 0, "outbox": [],
-        } for n in range(count)])
+        await db.deliveries.insert_many(_pending_notices(count))
         dispatcher = Dispatcher(deliveries, People(db), Mailer(settings), settings,
                                 lambda *_a: None)
         sent = notification_metrics.MAILS_SENT.labels(settings.service_name, "FLUX_REJETE")
@@ -228,34 +220,38 @@ async def bench_mails(infra: Any, count: int, concurrency: int) -> float:
     return count / elapsed
 
 
+def _pending_notices(count: int) -> list[dict[str, Any]]:
+    """Rejection notices waiting to be mailed, as the notifier writes them (users who chose
+    « immédiat »)."""
+    now = datetime.now(UTC)
+    return [{
+        "_id": f"d-{n}", "userId": f"u-{n % 50}", "categorie": "FLUX_REJETE",
+        "to": f"u-{n % 50}@b.test", "subject": f"Flux rejeté : FLX-{n}",
+        "text": "Bonjour,\n\nLe flux a été rejeté.\n" * 5, "html": "<p>rejeté</p>" * 5,
+        "statut": "PENDING", "priorite": BULK, "tentatives": 0, "nextAttemptAt": now,
+        "updatedAt": now, "sourceEventId": f"e-{n}", "correlationId": f"c-{n}",
+        "log": [], "version": 0, "outbox": [],
+    } for n in range(count)]
+
+
 async def bench_urgent_latency(infra: Any, notices: int, samples: int
                                ) -> tuple[list[float], int]:
+    """Verification mails published one after the other while `notices` rejection notices
+    wait to be sent; latency = event published → mail accepted by the SMTP server."""
     namespace = Namespace("bu" + uuid.uuid4().hex[:8])
     prefix = namespace.topic_prefix
     client = AsyncMongoClient(infra.mongodb_uri, tz_aware=True)
     with SmtpSink() as smtp:
         settings = settings_for(NotificationsSettings, infra, namespace, smtp_port=smtp.port,
-                                log_level="WARNING", notice_frequency="IMMEDIAT")
+                                log_level="WARNING")
         db = client[settings.database_name]
+        await db.deliveries.insert_many(_pending_notices(notices))
         producer = Producer(infra.kafka_bootstrap, "bench")
         await producer.start()
         latencies: list[float] = []
+        pending_at_first = 0
         try:
             async with serve_in_process(build_app(settings)):
-                await _publish(producer, prefix, _people(partner_users=2)[:4])  # 1 partner
-                users = [f"sup-0-{u}" for u in range(2)]
-                await asyncio.sleep(2)  # read models caught up
-                rejections = [(p, k) for p, k in _flows(notices // len(users) * 10 // 7 + 10,
-                                                        namespace.token)
-                              if p.topic == Topic.FLOWS and p.statut == "IN_REJETE"
-                              and p.structurePartenaire == PARTNERS[0]]
-                while len(rejections) < notices // len(users):
-                    rejections += rejections
-                await _publish(producer, prefix, rejections[:notices // len(users)])
-                # The verification mails go out once the flood of notices is waiting.
-                await eventually(lambda: _pending_at_least(db, notices // 2), timeout=900,
-                                 interval=0.5)
-                pending_at_first = 0
                 for i in range(samples):
                     uid = f"new-{i}"
                     payload = UserVerificationRequested(
@@ -267,26 +263,23 @@ async def bench_urgent_latency(infra: Any, notices: int, samples: int
                     await producer.send(OutgoingMessage(topic_name(Topic.IDENTITY, prefix),
                                                         uid.encode(), env.to_bytes()))
                     delivery = message_id(str(env.event_id), uid)
-                    while True:
-                        doc = await db.deliveries.find_one({"_id": delivery},
-                                                           {"statut": 1, "sentAt": 1})
-                        if doc and doc.get("statut") == "SENT":
-                            latencies.append((doc["sentAt"] - published).total_seconds())
-                            break
-                        await asyncio.sleep(0.01)
+                    doc = await eventually(lambda d=delivery: _sent(db, d), timeout=300,
+                                           interval=0.01)
+                    latencies.append((doc["sentAt"] - published).total_seconds())
                     if i == 0:
                         pending_at_first = await db.deliveries.count_documents(
-                            {"categorie": "FLUX_REJETE", "statut": {"$ne": "SENT"}})
+                            {"categorie": "FLUX_REJETE", "statut": "PENDING"})
                     await asyncio.sleep(0.2)
         finally:
             await producer.stop()
+    await client.drop_database(settings.database_name)
     await client.close()
     return latencies, pending_at_first
 
 
-async def _pending_at_least(db: Any, count: int) -> bool:
-    pending = {"categorie": "FLUX_REJETE", "statut": "PENDING"}
-    return await db.deliveries.count_documents(pending) >= count
+async def _sent(db: Any, delivery_id: str) -> dict[str, Any] | None:
+    doc = await db.deliveries.find_one({"_id": delivery_id}, {"statut": 1, "sentAt": 1})
+    return doc if doc and doc.get("statut") == "SENT" else None
 
 
 def _intake_event_rate(ctx: Any) -> tuple[float, str]:

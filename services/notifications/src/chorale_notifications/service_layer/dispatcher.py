@@ -182,10 +182,13 @@ class Dispatcher:
             address = person.get("contactEmail")
             if not address:
                 return SendResult("TRANSIENT", "adresse de contact encore inconnue"), None
-        mail = Mail(to=address, subject=doc["subject"], text=doc["text"], html=doc["html"],
+        return await self._mailer.send(await self.mail_for(doc, address)), address
+
+    async def mail_for(self, doc: dict[str, Any], address: str) -> Mail:
+        """The one place a mail is put together at send time, from its stored delivery."""
+        return Mail(to=address, subject=doc["subject"], text=doc["text"], html=doc["html"],
                     message_id=mail_message_id(doc["_id"], self._s.message_id_domain),
                     category=doc["categorie"])
-        return await self._mailer.send(mail), address
 
     async def _settle(self, doc: dict[str, Any], result: SendResult, address: str | None
                       ) -> datetime | None:
@@ -222,8 +225,8 @@ class Dispatcher:
                          causation_id=doc["sourceEventId"])
             for e in events
         ]
-        settled = await self._deliveries.settle(doc["_id"], self.run_id, update, entry,
-                                                envelopes)
+        settled = await self._deliveries.settle(doc["_id"], self.run_id, doc["version"],
+                                                update, entry, envelopes)
         if envelopes and settled:
             self._publish_soon(DELIVERIES, doc["_id"])
         if step == "SENT":
