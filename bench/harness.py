@@ -56,6 +56,8 @@ class Context:
     def __init__(self, quick: bool = False):
         self.quick = quick
         self._infra: Any = None
+        # Figures of the benchmarks already run, by name: a later one may compare with them.
+        self.figures: dict[str, Figure] = {}
 
     def infra(self) -> Any:
         if self._infra is None:

@@ -57,6 +57,7 @@ async def main() -> int:
                 print(f"  FAILED: {type(exc).__name__}: {exc}")
                 continue
             print_figures(figures)
+            ctx.figures.update((f.name, f) for f in figures)
             print(f"  ({time.perf_counter() - started:.1f} s)")
     finally:
         ctx.close()

@@ -21,7 +21,12 @@ from chorale_runtime import metrics
 from chorale_runtime.api_docs import BEARER, install_api_docs
 from chorale_runtime.auth import Principal, TokenVerifier, bearer_token
 from chorale_runtime.authz import Authorizer, AuthzReadModel, authz_subscription
-from chorale_runtime.consumer import ReliableConsumer, RetryPolicy, Subscription
+from chorale_runtime.consumer import (
+    ReliableConsumer,
+    RetryPolicy,
+    Subscription,
+    read_models_readiness,
+)
 from chorale_runtime.http import (
     ReadinessCheck,
     create_admin_app,
@@ -114,6 +119,7 @@ class Runtime:
                 self.settings.consumer_retry_backoff_max,
             ),
             stopping=self.stopping,
+            catch_up_grace=self.settings.consumer_catch_up_grace,
         )
         consumer.register(self.router)
         self.consumers.append(consumer)
@@ -255,13 +261,7 @@ class Runtime:
         return ok, "ok" if ok else "aucun broker ne répond"
 
     async def _read_models_ready(self) -> tuple[bool, str]:
-        waiting = []
-        for consumer in self.consumers:
-            if not consumer.caught_up:
-                lag = await consumer.lag()
-                if lag is None or not consumer.caught_up:
-                    waiting.append(f"{consumer.subscription.name}: {lag or 'non assigné'}")
-        return (not waiting), ("ok" if not waiting else "; ".join(waiting))
+        return await read_models_readiness(self.consumers)
 
     # -- HTTP ---------------------------------------------------------------------------------
     def principal_dependency(self) -> Callable[..., Awaitable[Principal]]:

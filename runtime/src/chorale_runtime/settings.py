@@ -66,6 +66,11 @@ class ServiceSettings(BaseSettings):
     consumer_max_retries: int = Field(5, ge=0, description="Retries of a transient failure")
     consumer_retry_backoff: float = Field(0.2, ge=0, description="First retry delay (doubles)")
     consumer_retry_backoff_max: float = Field(5.0, ge=0, description="Longest retry delay (s)")
+    consumer_catch_up_grace: float = Field(
+        20.0, ge=0,
+        description="A consumer still catching up on its topics (long history after a restart) "
+                    "counts as ready after this long; its lag stays in /ready and the metrics",
+    )
     shutdown_timeout: float = Field(20.0, gt=0, description="Bound on graceful shutdown (s)")
     metrics_interval: float = Field(5.0, gt=0, description="Seconds between lag/backlog samples")
 

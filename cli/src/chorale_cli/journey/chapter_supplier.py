@@ -70,8 +70,10 @@ async def supplier_deposits_flows(s: JourneyState) -> None:
                                  for m in env.mailbox.to(s.user.email)),
                      env.timeout, "the invoice mail to the recipient's user")
     s.step(f"{s.user.name} est prévenu par courriel de la facture mise à disposition")
-    await eventually(lambda: sum("rejet" in m.subject.lower()
-                                 for m in env.mailbox.to(s.supplier.email)) >= 2,
+    rejected = [f.numero for f in s.flows if f.statut == "IN_REJETE"]
+    # One mail per rejection, or one listing both (grouped notices): each is told.
+    await eventually(lambda: all(any(n in m.text for m in env.mailbox.to(s.supplier.email)
+                                     if "rejet" in m.subject.lower()) for n in rejected),
                      env.timeout, "the rejection mails to the supplier")
     s.step("le fournisseur est prévenu par courriel des deux rejets")
 

@@ -58,3 +58,27 @@ async def eventually(check: Callable[[], object], timeout: float = 20, interval:
             return last
         await asyncio.sleep(interval)
     raise TimeoutError(f"condition not met after {timeout}s (last: {last!r})")
+
+
+async def while_progressing(check: Callable[[], object], progress: Callable[[], object],
+                            stall: float = 60, interval: float = 0.2):
+    """Poll `check` until it returns a truthy value, for as long as work moves: fail only when
+    `progress()` (any measure of the work done: a count, a tuple of counts) has not changed
+    for `stall` seconds. For volumes of work whose duration depends on the machine."""
+    last_progress: object = None
+    moved_at = time.monotonic()
+    last: object = None
+    while True:
+        last = check()
+        if asyncio.iscoroutine(last):
+            last = await last
+        if last:
+            return last
+        now_progress = progress()
+        if asyncio.iscoroutine(now_progress):
+            now_progress = await now_progress
+        if now_progress != last_progress:
+            last_progress, moved_at = now_progress, time.monotonic()
+        elif time.monotonic() - moved_at > stall:
+            raise TimeoutError(f"no progress for {stall}s (at {last_progress!r}; last: {last!r})")
+        await asyncio.sleep(interval)

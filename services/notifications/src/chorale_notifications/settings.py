@@ -33,7 +33,9 @@ class NotificationsSettings(ServiceSettings):
     delivery_backoff: float = Field(2.0, gt=0, description="First retry delay (s), doubling")
     delivery_backoff_max: float = Field(600.0, gt=0, description="Longest retry delay (s)")
     dispatch_interval: float = Field(
-        1.0, gt=0, description="Seconds between scans for deliveries due for a (re)try"
+        30.0, gt=0,
+        description="Seconds between scans of the database for pending deliveries (new ones "
+                    "and retries are queued in memory at once; the scan is a safety net)",
     )
 
     # -- composition ------------------------------------------------------------------------
@@ -42,6 +44,22 @@ class NotificationsSettings(ServiceSettings):
     )
     habilitations_digest_seconds: float = Field(
         10.0, ge=0, description="Habilitation changes of one user within this window: one mail"
+    )
+    notice_frequency: Literal["IMMEDIAT", "GROUPE", "QUOTIDIEN"] = Field(
+        "GROUPE",
+        description="How flow-rejection and invoice notices are mailed unless a user chose: "
+                    "IMMEDIAT (one each), GROUPE (one per window) or QUOTIDIEN (daily)",
+    )
+    notice_digest_seconds: float = Field(
+        180.0, gt=0,
+        description="Grouped flow-rejection and invoice notices (the default): one mail per "
+                    "recipient and this many seconds",
+    )
+    daily_digest_hour: int = Field(
+        8, ge=0, le=23, description="Hour (local time) of the daily summary of grouped notices",
+    )
+    timezone: str = Field(
+        "Europe/Paris", description="Time zone of the hours written in grouped notices",
     )
     read_model_wait: float = Field(
         10.0, ge=0,

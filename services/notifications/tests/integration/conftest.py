@@ -165,6 +165,7 @@ TEST_SETTINGS = {
     "dispatch_interval": 0.2,
     "habilitations_digest_seconds": 0.5,
     "portal_url": "https://portail.test",
+    "notice_frequency": "IMMEDIAT",  # one message per notice, unless a test groups them
 }
 
 

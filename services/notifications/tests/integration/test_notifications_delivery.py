@@ -171,7 +171,8 @@ async def test_a_hard_kill_mid_burst_loses_nothing_and_resends_only_mails_in_fli
     smtp.catcher.delay = 0.03
     env = service_env(infra, namespace, "notifications", CHORALE_SMTP_PORT=str(smtp.port),
                       CHORALE_DELIVERY_BACKOFF="0.2", CHORALE_DISPATCH_INTERVAL="0.2",
-                      CHORALE_HABILITATIONS_DIGEST_SECONDS="3600")
+                      CHORALE_HABILITATIONS_DIGEST_SECONDS="3600",
+                      CHORALE_NOTICE_FREQUENCY="IMMEDIAT")
     first = ServiceProcess("chorale_notifications", env, free_port(), tmp_path / "1.log").start()
     try:
         await wait_ready(first.base_url)

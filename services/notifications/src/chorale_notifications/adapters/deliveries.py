@@ -39,11 +39,11 @@ class Deliveries:
     async def get(self, delivery_id: str, *, full: bool = False) -> dict[str, Any] | None:
         return await self._col.find_one({"_id": delivery_id}, None if full else _SUMMARY)
 
-    async def due(self, now: datetime, limit: int) -> list[dict[str, Any]]:
-        return await (
-            self._col.find({"statut": PENDING, "nextAttemptAt": {"$lte": now}}, {"_id": 1})
-            .sort("nextAttemptAt", 1).limit(limit).to_list(None)
-        )
+    async def pending(self) -> list[dict[str, Any]]:
+        """Every PENDING delivery: id, priority and when it is due (the dispatcher's scan)."""
+        return await self._col.find(
+            {"statut": PENDING}, {"_id": 1, "priorite": 1, "nextAttemptAt": 1}
+        ).to_list(None)
 
     async def count(self, statut: str) -> int:
         return await self._col.count_documents({"statut": statut})
@@ -58,7 +58,8 @@ class Deliveries:
 
     async def claim(self, delivery_id: str, run_id: str) -> dict[str, Any] | None:
         """PENDING → SENDING for this run. Serialized per document in the process, so of two
-        claimants one wins (compare-and-set on `version`)."""
+        claimants one wins (compare-and-set on `version`). Returns the document as claimed
+        (its new `version`), or None."""
         doc = await self._col.find_one({"_id": delivery_id})
         if doc is None or doc["statut"] != PENDING:
             return None
@@ -68,17 +69,14 @@ class Deliveries:
             {"$set": {"statut": SENDING, "claimedBy": run_id, "claimedAt": now,
                       "updatedAt": now}, "$inc": {"version": 1}},
         )
-        return doc if result.modified_count == 1 else None
+        return {**doc, "version": doc["version"] + 1} if result.modified_count == 1 else None
 
-    async def settle(self, delivery_id: str, run_id: str, set_: dict[str, Any],
+    async def settle(self, delivery_id: str, run_id: str, version: int, set_: dict[str, Any],
                      log: dict[str, Any], events: list[Envelope]) -> bool:
-        """Record one attempt's outcome (and its event) on a delivery this run claimed."""
-        doc = await self._col.find_one({"_id": delivery_id}, {"claimedBy": 1, "statut": 1,
-                                                              "version": 1})
-        if doc is None or doc.get("statut") != SENDING or doc.get("claimedBy") != run_id:
-            return False
+        """Record one attempt's outcome (and its event) on a delivery this run claimed, still
+        at the `version` its claim left (compare-and-set: one read and one write by `_id`)."""
         result = await self._col.update_one(
-            {"_id": delivery_id, "version": doc["version"]},
+            {"_id": delivery_id, "version": version, "statut": SENDING, "claimedBy": run_id},
             with_events({"$set": {**set_, "updatedAt": datetime.now(UTC)},
                          "$push": {"log": log}, "$inc": {"version": 1}}, events),
         )

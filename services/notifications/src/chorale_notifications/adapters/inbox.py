@@ -73,6 +73,17 @@ class Preferences:
         doc = await self._col.find_one({"_id": user_id})
         return dict((doc or {}).get("email") or {})
 
+    async def frequency_choices(self, user_id: str) -> dict[str, str]:
+        doc = await self._col.find_one({"_id": user_id}, {"frequence": 1})
+        return dict((doc or {}).get("frequence") or {})
+
+    async def set_frequency_choices(self, user_id: str, choices: dict[str, str]) -> None:
+        if not choices:
+            return
+        values: dict[str, Any] = {f"frequence.{k}": v for k, v in choices.items()}
+        values["updatedAt"] = datetime.now(UTC)
+        await self._col.update_one({"_id": user_id}, {"$set": values}, upsert=True)
+
     async def set_email_choices(self, user_id: str, choices: dict[str, bool]) -> None:
         if not choices:
             return

@@ -6,15 +6,19 @@
   (`members.<rattachementId>`).
 
 One document per user and per structure, so choosing recipients costs primary-key reads.
-Every write is idempotent (set semantics, versions), as replays after a crash require."""
+Every write is idempotent (set semantics, versions), as replays after a crash require. A batch
+of events is folded first (`domain/read_model_changes.py`) and `apply` writes each touched
+document once."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 
 from chorale_notifications.domain import recipients
+from chorale_notifications.domain.read_model_changes import ReadModelChanges, StructureChanges
 
 USERS = "rm_users"
 STRUCTURES = "rm_structures"
@@ -81,6 +85,15 @@ class Organisation:
             "userId": user_id, "codeService": code_service, "active": active,
         }})
 
+    async def apply(self, structure: str, changes: StructureChanges) -> None:
+        stored: dict[str, Any] = {}
+        if changes.needs_stored:
+            fields = {"directoryVersion": 1, **{f"grants.{g}.version": 1 for g in changes.grants}}
+            stored = await self._col.find_one({"_id": structure}, fields) or {}
+        values = changes.resolve(stored)
+        if values:
+            await self._set(structure, values)
+
     # -- questions the notifier asks ---------------------------------------------------------
     async def gestionnaires(self, structure: str, code_service: str | None) -> set[str]:
         doc = await self.get(structure)
@@ -111,3 +124,12 @@ class StructureNames:
         if not name:
             name = ((await self._known.get(structure)) or {}).get("raisonSociale")
         return f"{name} ({structure})" if name else structure
+
+
+async def apply_changes(people: People, org: Organisation, changes: ReadModelChanges) -> None:
+    """One write per touched document, the documents written concurrently."""
+    await asyncio.gather(
+        *(people.put(user_id, **values) for user_id, values in changes.users.items()
+          if values),
+        *(org.apply(structure, c) for structure, c in changes.structures.items()),
+    )

@@ -1,8 +1,16 @@
-"""Sends one mail over SMTP with aiosmtplib and says whether a failure is worth retrying."""
+"""Sends mails over SMTP with aiosmtplib, reusing connections, and says whether a failure is
+worth retrying.
+
+Connections are kept in a small pool (at most one per mail in flight, i.e. the dispatcher's
+CHORALE_SMTP_CONCURRENCY): opening one costs a TCP (and TLS) handshake, EHLO and AUTH, many
+times the cost of a message. An idle connection is closed after `IDLE_SECONDS`; a reused one
+the server closed meanwhile is replaced once, transparently."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import EmailMessage
@@ -62,26 +70,67 @@ def classify(exc: BaseException) -> SendResult:
     return SendResult("TRANSIENT", f"{type(exc).__name__}: {exc}"[:500])
 
 
+IDLE_SECONDS = 20.0
+
+
 class Mailer:
     def __init__(self, settings: NotificationsSettings):
         self._s = settings
+        self._idle: list[tuple[aiosmtplib.SMTP, float]] = []
 
     async def send(self, mail: Mail) -> SendResult:
+        message = build_message(mail, self._s.smtp_sender)
+        while True:
+            try:
+                connection, reused = await self._acquire()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                return classify(exc)
+            try:
+                _errors, answer = await connection.send_message(message)
+            except asyncio.CancelledError:
+                await _close(connection)
+                raise
+            except aiosmtplib.SMTPServerDisconnected as exc:
+                await _close(connection)
+                if reused:  # the server dropped an idle connection: open a fresh one
+                    continue
+                return classify(exc)
+            except Exception as exc:
+                await _close(connection)  # its state after a failed transaction is unknown
+                return classify(exc)
+            self._idle.append((connection, time.monotonic()))
+            return SendResult("SENT", answer)
+
+    async def _acquire(self) -> tuple[aiosmtplib.SMTP, bool]:
+        while self._idle:
+            connection, since = self._idle.pop()
+            if connection.is_connected and time.monotonic() - since < IDLE_SECONDS:
+                return connection, True
+            await _close(connection)
         s = self._s
-        password = s.smtp_password.get_secret_value() if s.smtp_password else None
-        try:
-            _errors, answer = await aiosmtplib.send(
-                build_message(mail, s.smtp_sender),
-                hostname=s.smtp_host,
-                port=s.smtp_port,
-                use_tls=s.smtp_security == "tls",
-                start_tls=True if s.smtp_security == "starttls" else False,
-                username=s.smtp_username,
-                password=password,
-                timeout=s.smtp_timeout,
-            )
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
-            return classify(exc)
-        return SendResult("SENT", answer)
+        connection = aiosmtplib.SMTP(
+            hostname=s.smtp_host,
+            port=s.smtp_port,
+            use_tls=s.smtp_security == "tls",
+            start_tls=True if s.smtp_security == "starttls" else False,
+            username=s.smtp_username,
+            password=s.smtp_password.get_secret_value() if s.smtp_password else None,
+            timeout=s.smtp_timeout,
+        )
+        await connection.connect()
+        return connection, False
+
+    async def close(self) -> None:
+        idle, self._idle = self._idle, []
+        for connection, _since in idle:
+            await _close(connection, polite=True)
+
+
+async def _close(connection: aiosmtplib.SMTP, polite: bool = False) -> None:
+    with contextlib.suppress(Exception):
+        if polite and connection.is_connected:
+            await asyncio.wait_for(connection.quit(), 2)
+            return
+        connection.close()

@@ -37,3 +37,15 @@ def email_enabled(category: Category, choices: dict[str, bool]) -> bool:
     if category in MANDATORY:
         return True
     return bool(choices.get(category.value, True))
+
+
+# Sending order when mails wait: account security first (a person is waiting for the link),
+# bulk notices (flows, invoices) last, everything else in between.
+URGENT, NORMAL, BULK = 0, 1, 2
+_BULK = frozenset({Category.FLUX_REJETE, Category.FACTURE_MISE_A_DISPOSITION})
+
+
+def priority(category: Category) -> int:
+    if category in MANDATORY:
+        return URGENT
+    return BULK if category in _BULK else NORMAL

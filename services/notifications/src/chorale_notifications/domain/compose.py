@@ -75,3 +75,18 @@ def habilitation_line(change: dict[str, Any], structure_name: str) -> str:
         before = (change.get("previousMode") or "").lower()
         return f"« {label} » sur {place} : {before} → {mode}"
     return f"« {label} » en {mode} sur {place} : retirée"
+
+
+def flow_rejected_line(event: FlowStatusChanged, partner: str, at: str) -> str:
+    """One rejected flow in a digest."""
+    codes = ", ".join(sorted({e.code for e in event.erreurs})) or "—"
+    return f"{at} — flux {event.numeroFluxDepot} (fichier {event.nomFichier}, {partner}) : {codes}"
+
+
+def invoice_available_line(event: InvoiceMadeAvailable, at: str) -> str:
+    """One invoice made available in a digest."""
+    amount = f"{event.montantTTC} {event.devise or 'EUR'}" if event.montantTTC is not None \
+        else "montant non précisé"
+    supplier = structure_label(event.fournisseur, event.raisonSocialeFournisseur)
+    return f"{at} — facture {event.numeroFacture} de {supplier} ({amount}), " \
+           f"flux {event.numeroFluxDepot}"

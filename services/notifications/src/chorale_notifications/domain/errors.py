@@ -34,5 +34,20 @@ def preference_mandatory(category: str) -> NotificationError:
     )
 
 
+def frequency_not_modifiable(category: str) -> NotificationError:
+    return NotificationError(
+        "FREQUENCY_NOT_MODIFIABLE",
+        "Les notifications de cette catégorie sont envoyées dès qu'elles surviennent.", 400,
+        {"categorie": category},
+    )
+
+
+def frequency_unknown(value: str) -> NotificationError:
+    return NotificationError(
+        "FREQUENCY_UNKNOWN", "Fréquence inconnue : IMMEDIAT, GROUPE ou QUOTIDIEN.", 400,
+        {"frequence": value},
+    )
+
+
 def invalid_range(message: str) -> NotificationError:
     return NotificationError("RANGE_INVALID", message, 400)

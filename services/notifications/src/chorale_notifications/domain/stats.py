@@ -1,11 +1,13 @@
 """Suivi des flux aggregates: status changes counted per hour (stored) and per day (summed at
 read time), per partner, with the rejection codes; series are zero-filled so a dashboard can
-chart them as they come."""
+chart them as they come. A batch of changes is folded per bucket in memory (`fold_bucket`), so
+each bucket is written once per batch."""
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
@@ -87,3 +89,40 @@ def assemble(hourly: Iterable[Mapping[str, Any]], granularity: Granularity,
         "codesRejet": [{"code": c, "nombre": n}
                        for c, n in sorted(codes.items(), key=lambda kv: (-kv[1], kv[0]))],
     }
+
+
+@dataclass(frozen=True)
+class CountedChange:
+    """One flow status change to count, and the record it came from (`source` =
+    topic|partition, `offset`): a bucket remembers the last offset it counted per source, so a
+    batch replayed after a crash counts nothing twice."""
+
+    occurred_at: datetime
+    partner: str
+    statut: str
+    codes: tuple[str, ...]
+    source: str
+    offset: int
+
+
+def mark_key(source: str) -> str:
+    return safe_key(source).replace("|", "_")
+
+
+def fold_bucket(changes: Iterable[CountedChange], marks: Mapping[str, int]
+                ) -> tuple[dict[str, int], dict[str, int]]:
+    """The increments of one bucket for `changes` not yet counted (offset above the bucket's
+    mark for their source), and the bucket's new marks."""
+    inc: dict[str, int] = {}
+    new_marks: dict[str, int] = {}
+    for change in changes:
+        key = mark_key(change.source)
+        if change.offset <= marks.get(key, -1) or change.offset <= new_marks.get(key, -1):
+            continue
+        new_marks[key] = change.offset
+        field = f"statuts.{change.statut}"
+        inc[field] = inc.get(field, 0) + 1
+        for code in change.codes:
+            field = f"codesRejet.{safe_key(code)}"
+            inc[field] = inc.get(field, 0) + 1
+    return inc, new_marks

@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict
 from chorale_notifications.adapters.inbox import Inbox, Preferences
 from chorale_notifications.domain import errors
 from chorale_notifications.domain.categories import LABELS, MANDATORY, Category, email_enabled
+from chorale_notifications.domain.frequency import DEFAULT, GROUPABLE, Frequency, frequency_of
 from chorale_runtime.auth import Principal
 from chorale_runtime.errors import forbidden
 
@@ -15,7 +16,8 @@ from chorale_runtime.errors import forbidden
 class PreferencesUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    email: dict[str, bool]
+    email: dict[str, bool] = {}
+    frequence: dict[str, str] = {}
 
 
 def message_view(doc: dict[str, Any], *, with_html: bool = False) -> dict[str, Any]:
@@ -34,15 +36,29 @@ def message_view(doc: dict[str, Any], *, with_html: bool = False) -> dict[str, A
     return view
 
 
-def preferences_view(choices: dict[str, bool]) -> dict[str, Any]:
-    return {"email": [
+def preferences_view(choices: dict[str, bool], frequencies: dict[str, str] | None = None,
+                     frequency_labels: dict[Frequency, str] | None = None,
+                     default: Frequency = DEFAULT) -> dict[str, Any]:
+    view: dict[str, Any] = {"email": [
         {"categorie": c.value, "libelle": LABELS[c], "actif": email_enabled(c, choices),
          "modifiable": c not in MANDATORY}
         for c in Category
     ]}
+    if frequency_labels is not None:
+        view["frequence"] = [
+            {"categorie": c.value, "libelle": LABELS[c],
+             "valeur": frequency_of(c, frequencies or {}, default).value,
+             "choix": [{"valeur": f.value, "libelle": label}
+                       for f, label in frequency_labels.items()]}
+            for c in Category if c in GROUPABLE
+        ]
+    return view
 
 
-def me_router(inbox: Inbox, preferences: Preferences, current: Any) -> APIRouter:
+def me_router(inbox: Inbox, preferences: Preferences, current: Any,
+              frequency_labels: dict[Frequency, str] | None = None,
+              default_frequency: Frequency = DEFAULT) -> APIRouter:
+    labels = frequency_labels or {f: f.value for f in Frequency}
     router = APIRouter(prefix="/v1/me", tags=["Mes messages"])
 
     async def user(principal: Annotated[Principal, Depends(current)]) -> str:
@@ -82,11 +98,18 @@ def me_router(inbox: Inbox, preferences: Preferences, current: Any) -> APIRouter
             raise errors.message_not_found(message_id)
         return message_view(doc)
 
-    @router.get("/preferences", summary="Courriel activé ou non, par catégorie")
-    async def get_preferences(user_id: UserId) -> dict[str, Any]:
-        return preferences_view(await preferences.email_choices(user_id))
+    async def view(user_id: str) -> dict[str, Any]:
+        return preferences_view(await preferences.email_choices(user_id),
+                                await preferences.frequency_choices(user_id), labels,
+                                default_frequency)
 
-    @router.put("/preferences", summary="Activer ou désactiver le courriel par catégorie")
+    @router.get("/preferences",
+                summary="Courriel activé ou non, et fréquence des notifications groupables")
+    async def get_preferences(user_id: UserId) -> dict[str, Any]:
+        return await view(user_id)
+
+    @router.put("/preferences",
+                summary="Activer ou désactiver le courriel ; immédiat, groupé ou quotidien")
     async def put_preferences(body: PreferencesUpdate,
                               user_id: UserId) -> dict[str, Any]:
         for name, on in body.email.items():
@@ -94,7 +117,15 @@ def me_router(inbox: Inbox, preferences: Preferences, current: Any) -> APIRouter
                 raise errors.category_unknown(name)
             if Category(name) in MANDATORY and not on:
                 raise errors.preference_mandatory(name)
+        for name, value in body.frequence.items():
+            if name not in Category.__members__:
+                raise errors.category_unknown(name)
+            if Category(name) not in GROUPABLE:
+                raise errors.frequency_not_modifiable(name)
+            if value not in Frequency.__members__:
+                raise errors.frequency_unknown(value)
         await preferences.set_email_choices(user_id, body.email)
-        return preferences_view(await preferences.email_choices(user_id))
+        await preferences.set_frequency_choices(user_id, body.frequence)
+        return await view(user_id)
 
     return router

@@ -1,8 +1,10 @@
-"""What the notifications service listens to: four consumer groups.
+"""What the notifications service listens to: five consumer groups.
 
 - `structures`: names of created structures (the walking skeleton's read model);
 - `read-models`: users, gestionnaires, grants, attachments and directory names;
-- `notify`: the events that cause messages (DESIGN.md §6 "Notifications");
+- `notify`: the events that cause messages (DESIGN.md §6 "Notifications"), bulk notices
+  (flows rejected, invoices made available) a batch at a time;
+- `account-mails`: address confirmation and password reset, in a group of their own;
 - `suivi-flux`: counters of flow status changes for the operators' dashboard."""
 
 from __future__ import annotations
@@ -17,10 +19,13 @@ from chorale_contracts.events import directory, flows, habilitations, identity, 
 from chorale_contracts.events.common import FlowStatus
 from chorale_contracts.events.structures import StructureCreated
 from chorale_notifications.adapters.flow_stats import FlowStats
-from chorale_notifications.adapters.read_models import Organisation, People
+from chorale_notifications.adapters.read_models import Organisation, People, apply_changes
 from chorale_notifications.adapters.structure_directory import StructureDirectory
+from chorale_notifications.domain.read_model_changes import ReadModelChanges
+from chorale_notifications.domain.stats import CountedChange
+from chorale_notifications.service_layer.bulk_notices import BulkNotices
 from chorale_notifications.service_layer.triggers import Triggers
-from chorale_runtime.consumer import ReliableConsumer, Subscription
+from chorale_runtime.consumer import Incoming, ReliableConsumer, Subscription
 from chorale_runtime.logging import get_logger
 
 log = get_logger(__name__)
@@ -45,60 +50,62 @@ def structure_subscription(directory_: StructureDirectory) -> Subscription:
     )
 
 
+def fold_read_model_events(events: Sequence[Incoming]) -> ReadModelChanges:
+    """A batch of identity, habilitation and directory events → one change per document."""
+    changes = ReadModelChanges()
+    for item in events:
+        e, ev = item.envelope, item.payload
+        match ev:
+            case identity.UserRegistered():
+                changes.put_user(ev.userId, contactEmail=ev.contactEmail, prenom=ev.prenom,
+                                 nom=ev.nom, loginEmail=ev.loginEmail, active=True)
+            case identity.UserProfileUpdated():
+                changes.put_user(ev.userId, contactEmail=ev.contactEmail, prenom=ev.prenom,
+                                 nom=ev.nom)
+            case identity.UserDeactivated():
+                changes.put_user(ev.userId, active=False)
+            case identity.RattachementApproved() | identity.RattachementDetached():
+                active = isinstance(ev, identity.RattachementApproved)
+                changes.structure(ev.structure).values[f"members.{ev.rattachementId}"] = {
+                    "userId": ev.userId, "codeService": ev.codeService, "active": active}
+            case identity.GestionnaireDesignated():
+                changes.structure(ev.structure).values["gp"] = ev.userId
+            case identity.GestionnaireTransferred():
+                changes.structure(ev.structure).values["gp"] = ev.toUserId
+            case habilitations._GrantEvent():
+                changes.structure(ev.structure).put_grant(ev.grantId, ev.version, {
+                    "userId": ev.userId, "structure": ev.structure,
+                    "codeService": ev.codeService, "application": ev.application.value,
+                    "mode": ev.mode.value,
+                    "revoked": e.event_type == habilitations.HabilitationRevoked.event_type,
+                })
+            case directory.DirectorySnapshot():
+                changes.structure(ev.identifiant).put_snapshot(ev.raisonSociale, ev.version)
+    return changes
+
+
+READ_MODEL_EVENTS = (
+    identity.UserRegistered, identity.UserProfileUpdated, identity.UserDeactivated,
+    identity.RattachementApproved, identity.RattachementDetached,
+    identity.GestionnaireDesignated, identity.GestionnaireTransferred,
+    habilitations.HabilitationGranted, habilitations.HabilitationChanged,
+    habilitations.HabilitationRevoked, directory.DirectorySnapshot,
+)
+
+
 def read_model_subscription(people: People, org: Organisation) -> Subscription:
-    async def registered(_e: Envelope, ev: identity.UserRegistered) -> None:
-        await people.put(ev.userId, contactEmail=ev.contactEmail, prenom=ev.prenom, nom=ev.nom,
-                         loginEmail=ev.loginEmail, active=True)
-
-    async def profile(_e: Envelope, ev: identity.UserProfileUpdated) -> None:
-        await people.put(ev.userId, contactEmail=ev.contactEmail, prenom=ev.prenom, nom=ev.nom)
-
-    async def deactivated(_e: Envelope, ev: identity.UserDeactivated) -> None:
-        await people.put(ev.userId, active=False)
-
-    async def attached(_e: Envelope, ev: identity.RattachementApproved) -> None:
-        await org.put_member(ev.structure, ev.rattachementId, ev.userId, ev.codeService, True)
-
-    async def detached(_e: Envelope, ev: identity.RattachementDetached) -> None:
-        await org.put_member(ev.structure, ev.rattachementId, ev.userId, ev.codeService, False)
-
-    async def designated(_e: Envelope, ev: identity.GestionnaireDesignated) -> None:
-        await org.set_gestionnaire(ev.structure, ev.userId)
-
-    async def transferred(_e: Envelope, ev: identity.GestionnaireTransferred) -> None:
-        await org.set_gestionnaire(ev.structure, ev.toUserId)
-
-    async def grant(e: Envelope, ev: habilitations._GrantEvent) -> None:
-        await org.put_grant(ev.grantId, ev.version, {
-            "userId": ev.userId, "structure": ev.structure, "codeService": ev.codeService,
-            "application": ev.application.value, "mode": ev.mode.value,
-            "revoked": e.event_type == habilitations.HabilitationRevoked.event_type,
-        })
-
-    async def snapshot(_e: Envelope, ev: directory.DirectorySnapshot) -> None:
-        await org.put_snapshot(ev.identifiant, ev.raisonSociale, ev.version)
+    async def fold(events: Sequence[Incoming]) -> None:
+        await apply_changes(people, org, fold_read_model_events(events))
 
     return Subscription(
         name="read-models",
         topics=(Topic.IDENTITY, Topic.HABILITATIONS, Topic.DIRECTORY),
-        handlers={
-            identity.UserRegistered.event_type: registered,
-            identity.UserProfileUpdated.event_type: profile,
-            identity.UserDeactivated.event_type: deactivated,
-            identity.RattachementApproved.event_type: attached,
-            identity.RattachementDetached.event_type: detached,
-            identity.GestionnaireDesignated.event_type: designated,
-            identity.GestionnaireTransferred.event_type: transferred,
-            habilitations.HabilitationGranted.event_type: grant,
-            habilitations.HabilitationChanged.event_type: grant,
-            habilitations.HabilitationRevoked.event_type: grant,
-            directory.DirectorySnapshot.event_type: snapshot,
-        },
+        batch_handlers={cls.event_type: fold for cls in READ_MODEL_EVENTS},
         description="Users, gestionnaires, grants, attachments and names: who to tell",
     )
 
 
-def notify_subscription(t: Triggers) -> Subscription:
+def notify_subscription(t: Triggers, bulk: BulkNotices) -> Subscription:
     return Subscription(
         name="notify",
         topics=(Topic.IDENTITY, Topic.HABILITATIONS, Topic.FLOWS, Topic.INVOICES),
@@ -108,27 +115,52 @@ def notify_subscription(t: Triggers) -> Subscription:
             identity.RattachementRefused.event_type: t.rattachement_decided,
             identity.GestionnaireTransferred.event_type: t.gestionnaire_transferred,
             identity.GestionnaireDesignated.event_type: t.gestionnaire_designated,
-            identity.UserVerificationRequested.event_type: t.verification_requested,
             habilitations.HabilitationGranted.event_type: t.habilitation_changed,
             habilitations.HabilitationChanged.event_type: t.habilitation_changed,
             habilitations.HabilitationRevoked.event_type: t.habilitation_changed,
-            flows.FlowStatusChanged.event_type: t.flow_status_changed,
-            invoices.InvoiceMadeAvailable.event_type: t.invoice_made_available,
         },
+        batch_handlers={
+            flows.FlowStatusChanged.event_type: bulk.handle,
+            invoices.InvoiceMadeAvailable.event_type: bulk.handle,
+        },
+        wants=_not_an_ordinary_flow_status,
         description="Events that cause a message: inbox entry and e-mail delivery",
     )
 
 
+def _not_an_ordinary_flow_status(envelope: Envelope) -> bool:
+    """Of a flow's status changes only the rejection causes a message."""
+    return envelope.event_type != flows.FlowStatusChanged.event_type or \
+        envelope.payload.get("statut") == FlowStatus.IN_REJETE.value
+
+
+def account_mail_subscription(t: Triggers) -> Subscription:
+    """Account-security mails (address confirmation, password reset) have their own group:
+    they never wait behind a backlog of bulk flow and invoice events."""
+    return Subscription(
+        name="account-mails",
+        topics=(Topic.IDENTITY,),
+        handlers={identity.UserVerificationRequested.event_type: t.verification_requested},
+        description="Address confirmation and password reset mails, ahead of everything else",
+    )
+
+
 def suivi_subscription(stats: FlowStats) -> Subscription:
-    async def counted(e: Envelope, ev: flows.FlowStatusChanged) -> None:
-        codes = [err.code for err in ev.erreurs] if ev.statut is FlowStatus.IN_REJETE else []
-        await stats.record(str(e.event_id), e.occurred_at, ev.structurePartenaire,
-                           ev.statut.value, codes)
+    async def counted(events: Sequence[Incoming]) -> None:
+        await stats.record([
+            CountedChange(
+                i.envelope.occurred_at, i.payload.structurePartenaire, i.payload.statut.value,
+                tuple(err.code for err in i.payload.erreurs)
+                if i.payload.statut is FlowStatus.IN_REJETE else (),
+                i.source, i.offset,
+            )
+            for i in events
+        ])
 
     return Subscription(
         name="suivi-flux",
         topics=(Topic.FLOWS,),
-        handlers={flows.FlowStatusChanged.event_type: counted},
+        batch_handlers={flows.FlowStatusChanged.event_type: counted},
         description="Suivi des flux: status changes per hour, partner and rejection code",
     )
 

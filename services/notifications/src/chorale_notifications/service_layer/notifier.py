@@ -14,7 +14,12 @@ from chorale_notifications.adapters.deliveries import DISABLED, PENDING, Deliver
 from chorale_notifications.adapters.inbox import Inbox, Preferences
 from chorale_notifications.adapters.read_models import People
 from chorale_notifications.adapters.templates import render
-from chorale_notifications.domain.categories import MAIL_ONLY, Category, email_enabled
+from chorale_notifications.domain.categories import (
+    MAIL_ONLY,
+    Category,
+    email_enabled,
+    priority,
+)
 from chorale_notifications.domain.compose import Draft, greeting
 from chorale_notifications.domain.ids import message_id
 from chorale_runtime.logging import get_logger
@@ -48,14 +53,14 @@ class Origin:
 class Notifier:
     def __init__(self, inbox: Inbox, deliveries: Deliveries, preferences: Preferences,
                  people: People, *, portal_url: str, service: str,
-                 wake: Callable[[], None] = lambda: None):
+                 enqueue: Callable[[str, int], None] = lambda _id, _priority: None):
         self._inbox = inbox
         self._deliveries = deliveries
         self._preferences = preferences
         self._people = people
         self._portal = portal_url.rstrip("/")
         self._service = service
-        self._wake = wake
+        self._enqueue = enqueue
 
     def link(self, path: str) -> str:
         return f"{self._portal}{path}"
@@ -67,8 +72,6 @@ class Notifier:
         for user_id in sorted(set(user_ids)):
             if await self._one(source_id, source, draft, user_id, to):
                 created += 1
-        if created:
-            self._wake()
         return created
 
     async def _one(self, source_id: str, source: Origin, draft: Draft, user_id: str,
@@ -94,12 +97,15 @@ class Notifier:
             })
         choices = await self._preferences.email_choices(user_id)
         wanted = email_enabled(draft.category, choices)
+        rank = priority(draft.category)
         new_delivery = await self._deliveries.add({
             **common, "to": to, "subject": rendered.subject, "text": rendered.text,
             "html": rendered.html, "statut": PENDING if wanted else DISABLED,
-            "tentatives": 0, "nextAttemptAt": now, "updatedAt": now,
+            "priorite": rank, "tentatives": 0, "nextAttemptAt": now, "updatedAt": now,
             "correlationId": source.correlation_id, "log": [],
         })
+        if new_delivery and wanted:
+            self._enqueue(mid, rank)
         if new_delivery or is_new:
             metrics.MESSAGES_CREATED.labels(self._service, draft.category.value).inc()
             log.info("message_created", message_id=mid, user_id=user_id,

@@ -3,7 +3,8 @@
 Recipients, names and greetings come from the read models; before reading them a handler
 waits (bounded) until the read-model consumers have caught up with the topics, so an event
 published before the trigger (a grant, an attachment, a directory snapshot) is taken into
-account. Habilitation changes only feed the digest; verification mails need no read model."""
+account. Habilitation changes only feed the digest; verification mails need no read model.
+Flows rejected and invoices made available, which come in bulk, are `bulk_notices.py`'s."""
 
 from __future__ import annotations
 
@@ -11,8 +12,6 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 from chorale_contracts import Envelope
-from chorale_contracts.events.common import FlowStatus
-from chorale_contracts.events.flows import FlowStatusChanged
 from chorale_contracts.events.habilitations import HabilitationChanged, _GrantEvent
 from chorale_contracts.events.identity import (
     GestionnaireDesignated,
@@ -22,7 +21,6 @@ from chorale_contracts.events.identity import (
     RattachementRequested,
     UserVerificationRequested,
 )
-from chorale_contracts.events.invoices import InvoiceMadeAvailable
 from chorale_notifications.adapters.digests import HabilitationDigests
 from chorale_notifications.adapters.read_models import Organisation, People, StructureNames
 from chorale_notifications.domain import compose
@@ -107,22 +105,6 @@ class Triggers:
             "correlationId": env.correlation_id,
         }
         await self._digests.add(ev.userId, str(env.event_id), change, datetime.now(UTC))
-
-    async def flow_status_changed(self, env: Envelope, ev: FlowStatusChanged) -> None:
-        if ev.statut is not FlowStatus.IN_REJETE:
-            return
-        await self._caught_up(env.occurred_at)
-        users = await self._org.attached_users(ev.structurePartenaire)
-        draft = compose.flow_rejected(ev, await self._label(ev.structurePartenaire))
-        draft.context["lien"] = self._n.link(f"/suivi-des-flux/{ev.numeroFluxDepot}")
-        await self._tell(env, draft, users)
-
-    async def invoice_made_available(self, env: Envelope, ev: InvoiceMadeAvailable) -> None:
-        await self._caught_up(env.occurred_at)
-        users = await self._org.invoice_readers(ev.destinataire, ev.codeService)
-        draft = compose.invoice_available(ev, await self._label(ev.destinataire))
-        draft.context["lien"] = self._n.link(f"/factures-recues/{ev.invoiceId}")
-        await self._tell(env, draft, users)
 
     async def verification_requested(self, env: Envelope, ev: UserVerificationRequested) -> None:
         draft = Draft(Category.SECURITE_COMPTE, compose.PURPOSE_TEMPLATES[ev.purpose], {
