@@ -32,11 +32,13 @@ class InvoiceStatusChanged(EventPayload):
     # Increases by one per change of this invoice: consumers keep the highest.
     version: int
     statut: InvoiceStatus
+    libelleStatut: str  # in French, as people read it
     statutPrecedent: InvoiceStatus | None = None
     dateStatut: datetime
     typeAuteur: Literal["DESTINATAIRE", "FOURNISSEUR", "PLATEFORME"]
     auteur: str | None = None
-    motif: str | None = None
+    motif: str | None = None  # CDAR reason code (MDT-113)
+    libelleMotif: str | None = None
     commentaire: str | None = None
     # False when the recipient hides this status from the supplier
     # (`statutMiseEnPaiementNestPasRemonte`): no CDAR, no mail to the supplier.

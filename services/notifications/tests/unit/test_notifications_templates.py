@@ -23,7 +23,8 @@ VALUES = {
     "partenaire": "P", "canal": "EDI", "codes": "X", "erreurs": ["X — m"],
     "numero_facture": "F-1", "fournisseur": "Four", "destinataire": "Dest",
     "date_facture": "02/11/2026", "montant": "1 EUR", "numero_flux": "FLX-1",
-    "expiration": "demain",
+    "expiration": "demain", "statut": "Suspendue", "motif": "Justificatif absent",
+    "suite": "Complétez-la.",
 }
 
 
@@ -32,6 +33,7 @@ def test_there_is_a_template_for_every_kind_of_message():
         "rattachement_demande", "rattachement_approuve", "rattachement_direct",
         "rattachement_refuse", "gp_cedant", "gp_beneficiaire", "habilitations", "flux_rejete",
         "facture_mise_a_disposition", "verification_email", "reinitialisation_mot_de_passe",
+        "facture_statut", "facture_completee",
     }
 
 

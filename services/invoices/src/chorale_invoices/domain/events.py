@@ -8,7 +8,12 @@ from datetime import date
 from chorale_contracts import Envelope, new_envelope
 from chorale_contracts.events.invoice_status import InvoiceStatus, InvoiceStatusChanged
 from chorale_invoices.domain.invoice import Invoice
-from chorale_invoices.domain.statuses import CDAR_CODES, visible_to_supplier
+from chorale_invoices.domain.statuses import (
+    CDAR_CODES,
+    MOTIF_LABELS,
+    STATUS_LABELS,
+    visible_to_supplier,
+)
 
 _NAMESPACE = uuid.UUID("5d0f8a3e-2b7c-4e61-9a54-7c1e0b3f6d21")
 
@@ -21,6 +26,8 @@ def step_event(invoice: Invoice, index: int, *, hide_payment: bool,
     previous = invoice.historique[index - 1].statut if index else None
     return InvoiceStatusChanged(
         invoiceId=invoice.invoiceId, version=index + 1, statut=InvoiceStatus(step.statut),
+        libelleStatut=STATUS_LABELS[step.statut],
+        libelleMotif=MOTIF_LABELS.get(step.motif) if step.motif else None,
         statutPrecedent=InvoiceStatus(previous) if previous else None, dateStatut=step.date,
         typeAuteur=step.typeAuteur.value, auteur=step.auteur, motif=step.motif,
         commentaire=step.commentaire,

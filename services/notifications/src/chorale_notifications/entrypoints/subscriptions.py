@@ -13,7 +13,14 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 
 from chorale_contracts import Envelope, Topic
-from chorale_contracts.events import directory, flows, habilitations, identity, invoices
+from chorale_contracts.events import (
+    directory,
+    flows,
+    habilitations,
+    identity,
+    invoice_status,
+    invoices,
+)
 from chorale_contracts.events.common import FlowStatus
 from chorale_contracts.events.structures import StructureCreated
 from chorale_notifications.adapters.flow_stats import FlowStats
@@ -101,7 +108,8 @@ def read_model_subscription(people: People, org: Organisation) -> Subscription:
 def notify_subscription(t: Triggers) -> Subscription:
     return Subscription(
         name="notify",
-        topics=(Topic.IDENTITY, Topic.HABILITATIONS, Topic.FLOWS, Topic.INVOICES),
+        topics=(Topic.IDENTITY, Topic.HABILITATIONS, Topic.FLOWS, Topic.INVOICES,
+                Topic.INVOICE_STATUS),
         handlers={
             identity.RattachementRequested.event_type: t.rattachement_requested,
             identity.RattachementApproved.event_type: t.rattachement_decided,
@@ -114,6 +122,7 @@ def notify_subscription(t: Triggers) -> Subscription:
             habilitations.HabilitationRevoked.event_type: t.habilitation_changed,
             flows.FlowStatusChanged.event_type: t.flow_status_changed,
             invoices.InvoiceMadeAvailable.event_type: t.invoice_made_available,
+            invoice_status.InvoiceStatusChanged.event_type: t.invoice_status_changed,
         },
         description="Events that cause a message: inbox entry and e-mail delivery",
     )
