@@ -48,6 +48,7 @@ def processes() -> list[Proc]:
              {"CHORALE_EDI_ROOT": str(var / "edi"), "CHORALE_ARCHIVE_DIR": str(var / "archive")}),
         Proc("notifications", "chorale_notifications", 8005,
              {"CHORALE_SMTP_HOST": "127.0.0.1", "CHORALE_SMTP_PORT": "2525"}),
+        Proc("invoices", "chorale_invoices", 8006, {"CHORALE_EDI_ROOT": str(var / "edi")}),
     ]
 
 
@@ -60,6 +61,7 @@ def _common_env(endpoints: dict[str, str]) -> dict[str, str]:
         "CHORALE_HABILITATIONS_URL": "http://127.0.0.1:8003",
         "CHORALE_INTAKE_URL": "http://127.0.0.1:8004",
         "CHORALE_NOTIFICATIONS_URL": "http://127.0.0.1:8005",
+        "CHORALE_INVOICES_URL": "http://127.0.0.1:8006",
     }
 
 

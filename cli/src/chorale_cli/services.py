@@ -25,5 +25,6 @@ SERVICES: dict[str, ServiceInfo] = {
         ServiceInfo("habilitations", "chorale_habilitations.settings.HabilitationsSettings", 8003),
         ServiceInfo("invoice-intake", "chorale_intake.settings.IntakeSettings", 8004),
         ServiceInfo("notifications", "chorale_notifications.settings.NotificationsSettings", 8005),
+        ServiceInfo("invoices", "chorale_invoices.settings.InvoicesSettings", 8006),
     )
 }

@@ -22,6 +22,7 @@ SERVICES = {
     "habilitations": "chorale_habilitations",
     "invoice-intake": "chorale_intake",
     "notifications": "chorale_notifications",
+    "invoices": "chorale_invoices",
 }
 
 
@@ -70,6 +71,8 @@ def _envs(infra: Endpoints, namespace: Namespace, folder: Path, ports: dict[str,
         "notifications": {"CHORALE_SMTP_HOST": "127.0.0.1", "CHORALE_SMTP_PORT": str(smtp_port),
                           "CHORALE_HABILITATIONS_DIGEST_SECONDS": "1",
                           "CHORALE_DISPATCH_INTERVAL": "0.2"},
+        "invoices": {"CHORALE_EDI_ROOT": str(folder / "edi"),
+                     "CHORALE_INTAKE_URL": f"http://127.0.0.1:{ports['invoice-intake']}"},
     }
     return {
         name: service_env(infra, namespace, name, **shared, **extra.get(name, {}))
