@@ -33,7 +33,10 @@ async def invoice_is_processed(s: JourneyState) -> None:
     detail = await agent.call("GET", path)
     original = s.api(env.intake, s.user)
     await original.call("GET", f"/v1/invoices/{invoice_id}/original")
-    s.step("l'agent ouvre la facture et télécharge le fichier original")
+    content = await agent.call("GET", f"/v1/factures/{invoice_id}/contenu")
+    assert content["lignes"] and content["ventilationTva"], content
+    s.step(f"l'agent ouvre la facture ({len(content['lignes'])} lignes, total TTC "
+           f"{content['totaux']['totalTTC']}) et télécharge le fichier original")
     taken = await agent.call("POST", f"{path}/prise-en-charge",
                              headers={"If-Match": f'"{detail["version"]}"'})
     s.step(f"l'agent prend la facture en charge (version {taken['version']})")

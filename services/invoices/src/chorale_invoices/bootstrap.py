@@ -11,6 +11,7 @@ from chorale_contracts import Topic
 from chorale_invoices.adapters.cdar_store import CdarStore
 from chorale_invoices.adapters.directory_store import DirectoryStore
 from chorale_invoices.adapters.edi_out import EdiOut
+from chorale_invoices.adapters.intake_client import IntakeClient
 from chorale_invoices.adapters.invoice_store import (
     INDEXES,
     INVOICES,
@@ -75,7 +76,8 @@ def build_app(settings: InvoicesSettings, **runtime_options: Any) -> FastAPI:
     runtime.add_background("outbox-marks", sweep_marks)
     runtime.add_background("edi-root", prepare_edi)
     ctx = Context(settings=settings, lifecycle=lifecycle, index=index, directory=directory,
-                  attachments=AttachmentStore(runtime.db), cdar=cdar, access=Access(authorizer))
+                  attachments=AttachmentStore(runtime.db), cdar=cdar, access=Access(authorizer),
+                  intake=IntakeClient(settings.intake_url))
     app = runtime.create_app(
         title="Chorale — Factures",
         description="Factures reçues, factures émises, statuts de traitement, messages CDAR.",

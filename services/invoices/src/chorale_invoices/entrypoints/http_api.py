@@ -16,11 +16,13 @@ from starlette.datastructures import UploadFile
 from chorale_contracts.events.common import Mode
 from chorale_invoices.adapters.cdar_store import CdarStore, cdar_id
 from chorale_invoices.adapters.directory_store import DirectoryStore
+from chorale_invoices.adapters.intake_client import IntakeClient
 from chorale_invoices.adapters.invoice_store import AttachmentStore
 from chorale_invoices.adapters.list_index import ListIndex
 from chorale_invoices.domain.errors import InvoiceError, invoice_not_found
 from chorale_invoices.domain.invoice import Invoice, PieceJointe
 from chorale_invoices.domain.listing import MAX_PAGE_SIZE, Filters, as_csv, select
+from chorale_invoices.domain.rendering import render
 from chorale_invoices.domain.statuses import (
     CDAR_CODES,
     MOTIF_LABELS,
@@ -53,10 +55,11 @@ class Context:
     attachments: AttachmentStore
     cdar: CdarStore
     access: Access
+    intake: IntakeClient
 
 
 def _links(ctx: Context, invoice: Invoice) -> dict[str, str]:
-    base = ctx.settings.intake_url.rstrip("/")
+    base = (ctx.settings.intake_public_url or ctx.settings.intake_url).rstrip("/")
     return {"original": f"{base}/v1/invoices/{invoice.invoiceId}/original",
             "compteRendu": f"{base}/v1/flows/{invoice.numeroFluxDepot}"}
 
@@ -265,6 +268,16 @@ def build_router(ctx: Context, current: Callable[..., Awaitable[Principal]]) -> 
         return Response(bytes(doc["contenu"]), media_type="application/octet-stream", headers={
             "Content-Disposition": f'attachment; filename="{_safe_name(doc["nom"])}"',
             "X-Content-Type-Options": "nosniff"})
+
+    @router.get("/factures/{invoiceId}/contenu",
+                summary="Contenu lisible : parties, lignes, ventilation de TVA, totaux")
+    async def content(invoiceId: str, request: Request,
+                      principal: Principal = who) -> dict[str, Any]:
+        invoice = await load(invoiceId)
+        await ctx.access.either(principal, invoice)
+        original = await ctx.intake.original(invoice.invoiceId,
+                                             request.headers["authorization"])
+        return {"invoiceId": invoice.invoiceId, **render(original)}
 
     # -- CDAR for the suppliers' partners -----------------------------------------------------
     @router.get("/cdar", summary="Messages CDAR du partenaire (compte technique)")
