@@ -11,21 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from chorale_contracts.events.invoice_status import InvoiceStatus
 from chorale_invoices.domain.errors import InvoiceError
 
-
-class Status(StrEnum):
-    DEPOSEE = "DEPOSEE"
-    MISE_A_DISPOSITION = "MISE_A_DISPOSITION"
-    PRISE_EN_CHARGE = "PRISE_EN_CHARGE"
-    SERVICE_FAIT = "SERVICE_FAIT"
-    MANDATEE = "MANDATEE"
-    SUSPENDUE = "SUSPENDUE"
-    COMPLETEE = "COMPLETEE"
-    A_RECYCLER = "A_RECYCLER"
-    REJETEE = "REJETEE"
-    MISE_EN_PAIEMENT = "MISE_EN_PAIEMENT"
-
+# The vocabulary is the contract's (`chorale.invoice-status.v1`): one list for the service
+# and its consumers.
+Status = InvoiceStatus
 
 STATUS_LABELS: dict[Status, str] = {
     Status.DEPOSEE: "Déposée",

@@ -92,6 +92,11 @@ def build_router(ctx: Context, current: Callable[..., Awaitable[Principal]]) -> 
     def with_etag(response: Response, invoice: Invoice) -> None:
         response.headers["ETag"] = f'"{invoice.version}"'
 
+    async def as_supplier_sees(response: Response, invoice: Invoice) -> dict[str, Any]:
+        with_etag(response, invoice)
+        hide = await ctx.directory.hides_payment(invoice.destinataire)
+        return {**invoice.for_supplier(hide), "liens": _links(ctx, invoice)}
+
     # -- reference lists --------------------------------------------------------------------
     @router.get("/factures/statuts", summary="Statuts, codes CDAR et motifs (listes)")
     async def reference() -> dict[str, Any]:
@@ -206,9 +211,7 @@ def build_router(ctx: Context, current: Callable[..., Awaitable[Principal]]) -> 
                          principal: Principal = who) -> dict[str, Any]:
         invoice = await load(invoiceId)
         await ctx.access.supplier(principal, invoice, Mode.CONSULTATION)
-        with_etag(response, invoice)
-        hide = await ctx.directory.hides_payment(invoice.destinataire)
-        return {**invoice.for_supplier(hide), "liens": _links(ctx, invoice)}
+        return await as_supplier_sees(response, invoice)
 
     @router.post("/factures-emises/{invoiceId}/completer",
                  summary="Compléter une facture suspendue (commentaire, pièces jointes)")
@@ -233,9 +236,7 @@ def build_router(ctx: Context, current: Callable[..., Awaitable[Principal]]) -> 
             action=Action.COMPLETER, actor=Actor.SUPPLIER, user_id=principal.subject,
             expected_version=_version_of(if_match, version), comment=comment,
             pieces=tuple(p for p, _ in pieces), correlation_id=correlation_id_of(request)))
-        with_etag(response, changed)
-        hide = await ctx.directory.hides_payment(changed.destinataire)
-        return {**changed.for_supplier(hide), "liens": _links(ctx, changed)}
+        return await as_supplier_sees(response, changed)
 
     @router.post("/factures-emises/{invoiceId}/readresser",
                  summary="Réadresser une facture « à recycler » (code service, engagement)")
@@ -253,9 +254,7 @@ def build_router(ctx: Context, current: Callable[..., Awaitable[Principal]]) -> 
             engagement=_text(body.get("numeroEngagement"), 100),
             comment=_text(body.get("commentaire"), 2000),
             correlation_id=correlation_id_of(request)))
-        with_etag(response, changed)
-        hide = await ctx.directory.hides_payment(changed.destinataire)
-        return {**changed.for_supplier(hide), "liens": _links(ctx, changed)}
+        return await as_supplier_sees(response, changed)
 
     @router.get("/factures/{invoiceId}/pieces-jointes/{pieceId}",
                 summary="Télécharger une pièce jointe ajoutée à la facture")
