@@ -40,7 +40,7 @@ log = get_logger(__name__)
 
 def build_app(settings: InvoicesSettings, **runtime_options: Any) -> FastAPI:
     # `invoices` is NOT an outbox collection of the relay's sweep (a filtered scan of every
-    # invoice on FerretDB): its pending events are found through `outbox_marks` instead.
+    # invoice on FerretDB): see adapters/invoice_store.py.
     runtime = Runtime(settings, produces=[Topic.INVOICE_STATUS], indexes=INDEXES,
                       **runtime_options)
     authorizer = runtime.enable_authorization()
@@ -61,9 +61,6 @@ def build_app(settings: InvoicesSettings, **runtime_options: Any) -> FastAPI:
         INDEXED_INVOICES.labels(settings.service_name).set(len(index))
         log.info("list_index_loaded", invoices=len(index))
 
-    async def sweep_marks() -> None:
-        await store.run_mark_sweeper(settings.outbox_marks_interval)
-
     async def ready() -> tuple[bool, str]:
         return index.loaded, "ok" if index.loaded else "chargement de l'index des listes"
 
@@ -73,7 +70,6 @@ def build_app(settings: InvoicesSettings, **runtime_options: Any) -> FastAPI:
 
     runtime.readiness["index"] = ready
     runtime.add_background("list-index", load_index)
-    runtime.add_background("outbox-marks", sweep_marks)
     runtime.add_background("edi-root", prepare_edi)
     ctx = Context(settings=settings, lifecycle=lifecycle, index=index, directory=directory,
                   attachments=AttachmentStore(runtime.db), cdar=cdar, access=Access(authorizer),

@@ -21,6 +21,3 @@ class InvoicesSettings(ServiceSettings):
         4 * 1024 * 1024, ge=1, description="Largest attachment a supplier may add (bytes)")
     attachment_max_count: int = Field(
         10, ge=1, le=100, description="Attachments per completion")
-    outbox_marks_interval: float = Field(
-        5.0, gt=0, description="Seconds between checks of invoices whose events wait to be "
-        "relayed (crash recovery)")

@@ -106,7 +106,7 @@ def invoices_service(infra: Any, namespace: Any, tokens: TokenFactory, edi_root:
 
     def run(**overrides: Any) -> contextlib.AbstractAsyncContextManager[str]:
         settings = settings_for(InvoicesSettings, infra, namespace, edi_root=edi_root,
-                                outbox_marks_interval=0.5, **overrides)
+                                **overrides)
         return serve_in_process(build_app(settings, verifier=tokens.verifier()))
 
     return run

@@ -249,3 +249,40 @@ async def test_hidden_payment_recycling_and_readdressing(publish, invoices_servi
         assert invoice_id not in {f["invoiceId"] for f in listed["factures"]}
         csv = await api.get("/v1/factures-recues", "chef", structure=recipient, format="csv")
         assert csv.status_code == 200 and invoice_id in csv.text
+
+
+async def test_events_left_in_an_outbox_by_a_crash_are_published_at_start(
+        invoices_service, tokens, infra, namespace, mongo_client, edi_root: Path) -> None:
+    from datetime import UTC, datetime
+
+    from chorale_contracts import new_envelope
+    from chorale_contracts.events.invoice_status import InvoiceStatusChanged
+    from chorale_invoices.adapters.invoice_store import INVOICES
+    from chorale_runtime.outbox import new_document
+
+    invoice_id = "FAC20261203-CRASHED00000000000000"
+    now = datetime.now(UTC)
+    step = {"statut": "MISE_A_DISPOSITION", "date": now.isoformat(),
+            "typeAuteur": "PLATEFORME"}
+    doc = {"_id": invoice_id, "invoiceId": invoice_id, "numeroFluxDepot": "FLX20261203-X",
+           "numeroFacture": "F-CRASH", "dateFacture": "2026-12-01", "dateDepot": "2026-12-03",
+           "destinataire": _siret(), "fournisseur": SUPPLIER, "statut": "MISE_A_DISPOSITION",
+           "dateStatut": now.isoformat(), "version": 1, "historique": [step],
+           "technicalAccountId": ACCOUNT}
+    event = new_envelope(InvoiceStatusChanged(
+        invoiceId=invoice_id, version=1, statut="MISE_A_DISPOSITION",
+        libelleStatut="Mise à disposition", dateStatut=now, typeAuteur="PLATEFORME",
+        codeCdar="203", numeroFluxDepot="FLX20261203-X", numeroFacture="F-CRASH",
+        dateFacture="2026-12-01", destinataire=doc["destinataire"], fournisseur=SUPPLIER,
+        technicalAccountId=ACCOUNT), key=invoice_id, producer="invoices")
+    database = mongo_client[namespace.database("invoices")]
+    await database[INVOICES].insert_one(new_document(doc, [event]))
+    async with invoices_service():
+        out = edi_root / ACCOUNT / "out"
+        await eventually(lambda: out.exists() and any(out.glob(f"*{invoice_id}-0001.cdar.xml")),
+                         timeout=60)
+
+        async def relayed() -> bool:
+            stored = await database[INVOICES].find_one({"_id": invoice_id})
+            return stored is not None and stored["outbox"] == []
+        await eventually(relayed, timeout=30)

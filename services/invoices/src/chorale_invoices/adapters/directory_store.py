@@ -1,7 +1,8 @@
 """The directory as this service needs it: each structure's name, parameters
 (`statutMiseEnPaiementNestPasRemonte`, EJ rules) and services, from `chorale.directory.v1`.
-A snapshot older than the one held is ignored. Read by `_id` (cheap on FerretDB), with the
-parameters kept in memory once read: the supplier's list asks them for every recipient."""
+A snapshot older than the one held is ignored. Read by `_id`, with each structure's name and
+payment parameter kept in memory once read (every status change and the supplier's list ask
+them), forgotten when a new snapshot arrives."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ COLLECTION = "directory"
 class DirectoryStore:
     def __init__(self, db: Any):
         self._col = db[COLLECTION]
-        self._hide_payment: dict[str, bool] = {}
+        self._summary: dict[str, tuple[str | None, bool]] = {}
 
     async def put(self, snapshot: DirectorySnapshot) -> None:
         doc = snapshot.model_dump(mode="json")
@@ -29,7 +30,7 @@ class DirectoryStore:
         except Exception as exc:
             if not is_duplicate_key(exc):  # an equal or newer snapshot is already there
                 raise
-        self._hide_payment.pop(snapshot.identifiant, None)
+        self._summary.pop(snapshot.identifiant, None)
 
     async def get(self, structure: str) -> DirectorySnapshot | None:
         doc = await self._col.find_one({"_id": structure})
@@ -38,14 +39,17 @@ class DirectoryStore:
         return DirectorySnapshot.model_validate({**doc, "identifiant": doc["_id"]},
                                                 extra="ignore")
 
+    async def _summary_of(self, structure: str) -> tuple[str | None, bool]:
+        if structure not in self._summary:
+            snapshot = await self.get(structure)
+            self._summary[structure] = (
+                snapshot.raisonSociale if snapshot else None,
+                bool(snapshot and snapshot.parametres.statutMiseEnPaiementNestPasRemonte))
+        return self._summary[structure]
+
     async def name(self, structure: str) -> str | None:
-        snapshot = await self.get(structure)
-        return snapshot.raisonSociale if snapshot else None
+        return (await self._summary_of(structure))[0]
 
     async def hides_payment(self, structure: str) -> bool:
         """The recipient's `statutMiseEnPaiementNestPasRemonte` (False when unknown)."""
-        if structure not in self._hide_payment:
-            snapshot = await self.get(structure)
-            self._hide_payment[structure] = bool(
-                snapshot and snapshot.parametres.statutMiseEnPaiementNestPasRemonte)
-        return self._hide_payment[structure]
+        return (await self._summary_of(structure))[1]
