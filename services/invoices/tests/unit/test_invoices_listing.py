@@ -82,3 +82,20 @@ def test_csv_neutralises_formulas_and_keeps_numbers() -> None:
     assert cell["numeroFacture"] == "'=HYPERLINK(\"x\")"
     assert cell["raisonSocialeFournisseur"] == "'@SUM(A1)"
     assert cell["montantTTC"] == "-12.50"
+
+
+def test_the_index_moves_a_row_between_buckets_and_keeps_the_newest() -> None:
+    from chorale_invoices.adapters.list_index import ListIndex
+
+    index = ListIndex()
+    first = _row(1, codeService="S1")
+    index.put(first)
+    moved = _row(1, codeService="S2", statut=Status.PRISE_EN_CHARGE, version=3)
+    index.put(moved)
+    index.put(first)  # an older state arriving late changes nothing
+    assert list(index.received("D")) == [moved]
+    assert list(index.received("D", frozenset({"S1"}))) == []
+    assert list(index.received("D", frozenset({"S2"}), frozenset({Status.PRISE_EN_CHARGE}))) \
+        == [moved]
+    assert list(index.received("D", None, frozenset({Status.MISE_A_DISPOSITION}))) == []
+    assert list(index.issued("FOUR1")) == [moved] and len(index) == 1

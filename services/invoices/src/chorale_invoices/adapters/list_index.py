@@ -11,7 +11,7 @@ filters should a deployment outgrow memory.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from chorale_invoices.domain.invoice import Invoice
@@ -46,20 +46,36 @@ def row_of_document(doc: dict[str, Any]) -> Row:
     )
 
 
+Bucket = tuple[str | None, Status]  # (code service, status)
+
+
 class ListIndex:
+    """Rows by recipient, then by (service, status): the filters an agent uses most (its
+    services, a status) pick whole buckets instead of testing every row of the structure; by
+    supplier, a flat map (its own invoices only)."""
+
     def __init__(self) -> None:
-        self._by_recipient: dict[str, dict[str, Row]] = {}
+        self._by_recipient: dict[str, dict[Bucket, dict[str, Row]]] = {}
         self._by_supplier: dict[str, dict[str, Row]] = {}
+        self._rows: dict[str, Row] = {}
         self.loaded = False
 
     def __len__(self) -> int:
-        return sum(len(rows) for rows in self._by_recipient.values())
+        return len(self._rows)
 
     def put(self, row: Row) -> None:
-        old = self._by_recipient.get(row.destinataire, {}).get(row.invoiceId)
-        if old is not None and old.version > row.version:
-            return  # a slower writer's older state
-        self._by_recipient.setdefault(row.destinataire, {})[row.invoiceId] = row
+        old = self._rows.get(row.invoiceId)
+        if old is not None:
+            if old.version > row.version:
+                return  # a slower writer's older state
+            buckets = self._by_recipient[old.destinataire]
+            bucket = buckets[(old.codeService, old.statut)]
+            bucket.pop(old.invoiceId, None)
+            if not bucket:
+                del buckets[(old.codeService, old.statut)]
+        self._rows[row.invoiceId] = row
+        buckets = self._by_recipient.setdefault(row.destinataire, {})
+        buckets.setdefault((row.codeService, row.statut), {})[row.invoiceId] = row
         self._by_supplier.setdefault(row.fournisseur, {})[row.invoiceId] = row
 
     def load(self, rows: Iterable[Row]) -> None:
@@ -67,8 +83,15 @@ class ListIndex:
             self.put(row)
         self.loaded = True
 
-    def received(self, recipient: str) -> Iterable[Row]:
-        return self._by_recipient.get(recipient, {}).values()
+    def received(self, recipient: str, services: frozenset[str | None] | None = None,
+                 statuts: frozenset[Status] | None = None) -> Iterator[Row]:
+        """The recipient's rows, narrowed to `services` and `statuts` when given."""
+        for (service, status), bucket in self._by_recipient.get(recipient, {}).items():
+            if services is not None and service not in services:
+                continue
+            if statuts and status not in statuts:
+                continue
+            yield from bucket.values()
 
     def issued(self, supplier: str) -> Iterable[Row]:
         return self._by_supplier.get(supplier, {}).values()

@@ -100,7 +100,18 @@ class Filters:
             checks.append(lambda r, v=self.montantMin: r.montant is not None and r.montant >= v)
         if self.montantMax is not None:
             checks.append(lambda r, v=self.montantMax: r.montant is not None and r.montant <= v)
-        return lambda row: all(check(row) for check in checks)
+        if not checks:
+            return lambda _row: True
+        if len(checks) == 1:
+            return checks[0]
+
+        def every(row: Row) -> bool:
+            for check in checks:
+                if not check(row):
+                    return False
+            return True
+
+        return every
 
 
 SORTS: dict[str, Callable[[Row], Any]] = {

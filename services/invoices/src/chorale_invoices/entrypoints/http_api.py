@@ -137,7 +137,7 @@ def build_router(ctx: Context, current: Callable[..., Awaitable[Principal]]) -> 
             dateFactureDebut=dateFactureDebut and dateFactureDebut.isoformat(),
             dateFactureFin=dateFactureFin and dateFactureFin.isoformat(),
             montantMin=montantMin, montantMax=montantMax)
-        rows = ctx.index.received(structure)
+        rows = ctx.index.received(structure, filters.services, filters.statuts)
         if format == "csv":
             _, every = select(rows, filters, sort=tri, page=1, size=10**9)
             return Response(as_csv(r.public() for r in every),
