@@ -99,7 +99,7 @@ async def _grant(infra, prefix: str, user: str) -> None:
 async def run(ctx) -> list[Figure]:
     infra = ctx.infra()
     count = 10_000 if ctx.quick else 100_000
-    changes = 600 if ctx.quick else 3_000
+    changes = 300 if ctx.quick else 1_000
     namespace = Namespace("b" + uuid.uuid4().hex[:10])
     tokens = TokenFactory()
     edi = Path(tempfile.mkdtemp(prefix="bench-invoices-"))
