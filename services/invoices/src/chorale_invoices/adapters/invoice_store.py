@@ -10,8 +10,7 @@
   its dirty set until Kafka takes them); after a crash, the one pass that loads the list
   index at start-up also finds the invoices whose outbox still holds events (`rows`).
 
-Lists never query this collection: see `list_index` (and the MongoDB indexes below, for a
-deployment on MongoDB that would query it directly).
+Lists never query this collection: see `list_index`.
 """
 
 from __future__ import annotations
@@ -27,12 +26,9 @@ from chorale_runtime.outbox import OUTBOX_FIELD, new_document, with_events
 INVOICES = "invoices"
 ATTACHMENTS = "attachments"
 
-INDEXES = (
-    IndexSpec(INVOICES, (("destinataire", 1), ("dateDepot", -1))),
-    IndexSpec(INVOICES, (("destinataire", 1), ("codeService", 1), ("dateDepot", -1))),
-    IndexSpec(INVOICES, (("destinataire", 1), ("statut", 1), ("dateDepot", -1))),
-    IndexSpec(INVOICES, (("fournisseur", 1), ("dateDepot", -1))),
-)
+# No secondary index: nothing here filters on anything but `_id` (the lists are served from
+# memory), and FerretDB would maintain them on every write without ever using them.
+INDEXES: tuple[IndexSpec, ...] = ()
 
 _ROW_FIELDS = ("invoiceId", "numeroFacture", "dateFacture", "dateDepot", "destinataire",
                "codeService", "numeroEngagement", "fournisseur", "raisonSocialeFournisseur",

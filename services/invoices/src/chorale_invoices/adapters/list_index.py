@@ -5,8 +5,9 @@ the whole collection (measured here: ≈8 s to count 1,600 matches among 100,000
 for a projection of them all). The service therefore loads the rows once at start-up (one
 pass, readiness waits for it) and updates them on every write it makes, which is sound because
 one process owns a service database on FerretDB (docs/SERVICE_GUIDE.md). A row is ~0.5 KB:
-100,000 invoices ≈ 50 MB. On MongoDB the indexes declared in `invoice_store` serve the same
-filters should a deployment outgrow memory.
+100,000 invoices ≈ 50 MB. A deployment that outgrows memory would run on MongoDB and query
+the collection with indexes on (destinataire, codeService, statut, dateDepot) and
+(fournisseur, dateDepot) instead: not built, see docs/statuses.md.
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ from chorale_invoices.domain.events import envelopes
 from chorale_invoices.domain.invoice import Etape, Invoice, PieceJointe
 from chorale_invoices.domain.routing import check_routing
 from chorale_invoices.domain.statuses import Action, Actor, Status
-from chorale_invoices.metrics import STATUS_CHANGES
+from chorale_invoices.metrics import INDEXED_INVOICES, STATUS_CHANGES
 
 Clock = Callable[[], datetime]
 
@@ -85,7 +85,8 @@ class Lifecycle:
             events = await self._events(invoice, 0, env.correlation_id, str(env.event_id))
             if await self._store.insert(invoice, events):
                 self._index.put(row_of(invoice))
-                STATUS_CHANGES.labels("invoices", "PLATEFORME").inc(len(steps))
+                STATUS_CHANGES.labels(self._producer, "PLATEFORME").inc(len(steps))
+                INDEXED_INVOICES.labels(self._producer).set(len(self._index))
                 return
             existing = await self._store.get(ev.invoiceId)
             assert existing is not None
@@ -125,5 +126,5 @@ class Lifecycle:
             current = await self.get(invoice.invoiceId)
             raise version_conflict(invoice.version, current.version)
         self._index.put(row_of(changed))
-        STATUS_CHANGES.labels("invoices", request.actor.value).inc()
+        STATUS_CHANGES.labels(self._producer, request.actor.value).inc()
         return changed
