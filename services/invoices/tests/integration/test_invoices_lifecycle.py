@@ -223,6 +223,9 @@ async def test_hidden_payment_recycling_and_readdressing(publish, invoices_servi
         api = Api(http, base, tokens)
         await _visible(api, "chef", recipient, invoice_id)
         one = f"/v1/factures-recues/{invoice_id}"
+        early = await api.post(f"/v1/factures-emises/{invoice_id}/readresser", "fournisseur",
+                               {"codeService": "NOPE"})
+        assert (early.status_code, early.json()["code"]) == (409, "TRANSITION_NOT_ALLOWED")
         r = await api.post(f"{one}/a-recycler", "chef", {"motif": "CODE_ROUTAGE_ERR"})
         assert r.status_code == 200, r.text
         emise = f"/v1/factures-emises/{invoice_id}"

@@ -109,17 +109,21 @@ class Lifecycle:
         """Apply `request` to `invoice` (as the caller read it, already authorized)."""
         if request.expected_version is not None and request.expected_version != invoice.version:
             raise version_conflict(request.expected_version, invoice.version)
+        code_service, engagement = request.code_service, request.engagement
         if request.action is Action.READRESSER:
-            recipient = await self._directory.get(invoice.destinataire)
-            if request.code_service is None and request.engagement is None:
+            if code_service is None and engagement is None:
                 raise InvoiceError("ROUTING_REQUIRED", "Indiquez le nouveau code service ou le "
                                    "nouveau numéro d'engagement.")
-            check_routing(recipient, request.code_service, request.engagement,
-                          date.fromisoformat(invoice.dateFacture))
+            # What the supplier does not give is kept.
+            code_service = code_service or invoice.codeService
+            engagement = engagement or invoice.numeroEngagement
         changed = invoice.act(
             request.action, request.actor, by=request.user_id, at=self._clock(),
-            motif=request.motif, comment=request.comment, code_service=request.code_service,
-            engagement=request.engagement, pieces=request.pieces)
+            motif=request.motif, comment=request.comment, code_service=code_service,
+            engagement=engagement, pieces=request.pieces)
+        if request.action is Action.READRESSER:  # allowed now: check the new routing
+            check_routing(await self._directory.get(invoice.destinataire), code_service,
+                          engagement, date.fromisoformat(invoice.dateFacture))
         events = await self._events(changed, len(invoice.historique), request.correlation_id,
                                     None)
         if not await self._store.replace(changed, invoice.version, events):
