@@ -6,7 +6,7 @@ from __future__ import annotations
 from chorale_contracts import Topic
 from chorale_contracts.events.directory import DirectorySnapshot
 from chorale_contracts.events.invoice_status import InvoiceStatusChanged
-from chorale_contracts.events.invoices import InvoiceDeposited, InvoiceMadeAvailable
+from chorale_contracts.events.invoices import InvoiceMadeAvailable
 from chorale_invoices.adapters.directory_store import DirectoryStore
 from chorale_invoices.service_layer.cdar_output import CdarOutput
 from chorale_invoices.service_layer.lifecycle import Lifecycle
@@ -17,8 +17,8 @@ def invoices_subscription(lifecycle: Lifecycle) -> Subscription:
     return Subscription(
         name="invoices",
         topics=(Topic.INVOICES,),
-        handlers={InvoiceDeposited.event_type: lifecycle.received,
-                  InvoiceMadeAvailable.event_type: lifecycle.received},
+        # `invoice.deposited` goes unhandled: its step arrives with `invoice.made_available`.
+        handlers={InvoiceMadeAvailable.event_type: lifecycle.made_available},
         description="Integrated invoices enter « Factures reçues » / « Factures émises »",
     )
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from chorale_contracts import Envelope
-from chorale_contracts.events.invoices import InvoiceDeposited, InvoiceMadeAvailable
+from chorale_contracts.events.invoices import InvoiceMadeAvailable
 from chorale_invoices.adapters.directory_store import DirectoryStore
 from chorale_invoices.adapters.invoice_store import InvoiceStore
 from chorale_invoices.adapters.list_index import ListIndex, row_of
@@ -60,43 +60,31 @@ class Lifecycle:
             producer=self._producer, correlation_id=correlation_id, causation_id=causation_id)
 
     # -- from the intake ----------------------------------------------------------------------
-    async def received(self, env: Envelope, ev: InvoiceDeposited | InvoiceMadeAvailable) -> None:
-        """Idempotent: a replayed or late event changes nothing."""
-        available = isinstance(ev, InvoiceMadeAvailable)
+    async def made_available(self, env: Envelope, ev: InvoiceMadeAvailable) -> None:
+        """The invoice enters the store with its two first steps, DEPOSEE and
+        MISE_A_DISPOSITION (the intake publishes `invoice.deposited` and
+        `invoice.made_available` together for an integrated invoice: one insert serves both).
+        Idempotent: a replayed event finds the invoice there and changes nothing."""
         at = env.occurred_at
-        steps = [Etape(statut=Status.DEPOSEE, date=at, typeAuteur=Actor.PLATFORM)]
-        if available:
-            steps.append(Etape(statut=Status.MISE_A_DISPOSITION, date=at,
-                               typeAuteur=Actor.PLATFORM))
-        existing = await self._store.get(ev.invoiceId)
-        if existing is None:
-            invoice = Invoice(
-                invoiceId=ev.invoiceId, numeroFluxDepot=ev.numeroFluxDepot,
-                numeroFacture=ev.numeroFacture, typeFacture=ev.typeFacture,
-                dateFacture=ev.dateFacture.isoformat(), dateDepot=ev.dateDepot.isoformat(),
-                destinataire=ev.destinataire, codeService=ev.codeService,
-                numeroEngagement=ev.numeroEngagement, fournisseur=ev.fournisseur,
-                raisonSocialeFournisseur=ev.raisonSocialeFournisseur,
-                montantHT=_money(ev.montantHT), montantTVA=_money(ev.montantTVA),
-                montantTTC=_money(ev.montantTTC), devise=ev.devise,
-                technicalAccountId=ev.technicalAccountId, canal=ev.canal,
-                statut=steps[-1].statut, dateStatut=at, version=len(steps),
-                historique=tuple(steps))
-            events = await self._events(invoice, 0, env.correlation_id, str(env.event_id))
-            if await self._store.insert(invoice, events):
-                self._index.put(row_of(invoice))
-                STATUS_CHANGES.labels(self._producer, "PLATEFORME").inc(len(steps))
-                INDEXED_INVOICES.labels(self._producer).set(len(self._index))
-                return
-            existing = await self._store.get(ev.invoiceId)
-            assert existing is not None
-        if available and existing.statut is Status.DEPOSEE and existing.version == 1:
-            invoice = existing.model_copy(update={
-                "statut": Status.MISE_A_DISPOSITION, "dateStatut": at, "version": 2,
-                "historique": (*existing.historique, steps[-1])})
-            events = await self._events(invoice, 1, env.correlation_id, str(env.event_id))
-            if await self._store.replace(invoice, 1, events):
-                self._index.put(row_of(invoice))
+        steps = (Etape(statut=Status.DEPOSEE, date=at, typeAuteur=Actor.PLATFORM),
+                 Etape(statut=Status.MISE_A_DISPOSITION, date=at, typeAuteur=Actor.PLATFORM))
+        invoice = Invoice(
+            invoiceId=ev.invoiceId, numeroFluxDepot=ev.numeroFluxDepot,
+            numeroFacture=ev.numeroFacture, typeFacture=ev.typeFacture,
+            dateFacture=ev.dateFacture.isoformat(), dateDepot=ev.dateDepot.isoformat(),
+            destinataire=ev.destinataire, codeService=ev.codeService,
+            numeroEngagement=ev.numeroEngagement, fournisseur=ev.fournisseur,
+            raisonSocialeFournisseur=ev.raisonSocialeFournisseur,
+            montantHT=_money(ev.montantHT), montantTVA=_money(ev.montantTVA),
+            montantTTC=_money(ev.montantTTC), devise=ev.devise,
+            technicalAccountId=ev.technicalAccountId, canal=ev.canal,
+            statut=Status.MISE_A_DISPOSITION, dateStatut=at, version=len(steps),
+            historique=steps)
+        events = await self._events(invoice, 0, env.correlation_id, str(env.event_id))
+        if await self._store.insert(invoice, events):
+            self._index.put(row_of(invoice))
+            STATUS_CHANGES.labels(self._producer, "PLATEFORME").inc(len(steps))
+            INDEXED_INVOICES.labels(self._producer).set(len(self._index))
 
     # -- people's actions ---------------------------------------------------------------------
     async def get(self, invoice_id: str) -> Invoice:
