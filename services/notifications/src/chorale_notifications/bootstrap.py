@@ -18,6 +18,7 @@ from chorale_notifications.entrypoints.api_me import me_router
 from chorale_notifications.entrypoints.api_operations import operations_router
 from chorale_notifications.entrypoints.subscriptions import (
     caught_up_barrier,
+    invoice_status_subscription,
     notify_subscription,
     read_model_subscription,
     structure_subscription,
@@ -57,6 +58,7 @@ def build_app(settings: NotificationsSettings, **runtime_options) -> FastAPI:
     barrier = caught_up_barrier(read_models, settings.read_model_wait, runtime.stopping)
     triggers = Triggers(notifier, people, org, names, digests, barrier)
     runtime.subscribe(notify_subscription(triggers))
+    runtime.subscribe(invoice_status_subscription(triggers))
     runtime.subscribe(suivi_subscription(flow_stats))
 
     flusher = DigestFlusher(digests, notifier, names, people,

@@ -108,8 +108,7 @@ def read_model_subscription(people: People, org: Organisation) -> Subscription:
 def notify_subscription(t: Triggers) -> Subscription:
     return Subscription(
         name="notify",
-        topics=(Topic.IDENTITY, Topic.HABILITATIONS, Topic.FLOWS, Topic.INVOICES,
-                Topic.INVOICE_STATUS),
+        topics=(Topic.IDENTITY, Topic.HABILITATIONS, Topic.FLOWS, Topic.INVOICES),
         handlers={
             identity.RattachementRequested.event_type: t.rattachement_requested,
             identity.RattachementApproved.event_type: t.rattachement_decided,
@@ -122,9 +121,20 @@ def notify_subscription(t: Triggers) -> Subscription:
             habilitations.HabilitationRevoked.event_type: t.habilitation_changed,
             flows.FlowStatusChanged.event_type: t.flow_status_changed,
             invoices.InvoiceMadeAvailable.event_type: t.invoice_made_available,
-            invoice_status.InvoiceStatusChanged.event_type: t.invoice_status_changed,
         },
         description="Events that cause a message: inbox entry and e-mail delivery",
+    )
+
+
+def invoice_status_subscription(t: Triggers) -> Subscription:
+    """Apart from `notify`: every invoice's every status passes here (most tell nobody), and
+    they must not queue ahead of the other messages."""
+    return Subscription(
+        name="invoice-status",
+        topics=(Topic.INVOICE_STATUS,),
+        handlers={invoice_status.InvoiceStatusChanged.event_type: t.invoice_status_changed},
+        description="Invoice statuses: the supplier (suspension, rejection, à recycler, "
+                    "payment) and the recipient's agents (completion)",
     )
 
 
