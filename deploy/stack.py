@@ -55,6 +55,7 @@ def processes() -> list[Proc]:
              {"CHORALE_SMTP_HOST": "127.0.0.1", "CHORALE_SMTP_PORT": "2525",
               "CHORALE_NOTICE_DIGEST_SECONDS": "20"}),
         Proc("portal", "chorale_portal", 8080),
+        Proc("invoices", "chorale_invoices", 8006, {"CHORALE_EDI_ROOT": str(var / "edi")}),
     ]
 
 
@@ -68,6 +69,7 @@ def _common_env(endpoints: dict[str, str]) -> dict[str, str]:
         "CHORALE_INTAKE_URL": "http://127.0.0.1:8004",
         "CHORALE_NOTIFICATIONS_URL": "http://127.0.0.1:8005",
         "CHORALE_PORTAL_URL": PORTAL_URL,
+        "CHORALE_INVOICES_URL": "http://127.0.0.1:8006",
     }
 
 

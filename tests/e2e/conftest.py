@@ -23,6 +23,7 @@ async def journey(infra, tmp_path_factory):
             structures=stack.url("structures"), identity=stack.url("identity"),
             habilitations=stack.url("habilitations"), intake=stack.url("invoice-intake"),
             notifications=stack.url("notifications"), edi_root=stack.edi_root,
+            invoices=stack.url("invoices"),
             mailbox=Mailbox(stack.mail_dir),
             create_operator=admin_command_creator(stack.envs["identity"]),
             narrate=narration.append, timeout=90,

@@ -23,3 +23,8 @@ async def test_the_webinar_journey_ends_as_in_the_webinar(journey):
     assert sum("rejet" in s.lower() for s in subjects["supplier"]) == 2
     assert any("gestionnaire principal" in s.lower() for s in subjects["gp"])
     assert len(report.steps) >= 25
+    # 4 bis: the invoice was processed to « mise en paiement », each side told by mail.
+    assert report.invoice_id.startswith("FAC")
+    assert any("suspendue" in s.lower() for s in subjects["supplier"])
+    assert any("mise en paiement" in s.lower() for s in subjects["supplier"])
+    assert any("complétée" in s.lower() for s in subjects["user"])

@@ -42,6 +42,7 @@ def demo(
     habilitations: str = "http://127.0.0.1:8003",
     intake: str = "http://127.0.0.1:8004",
     notifications: str = "http://127.0.0.1:8005",
+    invoices: str = "http://127.0.0.1:8006",
     edi_root: Path = Path("var/edi"),
     mail_dir: Path = Path("var/mail"),
     timeout: float = 90.0,
@@ -53,7 +54,7 @@ def demo(
         create_operator=admin_command_creator({
             "MONGODB_URI": os.environ.get("MONGODB_URI", "mongodb://127.0.0.1:27017/"),
         }),
-        narrate=console.print, timeout=timeout,
+        narrate=console.print, timeout=timeout, invoices=invoices,
     )
     console.rule("Chorale — le parcours du webinaire")
     try:

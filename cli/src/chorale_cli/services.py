@@ -26,5 +26,6 @@ SERVICES: dict[str, ServiceInfo] = {
         ServiceInfo("invoice-intake", "chorale_intake.settings.IntakeSettings", 8004),
         ServiceInfo("notifications", "chorale_notifications.settings.NotificationsSettings", 8005),
         ServiceInfo("portal", "chorale_portal.settings.PortalSettings", 8080),
+        ServiceInfo("invoices", "chorale_invoices.settings.InvoicesSettings", 8006),
     )
 }

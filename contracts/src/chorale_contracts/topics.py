@@ -11,6 +11,7 @@ class Topic(StrEnum):
     FLOWS = "chorale.flows.v1"
     INVOICES = "chorale.invoices.v1"
     NOTIFICATIONS = "chorale.notifications.v1"
+    INVOICE_STATUS = "chorale.invoice-status.v1"
 
 
 # Topics whose consumers only need the latest record per key.

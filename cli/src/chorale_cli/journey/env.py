@@ -53,3 +53,4 @@ class JourneyEnv:
     narrate: Callable[[str], None] = print
     timeout: float = 60.0
     run_id: str = field(default="")
+    invoices: str = ""  # the invoices service ("": chapter 4 bis is skipped)

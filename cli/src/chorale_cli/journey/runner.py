@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import httpx
 
+from chorale_cli.journey.chapter_invoices import invoice_is_processed
 from chorale_cli.journey.chapter_public import (
     gp_completes_the_structure,
     operator_imports_and_designates,
@@ -26,6 +27,7 @@ CHAPTERS = (
     gp_completes_the_structure,
     user_joins_a_service,
     supplier_deposits_flows,
+    invoice_is_processed,
     gp_hands_over,
 )
 
@@ -44,6 +46,7 @@ class JourneyReport:
     public_siret: str = ""
     supplier_siret: str = ""
     technical_account: dict | None = None
+    invoice_id: str = ""
 
 
 def _cast(run: str) -> dict[str, Person]:
@@ -76,4 +79,4 @@ async def run_journey(env: JourneyEnv) -> JourneyReport:
     mails = [m for m in env.mailbox.all() if any(e in m.to for e in emails)]
     return JourneyReport(state.steps, state.flows, mails, time.monotonic() - started,
                          {k: p.email for k, p in cast.items()}, state.public_siret,
-                         state.supplier_siret, state.technical_account)
+                         state.supplier_siret, state.technical_account, state.invoice_id)

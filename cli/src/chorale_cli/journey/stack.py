@@ -22,6 +22,7 @@ SERVICES = {
     "habilitations": "chorale_habilitations",
     "invoice-intake": "chorale_intake",
     "notifications": "chorale_notifications",
+    "invoices": "chorale_invoices",
 }
 # The web portal: started only by the tests that drive it (`running_stack(portal=True)`).
 PORTAL = {"portal": "chorale_portal"}
@@ -79,6 +80,8 @@ def _envs(infra: Endpoints, namespace: Namespace, folder: Path, ports: dict[str,
                           **({"CHORALE_PORTAL_URL": portal} if portal else {})},
         "portal": {"CHORALE_IDENTITY_URL": identity,
                    "CHORALE_STRUCTURES_URL": f"http://127.0.0.1:{ports['structures']}"},
+        "invoices": {"CHORALE_EDI_ROOT": str(folder / "edi"),
+                     "CHORALE_INTAKE_URL": f"http://127.0.0.1:{ports['invoice-intake']}"},
     }
     return {
         name: service_env(infra, namespace, name, **shared, **extra.get(name, {}))

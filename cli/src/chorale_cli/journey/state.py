@@ -37,6 +37,7 @@ class JourneyState:
     # id, clientId and the once-shown clientSecret: tests deposit through the API with it
     technical_account: dict = field(default_factory=dict)
     flows: list[Flow] = field(default_factory=list)
+    invoice_id: str = ""  # the integrated invoice, once processed (chapter 4 bis)
     steps: list[str] = field(default_factory=list)
 
     def api(self, base: str, who: Person | None = None) -> Api:

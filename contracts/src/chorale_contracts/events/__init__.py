@@ -5,6 +5,7 @@ from chorale_contracts.events import (  # noqa: F401  (imported to register the 
     flows,
     habilitations,
     identity,
+    invoice_status,
     invoices,
     notifications,
     structures,

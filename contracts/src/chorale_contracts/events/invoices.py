@@ -27,6 +27,9 @@ class _InvoiceEvent(EventPayload):
     montantTVA: Decimal | None = None
     montantTTC: Decimal | None = None
     devise: str | None = None
+    # Who deposited the flow: the CDAR lifecycle messages go back to this technical account.
+    technicalAccountId: str | None = None
+    canal: str | None = None
 
 
 @event

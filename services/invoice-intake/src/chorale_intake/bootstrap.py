@@ -21,6 +21,7 @@ from chorale_intake.adapters.pending_store import PendingStore
 from chorale_intake.adapters.publisher import Publisher
 from chorale_intake.entrypoints.edi_watcher import EdiWatcher
 from chorale_intake.entrypoints.http_api import build_router
+from chorale_intake.entrypoints.http_original import build_original_router
 from chorale_intake.entrypoints.subscriptions import directory_subscription, identity_subscription
 from chorale_intake.service_layer.duplicates import Duplicates
 from chorale_intake.service_layer.finisher import Finisher
@@ -143,7 +144,9 @@ def build_app(
     app = runtime.create_app(
         title="Chorale — Dépôt de factures",
         description="Flux EDI et API, validation, comptes rendus, suivi des flux.",
-        routers=[router],
+        routers=[router, build_original_router(
+            store=store, archive=archive, authorizer=authorizer,
+            current=runtime.principal_dependency())],
     )
     app.state.intake = {"directory": directory, "accounts": accounts, "pipeline": pipeline,
                         "store": store, "folders": folders}

@@ -23,6 +23,7 @@ from chorale_notifications.entrypoints.api_operations import operations_router
 from chorale_notifications.entrypoints.subscriptions import (
     account_mail_subscription,
     caught_up_barrier,
+    invoice_status_subscription,
     notify_subscription,
     read_model_subscription,
     structure_subscription,
@@ -70,6 +71,7 @@ def build_app(settings: NotificationsSettings, **runtime_options) -> FastAPI:
                        timing)
     runtime.subscribe(account_mail_subscription(triggers))
     runtime.subscribe(notify_subscription(triggers, bulk))
+    runtime.subscribe(invoice_status_subscription(triggers))
     runtime.subscribe(suivi_subscription(flow_stats))
 
     flusher = DigestFlusher(digests, notifier, names, people,

@@ -25,6 +25,8 @@ VALUES = {
     "date_facture": "02/11/2026", "montant": "1 EUR", "numero_flux": "FLX-1",
     "expiration": "demain", "sujet": "2 flux rejetés entre 10 h 02 et 10 h 05",
     "intro": "Les 2 flux suivants ont été rejetés (IN_REJETE) :", "lignes": ["l1", "<l2>"],
+    "statut": "Suspendue", "motif": "Justificatif absent",
+    "suite": "Complétez-la.",
 }
 
 
@@ -34,6 +36,7 @@ def test_there_is_a_template_for_every_kind_of_message():
         "rattachement_refuse", "gp_cedant", "gp_beneficiaire", "habilitations", "flux_rejete",
         "facture_mise_a_disposition", "verification_email", "reinitialisation_mot_de_passe",
         "flux_rejetes_groupes", "factures_groupees",
+        "facture_statut", "facture_completee",
     }
 
 

@@ -80,6 +80,8 @@ def _invoice_event(
         statut=statut,
         numeroFluxDepot=flow.number,
         dateDepot=flow.dateDepot.date(),
+        technicalAccountId=flow.technicalAccountId,
+        canal=flow.canal,
     )
 
 

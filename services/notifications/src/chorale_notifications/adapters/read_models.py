@@ -106,6 +106,10 @@ class Organisation:
             recipients.live_grants(doc.get("grants") or {}), code_service
         )
 
+    async def invoice_issuers(self, structure: str) -> set[str]:
+        doc = await self.get(structure)
+        return recipients.invoice_issuers(recipients.live_grants(doc.get("grants") or {}))
+
     async def attached_users(self, structure: str) -> set[str]:
         doc = await self.get(structure)
         return recipients.attached_users(doc.get("gp"), doc.get("members") or {})

@@ -13,6 +13,8 @@ class Category(StrEnum):
     HABILITATIONS = "HABILITATIONS"
     FLUX_REJETE = "FLUX_REJETE"
     FACTURE_MISE_A_DISPOSITION = "FACTURE_MISE_A_DISPOSITION"
+    FACTURE_STATUT = "FACTURE_STATUT"
+    FACTURE_COMPLETEE = "FACTURE_COMPLETEE"
     SECURITE_COMPTE = "SECURITE_COMPTE"
 
 
@@ -23,6 +25,8 @@ LABELS: dict[Category, str] = {
     Category.HABILITATIONS: "Modifications de mes habilitations",
     Category.FLUX_REJETE: "Flux rejetés",
     Category.FACTURE_MISE_A_DISPOSITION: "Factures mises à disposition",
+    Category.FACTURE_STATUT: "Statut de mes factures émises (suspension, rejet, paiement…)",
+    Category.FACTURE_COMPLETEE: "Factures complétées par leur fournisseur",
     Category.SECURITE_COMPTE: "Sécurité du compte (vérification, mot de passe)",
 }
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from chorale_contracts.events.common import APPLICATION_LABELS, Application
 from chorale_contracts.events.flows import FlowStatusChanged
+from chorale_contracts.events.invoice_status import InvoiceStatus, InvoiceStatusChanged
 from chorale_contracts.events.invoices import InvoiceMadeAvailable
 from chorale_notifications.domain.categories import Category
 
@@ -61,6 +62,49 @@ def invoice_available(event: InvoiceMadeAvailable, recipient: str) -> Draft:
         "date_facture": event.dateFacture.strftime("%d/%m/%Y"),
         "montant": amount,
         "numero_flux": event.numeroFluxDepot,
+    })
+
+
+# The statuses the supplier is told of by message (when the recipient lets it see them).
+SUPPLIER_TOLD = frozenset({InvoiceStatus.SUSPENDUE, InvoiceStatus.REJETEE,
+                           InvoiceStatus.A_RECYCLER, InvoiceStatus.MISE_EN_PAIEMENT})
+_NEXT_STEP = {
+    InvoiceStatus.SUSPENDUE: "Complétez-la (commentaire, pièces jointes) dans Factures émises "
+                             "pour que son traitement reprenne.",
+    InvoiceStatus.A_RECYCLER: "Réadressez-la (code service, numéro d'engagement) dans Factures "
+                              "émises.",
+    InvoiceStatus.REJETEE: "Ce rejet est définitif.",
+    InvoiceStatus.MISE_EN_PAIEMENT: "Le paiement a été transmis au comptable public.",
+}
+
+
+def _amount(event: InvoiceStatusChanged) -> str:
+    if event.montantTTC is None:
+        return "—"
+    return f"{event.montantTTC} {event.devise or 'EUR'}"
+
+
+def invoice_status_for_supplier(event: InvoiceStatusChanged, supplier: str) -> Draft:
+    recipient = structure_label(event.destinataire, event.raisonSocialeDestinataire)
+    return Draft(Category.FACTURE_STATUT, "facture_statut", {
+        "numero_facture": event.numeroFacture,
+        "statut": event.libelleStatut,
+        "destinataire": where(recipient, event.codeService),
+        "fournisseur": supplier,
+        "montant": _amount(event),
+        "motif": event.libelleMotif or event.motif or "(aucun)",
+        "commentaire": event.commentaire or "(aucun)",
+        "suite": _NEXT_STEP.get(event.statut, ""),
+    })
+
+
+def invoice_completed(event: InvoiceStatusChanged, recipient: str) -> Draft:
+    return Draft(Category.FACTURE_COMPLETEE, "facture_completee", {
+        "numero_facture": event.numeroFacture,
+        "fournisseur": structure_label(event.fournisseur, event.raisonSocialeFournisseur),
+        "destinataire": where(recipient, event.codeService),
+        "montant": _amount(event),
+        "commentaire": event.commentaire or "(aucun)",
     })
 
 

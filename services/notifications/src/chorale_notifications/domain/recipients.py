@@ -54,6 +54,11 @@ def invoice_readers(grants: Iterable[GrantView], code_service: str | None) -> se
     }
 
 
+def invoice_issuers(grants: Iterable[GrantView]) -> set[str]:
+    """Holders of "Factures émises" (any mode) on the supplier structure."""
+    return {g.user_id for g in grants if g.application == Application.FACTURES_EMISES}
+
+
 def attached_users(gp: str | None, members: Mapping[str, Mapping[str, Any]]) -> set[str]:
     """Users attached to the structure (any of its services), and its GP."""
     out = {m["userId"] for m in members.values() if m.get("active")}

@@ -15,7 +15,14 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 
 from chorale_contracts import Envelope, Topic
-from chorale_contracts.events import directory, flows, habilitations, identity, invoices
+from chorale_contracts.events import (
+    directory,
+    flows,
+    habilitations,
+    identity,
+    invoice_status,
+    invoices,
+)
 from chorale_contracts.events.common import FlowStatus
 from chorale_contracts.events.structures import StructureCreated
 from chorale_notifications.adapters.flow_stats import FlowStats
@@ -142,6 +149,18 @@ def account_mail_subscription(t: Triggers) -> Subscription:
         topics=(Topic.IDENTITY,),
         handlers={identity.UserVerificationRequested.event_type: t.verification_requested},
         description="Address confirmation and password reset mails, ahead of everything else",
+    )
+
+
+def invoice_status_subscription(t: Triggers) -> Subscription:
+    """Apart from `notify`: every invoice's every status passes here (most tell nobody), and
+    they must not queue ahead of the other messages."""
+    return Subscription(
+        name="invoice-status",
+        topics=(Topic.INVOICE_STATUS,),
+        handlers={invoice_status.InvoiceStatusChanged.event_type: t.invoice_status_changed},
+        description="Invoice statuses: the supplier (suspension, rejection, à recycler, "
+                    "payment) and the recipient's agents (completion)",
     )
 
 

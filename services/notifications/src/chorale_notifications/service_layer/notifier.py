@@ -33,6 +33,8 @@ DEFAULT_PATHS: dict[Category, str] = {
     Category.HABILITATIONS: "/mon-compte/habilitations",
     Category.FLUX_REJETE: "/suivi-des-flux",
     Category.FACTURE_MISE_A_DISPOSITION: "/factures-recues",
+    Category.FACTURE_STATUT: "/factures-emises",
+    Category.FACTURE_COMPLETEE: "/factures-recues",
     Category.SECURITE_COMPTE: "/mon-compte",
 }
 

@@ -21,6 +21,7 @@ from chorale_contracts.events.identity import (
     RattachementRequested,
     UserVerificationRequested,
 )
+from chorale_contracts.events.invoice_status import InvoiceStatus, InvoiceStatusChanged
 from chorale_notifications.adapters.digests import HabilitationDigests
 from chorale_notifications.adapters.read_models import Organisation, People, StructureNames
 from chorale_notifications.domain import compose
@@ -105,6 +106,22 @@ class Triggers:
             "correlationId": env.correlation_id,
         }
         await self._digests.add(ev.userId, str(env.event_id), change, datetime.now(UTC))
+
+    async def invoice_status_changed(self, env: Envelope, ev: InvoiceStatusChanged) -> None:
+        """The supplier on suspension, rejection, à recycler and (when the recipient shows it)
+        mise en paiement; the recipient's readers of the invoice's service on completion."""
+        if ev.statut in compose.SUPPLIER_TOLD and ev.visibleFournisseur:
+            await self._caught_up(env.occurred_at)
+            users = await self._org.invoice_issuers(ev.fournisseur)
+            draft = compose.invoice_status_for_supplier(ev, await self._label(ev.fournisseur))
+            draft.context["lien"] = self._n.link(f"/factures-emises/{ev.invoiceId}")
+            await self._tell(env, draft, users)
+        elif ev.statut is InvoiceStatus.COMPLETEE:
+            await self._caught_up(env.occurred_at)
+            users = await self._org.invoice_readers(ev.destinataire, ev.codeService)
+            draft = compose.invoice_completed(ev, await self._label(ev.destinataire))
+            draft.context["lien"] = self._n.link(f"/factures-recues/{ev.invoiceId}")
+            await self._tell(env, draft, users)
 
     async def verification_requested(self, env: Envelope, ev: UserVerificationRequested) -> None:
         draft = Draft(Category.SECURITE_COMPTE, compose.PURPOSE_TEMPLATES[ev.purpose], {

@@ -1,0 +1,27 @@
+"""Errors of the invoices service: a stable code, a French message, an HTTP status."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class InvoiceError(Exception):
+    def __init__(self, code: str, message: str, *, status: int = 400,
+                 details: dict[str, Any] | None = None):
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+        self.status = status
+        self.details = details or {}
+
+
+def invoice_not_found(invoice_id: str) -> InvoiceError:
+    return InvoiceError("INVOICE_NOT_FOUND", f"Facture {invoice_id} introuvable.", status=404)
+
+
+def version_conflict(expected: int, actual: int) -> InvoiceError:
+    return InvoiceError(
+        "INVOICE_VERSION_CONFLICT",
+        "La facture a été modifiée entre-temps par quelqu'un d'autre : rechargez-la puis "
+        "recommencez.", status=409,
+        details={"versionAttendue": expected, "versionActuelle": actual})
