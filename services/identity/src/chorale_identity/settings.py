@@ -63,9 +63,7 @@ class IdentitySettings(ServiceSettings):
     argon2_memory_kib: int = Field(65536, ge=8, description="argon2id memory in KiB (m)")
     argon2_parallelism: int = Field(1, ge=1, description="argon2id lanes (p)")
     argon2_concurrency: int = Field(
-        default_factory=lambda: os.cpu_count() or 2,
-        ge=1,
-        description="argon2id computations at once per process (default: one per core)",
+        0, ge=0, description="argon2id computations at once per process (0: one per core)"
     )
     argon2_max_wait_seconds: float = Field(
         2.0,
@@ -85,6 +83,10 @@ class IdentitySettings(ServiceSettings):
     @property
     def access_token_ttl(self) -> timedelta:
         return timedelta(seconds=self.access_token_ttl_seconds)
+
+    @property
+    def argon2_slots(self) -> int:
+        return self.argon2_concurrency or os.cpu_count() or 2
 
     @property
     def argon2_params(self) -> Argon2Params:

@@ -239,6 +239,23 @@ class Identity:
 
         await eventually(seen, timeout=30)
 
+    async def invite_and_accept(
+        self, by: User, structure: str, member: User, code_service: str | None = None
+    ) -> dict:
+        """« Rattacher un utilisateur »: the gestionnaire invites, the person accepts."""
+        body: dict[str, Any] = {"email": member.email}
+        if code_service:
+            body["codeService"] = code_service
+        invited = await self.post(
+            f"/v1/structures/{structure}/rattachements", body, headers=by.headers
+        )
+        assert invited.status_code == 202, invited.text
+        accepted = await self.post(
+            f"/v1/invitations/{invited.json()['id']}/accept", headers=member.headers
+        )
+        assert accepted.status_code == 200, accepted.text
+        return accepted.json()
+
     def operator(self, subject: str = "operator-1") -> dict[str, str]:
         return self.tokens.operator(subject)
 

@@ -36,9 +36,10 @@ async def test_serves_keeps_its_key_across_restarts_and_stops_gracefully(
                 assert refused.status_code == 401
                 metrics = (await http.get("/metrics")).text
             assert (
-                'chorale_identity_sign_ins_total{outcome="failed",reason="UNKNOWN_ACCOUNT"'
+                'chorale_identity_sign_ins_total{outcome="failed",reason="INVALID_CREDENTIALS"'
                 in metrics.replace('service="identity",', "")
             )
+            assert "UNKNOWN_ACCOUNT" not in metrics and "existing_login" not in metrics
         finally:
             process.terminate()
         assert process.stopped_gracefully(), process.logs()[-3000:]

@@ -17,7 +17,13 @@ from chorale_identity.entrypoints.schemas import (
     TotpDisableBody,
     secret,
 )
-from chorale_identity.service_layer import contact_email, my_account, passwords, rattachements
+from chorale_identity.service_layer import (
+    contact_email,
+    invitations,
+    my_account,
+    passwords,
+    rattachements,
+)
 from chorale_identity.service_layer.events import Cause
 from chorale_identity.service_layer.reauthentication import Proof
 
@@ -107,6 +113,10 @@ def build_router(deps: Deps) -> APIRouter:
     async def disable_totp(body: TotpDisableBody, account: UserAccount = deps.user) -> dict:
         checked = Proof(body.currentPassword.get_secret_value(), body.code.get_secret_value())
         return view(await my_account.disable_totp(ctx, account.id, checked))
+
+    @router.get("/invitations", summary="Mes invitations à rejoindre une structure")
+    async def my_invitations(account: UserAccount = deps.user) -> dict:
+        return {"invitations": await invitations.mine(ctx, account)}
 
     @router.get("/rattachements", summary="Mes rattachements")
     async def mine(account: UserAccount = deps.user) -> dict:

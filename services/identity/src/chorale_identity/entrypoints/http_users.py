@@ -29,8 +29,12 @@ def build_router(deps: Deps) -> APIRouter:
     ctx = deps.ctx
 
     @router.post("", status_code=202, summary="Créer un compte utilisateur")
-    async def register(body: RegisterBody, cause: Cause = deps.cause) -> dict:
-        await registration.register(
+    async def register(
+        body: RegisterBody, tasks: BackgroundTasks, cause: Cause = deps.cause
+    ) -> dict:
+        # Validation and hashing now (refusals are about the input, never the address); the
+        # database work after the answer, so its duration says nothing about the address.
+        account = await registration.prepare(
             ctx,
             registration.Registration(
                 email=body.email,
@@ -41,8 +45,8 @@ def build_router(deps: Deps) -> APIRouter:
                 telephone=body.telephone,
                 mobile=body.mobile,
             ),
-            cause,
         )
+        tasks.add_task(after_answer, registration.store, ctx, account, cause)
         return REGISTERED
 
     @router.post("/verify", summary="Confirmer l'adresse électronique (lien reçu)")
