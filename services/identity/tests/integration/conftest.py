@@ -36,6 +36,21 @@ PASSWORD = "Correct-Horse-42!"
 FAST = {
     "argon2_time_cost": 1,
     "argon2_memory_kib": 8,
+    "argon2_insecure_for_tests": True,
+    # Tests sign in and register far more often than a person from one address: the limits
+    # have their own test (test_identity_flooding_http.py).
+    **{
+        f"rate_{name}": "0/1"
+        for name in (
+            "sign_in_per_address",
+            "sign_in_per_account",
+            "registration_per_address",
+            "registration_per_account",
+            "mail_per_address",
+            "mail_per_account",
+            "reauth_per_account",
+        )
+    },
     "link_resend_cooldown_seconds": 0,
     "signing_key_refresh_seconds": 0.5,
 }

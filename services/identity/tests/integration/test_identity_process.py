@@ -11,7 +11,11 @@ from chorale_runtime.testing.servers import ServiceProcess, free_port, wait_read
 
 pytestmark = pytest.mark.integration
 
-FAST_ENV = {"CHORALE_ARGON2_MEMORY_KIB": "8", "CHORALE_ARGON2_TIME_COST": "1"}
+FAST_ENV = {
+    "CHORALE_ARGON2_MEMORY_KIB": "8",
+    "CHORALE_ARGON2_TIME_COST": "1",
+    "CHORALE_ARGON2_INSECURE_FOR_TESTS": "true",
+}
 
 
 async def test_serves_keeps_its_key_across_restarts_and_stops_gracefully(

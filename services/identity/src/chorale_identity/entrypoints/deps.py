@@ -11,6 +11,7 @@ from fastapi import Depends, Request
 
 from chorale_identity.domain.accounts import AccountStatus, UserAccount
 from chorale_identity.domain.errors import DomainError, ErrorCode
+from chorale_identity.entrypoints.throttle import Throttle
 from chorale_identity.service_layer.context import IdentityContext
 from chorale_identity.service_layer.events import Cause
 from chorale_runtime.auth import Principal
@@ -41,6 +42,7 @@ class Deps:
         self.principal = principal
         self.user = user
         self.cause: Any = Depends(cause_of)
+        self.throttle = Throttle(ctx.settings)
 
 
 def build_deps(ctx: IdentityContext, verified: Callable[..., Awaitable[Principal]]) -> Deps:

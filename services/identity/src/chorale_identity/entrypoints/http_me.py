@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 
 from chorale_identity.domain.accounts import UserAccount, to_view
 from chorale_identity.domain.errors import DomainError, ErrorCode
@@ -66,15 +66,22 @@ def build_router(deps: Deps) -> APIRouter:
         return view(await my_account.update_profile(ctx, account.id, changes, cause))
 
     @router.post("/password", status_code=204, summary="Changer mon mot de passe")
-    async def change_password(body: PasswordChangeBody, account: UserAccount = deps.user) -> None:
+    async def change_password(
+        body: PasswordChangeBody, request: Request, account: UserAccount = deps.user
+    ) -> None:
+        deps.throttle.reauthentication(request, account.id)
         await passwords.change_password(
             ctx, account, proof(body), body.newPassword.get_secret_value()
         )
 
     @router.post("/deactivate", summary="Désactiver mon compte")
     async def deactivate(
-        body: ReauthBody, account: UserAccount = deps.user, cause: Cause = deps.cause
+        body: ReauthBody,
+        request: Request,
+        account: UserAccount = deps.user,
+        cause: Cause = deps.cause,
     ) -> dict:
+        deps.throttle.reauthentication(request, account.id)
         return view(await my_account.deactivate(ctx, account, proof(body), cause))
 
     @router.post(
@@ -83,8 +90,12 @@ def build_router(deps: Deps) -> APIRouter:
         summary="Changer mon adresse de contact (confirmée par un lien envoyé à la nouvelle)",
     )
     async def change_contact_email(
-        body: ContactEmailBody, account: UserAccount = deps.user, cause: Cause = deps.cause
+        body: ContactEmailBody,
+        request: Request,
+        account: UserAccount = deps.user,
+        cause: Cause = deps.cause,
     ) -> dict:
+        deps.throttle.reauthentication(request, account.id)
         return view(
             await contact_email.request_change(
                 ctx, account.id, body.contactEmail, proof(body), cause
@@ -99,7 +110,10 @@ def build_router(deps: Deps) -> APIRouter:
         return view(await contact_email.confirm(ctx, account.id, token, cause))
 
     @router.post("/totp", summary="Commencer l'activation d'un second facteur (TOTP)")
-    async def start_totp(body: ReauthBody, account: UserAccount = deps.user) -> dict:
+    async def start_totp(
+        body: ReauthBody, request: Request, account: UserAccount = deps.user
+    ) -> dict:
+        deps.throttle.reauthentication(request, account.id)
         updated, uri = await my_account.start_totp(ctx, account.id, proof(body))
         assert updated.totp is not None
         # Shown once, to be scanned (QR code of the URI) or typed into the authenticator app.
@@ -110,7 +124,10 @@ def build_router(deps: Deps) -> APIRouter:
         return view(await my_account.confirm_totp(ctx, account.id, body.code.get_secret_value()))
 
     @router.post("/totp/disable", summary="Retirer le second facteur (mot de passe et code)")
-    async def disable_totp(body: TotpDisableBody, account: UserAccount = deps.user) -> dict:
+    async def disable_totp(
+        body: TotpDisableBody, request: Request, account: UserAccount = deps.user
+    ) -> dict:
+        deps.throttle.reauthentication(request, account.id)
         checked = Proof(body.currentPassword.get_secret_value(), body.code.get_secret_value())
         return view(await my_account.disable_totp(ctx, account.id, checked))
 
