@@ -38,6 +38,7 @@ from chorale_identity.entrypoints import (
     http_users,
 )
 from chorale_identity.entrypoints.deps import build_deps
+from chorale_identity.entrypoints.early_refusal import EarlyRefusal
 from chorale_identity.entrypoints.subscriptions import structures_subscription
 from chorale_identity.entrypoints.token_check import OwnKeysVerifier
 from chorale_identity.service_layer.access import GestionnairesOnly
@@ -156,5 +157,6 @@ def build_app(
             for module in (http_users, http_auth, http_me, http_rattachements, http_structures)
         ],
     )
+    app.add_middleware(EarlyRefusal, throttle=deps.throttle)
     app.state.identity = ctx
     return app

@@ -42,6 +42,12 @@ ARGON2_REFUSED = Counter(
     ["service"],
 )
 
+RATE_LIMITED = Counter(
+    "chorale_identity_rate_limited_total",
+    "Requests answered 429 RATE_LIMITED, by limit (sign_in_per_address, …)",
+    ["service", "limit"],
+)
+
 SERVICE = "identity"
 
 

@@ -70,6 +70,15 @@ class TokenBuckets:
         self._clock = clock
         self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
 
+    def peek(self, key: str) -> float:
+        """Seconds until ``key`` may pass (0.0: now), taking nothing."""
+        if self.rate.count <= 0 or key not in self._buckets:
+            return 0.0
+        tokens, at = self._buckets[key]
+        refill = self.rate.count / self.rate.seconds
+        tokens = min(float(self.rate.count), tokens + (self._clock() - at) * refill)
+        return 0.0 if tokens >= 1 else (1 - tokens) / refill
+
     def take(self, key: str) -> float:
         """Take one token for ``key``: 0.0 if allowed, else the seconds until one is back."""
         capacity = self.rate.count
@@ -124,10 +133,14 @@ def client_address(peer: str | None, forwarded_for: list[str], trusted: Networks
 
 
 class Limiter:
-    """Several buckets checked together: the first that refuses decides the answer."""
+    """Several buckets checked together: the first that refuses decides the answer.
+    ``refused(name)`` is called for each refusal (metrics)."""
 
-    def __init__(self, **buckets: TokenBuckets):
+    def __init__(
+        self, refused: Callable[[str], None] = lambda _name: None, **buckets: TokenBuckets
+    ):
         self.buckets = buckets
+        self._refused = refused
 
     def check(self, **keys: str | None) -> None:
         for name, key in keys.items():
@@ -135,4 +148,5 @@ class Limiter:
                 continue
             wait = self.buckets[name].take(key)
             if wait > 0:
+                self._refused(name)
                 raise RateLimited(wait)

@@ -83,7 +83,7 @@ class IdentitySettings(ServiceSettings):
         "portal) whose X-Forwarded-For names the client; any other peer is the client itself",
     )
     rate_sign_in_per_address: str = Field(
-        "60/60",
+        "30/60",
         description="Sign-ins and re-authentications per client address: '<count>/<seconds>' "
         "token bucket, per process ('0/1': off)",
     )
@@ -108,6 +108,12 @@ class IdentitySettings(ServiceSettings):
         "20/300",
         description="Re-authentications of « Mon compte » (password, contact e-mail, TOTP, "
         "deactivation) per signed-in account, per process",
+    )
+    rate_concurrent_per_address: int = Field(
+        1,
+        ge=0,
+        description="Requests paying argon2id (sign-in, registration, reset, re-authentication) "
+        "in progress at once per client address; more get 429 (0: no cap)",
     )
     rate_limit_max_keys: int = Field(
         100_000, ge=100, description="Buckets kept per limit (least recently used forgotten)"

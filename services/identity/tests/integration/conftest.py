@@ -51,6 +51,7 @@ FAST = {
             "reauth_per_account",
         )
     },
+    "rate_concurrent_per_address": 0,
     "link_resend_cooldown_seconds": 0,
     "signing_key_refresh_seconds": 0.5,
 }

@@ -121,3 +121,26 @@ async def test_argon2_work_is_bounded_and_the_excess_is_refused_not_queued():
     gate.set()
     assert await first == "done"
     assert await work.run(lambda: "next") == "next"  # the slot came back
+
+
+def _request(peer: str, forwarded: str | None = None):
+    from starlette.requests import Request
+
+    headers = [(b"x-forwarded-for", forwarded.encode())] if forwarded else []
+    return Request({"type": "http", "client": (peer, 5000), "headers": headers})
+
+
+def test_one_argon2_request_at_a_time_per_client_address():
+    from chorale_identity.entrypoints.throttle import Throttle
+
+    throttle = Throttle(IdentitySettings())  # defaults: loopback is a trusted proxy
+    flooder, honest = _request("127.0.0.1", "203.0.113.7"), _request("127.0.0.1", "198.51.100.2")
+    with throttle.argon2_turn(flooder):
+        assert throttle.busy("203.0.113.7")
+        with pytest.raises(RateLimited):
+            with throttle.argon2_turn(flooder):
+                pass
+        with throttle.argon2_turn(honest):  # another address is not held up
+            pass
+    assert not throttle.busy("203.0.113.7")
+    assert throttle.address(_request("192.0.2.1", "203.0.113.7")) == "192.0.2.1"  # untrusted

@@ -28,6 +28,7 @@ def build_router(deps: Deps) -> APIRouter:
     ctx = deps.ctx
 
     @router.post("/v1/auth/login", summary="Se connecter")
+    @deps.one_at_a_time
     async def login(body: LoginBody, request: Request) -> dict:
         deps.throttle.sign_in(request, body.email)
         issued = await sessions.sign_in(
@@ -52,7 +53,11 @@ def build_router(deps: Deps) -> APIRouter:
         tasks.add_task(after_answer, passwords.request_reset, ctx, body.email, cause)
         return RESET_REQUESTED
 
-    @router.post("/v1/auth/password-reset/confirm", summary="Choisir un nouveau mot de passe")
+    @router.post(
+        "/v1/auth/password-reset/confirm",
+        summary="Choisir un nouveau mot de passe",
+    )
+    @deps.one_at_a_time
     async def confirm(body: ResetConfirmBody, request: Request) -> dict:
         deps.throttle.mail(request, None)
         await passwords.confirm_reset(

@@ -65,7 +65,12 @@ def build_router(deps: Deps) -> APIRouter:
         changes = {k: v for k, v in changes.items() if v is not None}
         return view(await my_account.update_profile(ctx, account.id, changes, cause))
 
-    @router.post("/password", status_code=204, summary="Changer mon mot de passe")
+    @router.post(
+        "/password",
+        status_code=204,
+        summary="Changer mon mot de passe",
+    )
+    @deps.one_at_a_time
     async def change_password(
         body: PasswordChangeBody, request: Request, account: UserAccount = deps.user
     ) -> None:
@@ -75,6 +80,7 @@ def build_router(deps: Deps) -> APIRouter:
         )
 
     @router.post("/deactivate", summary="Désactiver mon compte")
+    @deps.one_at_a_time
     async def deactivate(
         body: ReauthBody,
         request: Request,
@@ -89,6 +95,7 @@ def build_router(deps: Deps) -> APIRouter:
         status_code=202,
         summary="Changer mon adresse de contact (confirmée par un lien envoyé à la nouvelle)",
     )
+    @deps.one_at_a_time
     async def change_contact_email(
         body: ContactEmailBody,
         request: Request,
@@ -109,7 +116,11 @@ def build_router(deps: Deps) -> APIRouter:
         token = secret(body.token) or ""
         return view(await contact_email.confirm(ctx, account.id, token, cause))
 
-    @router.post("/totp", summary="Commencer l'activation d'un second facteur (TOTP)")
+    @router.post(
+        "/totp",
+        summary="Commencer l'activation d'un second facteur (TOTP)",
+    )
+    @deps.one_at_a_time
     async def start_totp(
         body: ReauthBody, request: Request, account: UserAccount = deps.user
     ) -> dict:
@@ -123,7 +134,11 @@ def build_router(deps: Deps) -> APIRouter:
     async def confirm_totp(body: TotpCodeBody, account: UserAccount = deps.user) -> dict:
         return view(await my_account.confirm_totp(ctx, account.id, body.code.get_secret_value()))
 
-    @router.post("/totp/disable", summary="Retirer le second facteur (mot de passe et code)")
+    @router.post(
+        "/totp/disable",
+        summary="Retirer le second facteur (mot de passe et code)",
+    )
+    @deps.one_at_a_time
     async def disable_totp(
         body: TotpDisableBody, request: Request, account: UserAccount = deps.user
     ) -> dict:

@@ -28,7 +28,12 @@ def build_router(deps: Deps) -> APIRouter:
     router = APIRouter(prefix="/v1/users", tags=["comptes"])
     ctx = deps.ctx
 
-    @router.post("", status_code=202, summary="Créer un compte utilisateur")
+    @router.post(
+        "",
+        status_code=202,
+        summary="Créer un compte utilisateur",
+    )
+    @deps.one_at_a_time
     async def register(
         body: RegisterBody, request: Request, tasks: BackgroundTasks, cause: Cause = deps.cause
     ) -> dict:
