@@ -3,6 +3,8 @@ reset mails and re-authentication, answered 429 with Retry-After before any argo
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from chorale_identity.settings import IdentitySettings
@@ -32,6 +34,7 @@ async def test_limits_per_client_address_and_per_identifier(infra, namespace):
             "rate_registration_per_address": "3/600",
             "rate_mail_per_address": "2/600",
             "rate_reauth_per_account": "2/600",
+            "rate_concurrent_per_address": 1,
         },
     )
     async with running_identity(infra, namespace, settings) as identity:
@@ -57,6 +60,19 @@ async def test_limits_per_client_address_and_per_identifier(infra, namespace):
             headers=origin("198.51.100.1"),
         )
         assert elsewhere.status_code == 401
+
+        # Several people behind one address signing in at once queue for its argon2id turn.
+        office = await asyncio.gather(
+            *(
+                identity.post(
+                    "/v1/auth/login",
+                    {"email": f"bureau{n}@exemple.fr", "password": WRONG},
+                    headers=origin("192.0.2.77"),
+                )
+                for n in range(3)
+            )
+        )
+        assert [r.status_code for r in office] == [401, 401, 401]
 
         # Per identifier, from many addresses: the same for a known and an unknown address.
         user = await identity.user()  # signs in once: one token of the three
