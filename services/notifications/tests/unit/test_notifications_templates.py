@@ -23,7 +23,7 @@ VALUES = {
     "partenaire": "P", "canal": "EDI", "codes": "X", "erreurs": ["X — m"],
     "numero_facture": "F-1", "fournisseur": "Four", "destinataire": "Dest",
     "date_facture": "02/11/2026", "montant": "1 EUR", "numero_flux": "FLX-1",
-    "expiration": "demain",
+    "expiration": "demain", "invitant": "Gaëlle <b>",
 }
 
 
