@@ -14,14 +14,12 @@ at the load balancer keeps the per-address limit exact). At most ``max_keys`` bu
 limit are kept; beyond that the least recently used is forgotten (a forgotten bucket is a full
 one, which an idle bucket would be anyway).
 
-The client address is the socket peer. ``X-Forwarded-For`` is believed only when the peer is
-one of the trusted proxies (``CHORALE_TRUSTED_PROXIES``): then the client is the rightmost
-address that is not itself a trusted proxy (what the outermost trusted proxy saw).
+The client address is the socket peer, or what a trusted proxy (``CHORALE_TRUSTED_PROXIES``)
+says in ``X-Forwarded-For``: see ``chorale_runtime.client_address``.
 """
 
 from __future__ import annotations
 
-import ipaddress
 import math
 import re
 import time
@@ -100,36 +98,6 @@ class TokenBuckets:
 
     def __len__(self) -> int:
         return len(self._buckets)
-
-
-Networks = tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]
-
-
-def parse_networks(text: str) -> Networks:
-    """Comma-separated addresses or CIDR networks (``10.0.0.1, 192.168.0.0/16``)."""
-    return tuple(
-        ipaddress.ip_network(part.strip(), strict=False) for part in text.split(",") if part.strip()
-    )
-
-
-def _within(address: str, networks: Networks) -> bool:
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        return False
-    return any(ip in network for network in networks)
-
-
-def client_address(peer: str | None, forwarded_for: list[str], trusted: Networks) -> str:
-    """The address to count a request against (see the module docstring)."""
-    peer = peer or "unknown"
-    if not trusted or not _within(peer, trusted):
-        return peer
-    hops = [hop.strip() for header in forwarded_for for hop in header.split(",") if hop.strip()]
-    for hop in reversed(hops):
-        if not _within(hop, trusted):
-            return hop
-    return hops[0] if hops else peer
 
 
 class Limiter:

@@ -8,7 +8,8 @@ from datetime import timedelta
 from pydantic import Field, SecretStr, field_validator, model_validator
 
 from chorale_identity.domain.passwords import Argon2Params, below_owasp_minimum
-from chorale_identity.rate_limits import Rate, parse_networks
+from chorale_identity.rate_limits import Rate
+from chorale_runtime.client_address import parse_networks
 from chorale_runtime.settings import ServiceSettings
 
 

@@ -12,11 +12,10 @@ from chorale_identity.rate_limits import (
     Rate,
     RateLimited,
     TokenBuckets,
-    client_address,
-    parse_networks,
 )
 from chorale_identity.service_layer.password_work import PasswordWork, ServiceBusy
 from chorale_identity.settings import IdentitySettings
+from chorale_runtime.client_address import client_address, parse_networks
 
 
 class Clock:

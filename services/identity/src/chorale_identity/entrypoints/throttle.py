@@ -23,10 +23,9 @@ from chorale_identity.rate_limits import (
     Rate,
     RateLimited,
     TokenBuckets,
-    client_address,
-    parse_networks,
 )
 from chorale_identity.settings import IdentitySettings
+from chorale_runtime.client_address import client_address, parse_networks
 
 TURN_WAIT = 1.0  # seconds a request waits for its address's argon2id place
 

@@ -39,6 +39,11 @@ class NotSignedIn(Exception):
     """The service no longer accepts the session's token (revoked, account deactivated)."""
 
 
+# The browser's address, passed on to the services as `X-Forwarded-For`: identity limits
+# sign-ins, registrations, mails and re-authentications per client address, and every
+# person reaches it through the portal's one address.
+BROWSER_ADDRESS: ContextVar[str | None] = ContextVar("portal_browser_address", default=None)
+
 # When this request's calls to the services started and ended (perf_counter seconds).
 API_WAIT: ContextVar[list[tuple[float, float]] | None] = ContextVar("portal_api_wait",
                                                                    default=None)
@@ -72,7 +77,9 @@ def problem_of(response: httpx.Response) -> ApiProblem:
         body = {}
     if not isinstance(body, dict):
         body = {}
-    details = body.get("details") if isinstance(body.get("details"), dict) else {}
+    details = dict(body["details"]) if isinstance(body.get("details"), dict) else {}
+    if "retryAfter" not in details and response.headers.get("retry-after", "").isdigit():
+        details["retryAfter"] = int(response.headers["retry-after"])
     return ApiProblem(
         response.status_code,
         str(body.get("code") or f"HTTP_{response.status_code}"),
@@ -98,6 +105,9 @@ class ServicesApi:
         headers = dict(kwargs.pop("headers", None) or {})
         if token:
             headers["Authorization"] = f"Bearer {token}"
+        browser = BROWSER_ADDRESS.get()
+        if browser:
+            headers["X-Forwarded-For"] = browser
         return self._client.build_request(method, self._urls[service] + path, headers=headers,
                                           **kwargs)
 
