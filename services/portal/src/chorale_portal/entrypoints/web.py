@@ -167,12 +167,18 @@ async def checked_form(request: Request) -> FormData:
 
 
 # -- rendering ------------------------------------------------------------------------------
-def navigation(session: Session | None) -> list[tuple[str, str]]:
-    """The webinar's menu, limited to the screens that exist (a missing one is absent)."""
+def navigation(session: Session | None, path: str) -> list[tuple[str, str, bool]]:
+    """The webinar's menu, limited to the screens that exist (a missing one is absent):
+    (address, label, current) — current is the entry whose address is the longest start of
+    the page's (« Mes invitations » rather than « Mon compte » on its page)."""
     if session is None:
         return []
-    return [("/", "Accueil"), ("/mon-compte", "Mon compte"),
-            ("/structures", "Structures")]
+    entries = [("/", "Accueil"), ("/mon-compte", "Mon compte"),
+               ("/mon-compte/invitations", "Mes invitations"), ("/structures", "Structures")]
+    matching = [href for href, _ in entries
+                if path == href or (href != "/" and path.startswith(href + "/"))]
+    current = max(matching, key=len, default=None)
+    return [(href, label, href == current) for href, label in entries]
 
 
 def render(request: Request, template: str, *, status: int = 200,
@@ -185,7 +191,7 @@ def render(request: Request, template: str, *, status: int = 200,
         # the structure's pages link to each other from this base
         context.setdefault("base", "/structures/" + quote(structure["identifiant"], safe=""))
     response = TEMPLATES.TemplateResponse(request, template, {
-        "session": session, "nav": navigation(session), "csrf": csrf_for(request),
+        "session": session, "nav": navigation(session, request.url.path), "csrf": csrf_for(request),
         "errors": errors or FormErrors(), "form": form or {}, "title": title,
         "notice": notice, "path": request.url.path, **context,
     }, status_code=status)
