@@ -156,3 +156,17 @@ async def test_a_refused_code_when_disabling_totp_is_shown_by_the_code_field(bro
                               {"currentPassword": "Actuel-2026!", "code": "000000"})
     assert page.status_code == 400 and 'id="erreur-code">Code faux.' in page.text
     assert (await browser.get("/mon-compte")).status_code == 200
+
+
+async def test_identity_busy_hashing_passwords_is_a_wait_on_the_form_not_the_outage_page(browser):
+    browser.services.on("POST", "/v1/auth/login", httpx.Response(
+        503, json={"code": "SERVICE_BUSY", "message": "Occupé.", "details": {}},
+        headers={"Retry-After": "2"}))
+    await browser.get("/connexion")
+    page = await browser.post("/connexion", {"email": "jeanne@ville.fr", "password": "x"})
+    assert page.status_code == 503 and "réessayez dans 2 secondes" in page.text.lower()
+    assert 'id="champ-password"' in page.text
+    browser.services.on("POST", "/v1/auth/login", httpx.Response(
+        503, json={"code": "SERVICE_UNAVAILABLE", "message": "En panne."}))
+    down = await browser.post("/connexion", {"email": "jeanne@ville.fr", "password": "x"})
+    assert down.status_code == 503 and "Service momentanément indisponible" in down.text

@@ -88,6 +88,14 @@ def problem_of(response: httpx.Response) -> ApiProblem:
     )
 
 
+def _busy(response: httpx.Response) -> bool:
+    """Identity's `503 SERVICE_BUSY` (every password-hashing slot taken): a wait to tell the
+    person on the form, like a rate limit, not the « service unavailable » page."""
+    if response.status_code != 503 or "retry-after" not in response.headers:
+        return False
+    return problem_of(response).code == "SERVICE_BUSY"
+
+
 class ServicesApi:
     def __init__(self, urls: dict[str, str], timeout: float,
                  transport: httpx.AsyncBaseTransport | None = None):
@@ -124,7 +132,7 @@ class ServicesApi:
             raise ServiceUnavailable(service, type(exc).__name__) from exc
         finally:
             _waited(service, started)
-        if response.status_code >= 500:
+        if response.status_code >= 500 and not _busy(response):
             raise ServiceUnavailable(service, f"HTTP {response.status_code}")
         if response.status_code >= 400:
             problem = problem_of(response)

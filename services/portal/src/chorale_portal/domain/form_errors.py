@@ -35,6 +35,7 @@ WAIT_MESSAGES: dict[str, str] = {
     "RATE_LIMITED": "Trop de tentatives en peu de temps. Par sécurité, réessayez dans {wait}.",
     "LINK_COOLDOWN": "Un courriel vient déjà d'être envoyé pour ce compte. Réessayez dans "
                      "{wait}.",
+    "SERVICE_BUSY": "Le service est très sollicité en ce moment. Réessayez dans {wait}.",
 }
 
 _FRENCH_VALIDATION = {
@@ -87,9 +88,9 @@ def wait_fr(seconds: object) -> str | None:
 
 
 def wait_message(code: str, message: str, details: Mapping[str, Any]) -> str:
-    wait = wait_fr(details.get("retryAfter"))
     if code not in WAIT_MESSAGES:
         return message
+    wait = wait_fr(details.get("retryAfter"))
     if wait is None:
         return message or WAIT_MESSAGES[code].format(wait="quelques instants")
     return WAIT_MESSAGES[code].format(wait=wait)

@@ -8,7 +8,7 @@ from fastapi.responses import Response
 
 from chorale_portal.adapters.services_api import ApiProblem
 from chorale_portal.domain import forms
-from chorale_portal.domain.form_errors import FormErrors, form_errors
+from chorale_portal.domain.form_errors import WAIT_MESSAGES, FormErrors, form_errors
 from chorale_portal.entrypoints.web import (
     CSRF_COOKIE,
     PENDING_COOKIE,
@@ -74,7 +74,7 @@ def build_router() -> APIRouter:
                                               json={"token": token})
         except ApiProblem as exc:
             return render(request, "verify.html", status=_status(exc, 400),
-                          token=token if exc.status == 429 else "", errors=_top(exc),
+                          token=token if exc.code in WAIT_MESSAGES else "", errors=_top(exc),
                           title="Confirmer mon adresse")
         return redirect("/connexion", "adresse_confirmee")
 
@@ -118,7 +118,7 @@ def build_router() -> APIRouter:
             session = await sessions.sign_in(held["email"], held["password"],
                                              forms.text(form, "totp") or "")
         except ApiProblem as exc:
-            if exc.code == "TOTP_INVALID" or exc.status == 429:
+            if exc.code == "TOTP_INVALID" or exc.code in WAIT_MESSAGES:
                 # a wrong code, or too many tries: the same code page, the password kept
                 return render(request, "sign_in_code.html", status=_status(exc),
                               title="Code de vérification", suite=suite,
@@ -204,7 +204,8 @@ def _top(exc: ApiProblem) -> FormErrors:
 
 
 def _status(exc: ApiProblem, default: int = 401) -> int:
-    return 429 if exc.status == 429 else default
+    """A wait (429 or 503 SERVICE_BUSY) keeps its status; any other refusal the form's."""
+    return exc.status if exc.code in WAIT_MESSAGES else default
 
 
 def _without_secrets(form) -> dict:
