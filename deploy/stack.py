@@ -45,7 +45,9 @@ def processes() -> list[Proc]:
              {"CHORALE_MAILCATCHER_DIR": str(var / "mail"), "CHORALE_SMTP_PORT": "2525"},
              probe="/health"),
         Proc("identity", "chorale_identity", 8002,
-             {"CHORALE_PUBLIC_BASE_URL": PORTAL_URL}),  # mail links open the portal's pages
+             {"CHORALE_PUBLIC_BASE_URL": PORTAL_URL,  # mail links open the portal's pages
+              # the portal (same host) passes each browser's address on: rate limits per person
+              "CHORALE_TRUSTED_PROXIES": "127.0.0.1,::1"}),
         Proc("structures", "chorale_structures", 8001),
         Proc("habilitations", "chorale_habilitations", 8003),
         Proc("invoice-intake", "chorale_intake", 8004,

@@ -383,7 +383,14 @@ async def test_mon_compte_profile_contact_address_second_factor_and_password(por
     assert "En attente de confirmation" in await p.text()
     await p.look("24-mon-compte")
     link = await p.link_in_mail(p.contact, "/compte/confirmation-contact")
+    # the link is often opened later, signed out: through « Se connecter » and back to it
+    await p.submit("Se déconnecter")
     await p.page.goto(link)
+    assert urlparse(p.page.url).path == "/connexion"
+    await p.fill({"email": p.email, "password": PASSWORD})
+    await p.submit("Se connecter")
+    back, sent = urlparse(p.page.url), urlparse(link)
+    assert (back.path, back.query) == (sent.path, sent.query)
     await p.look("25-confirmer-adresse-contact")
     await p.submit("Confirmer cette adresse de contact")
     assert "Votre nouvelle adresse de contact est confirmée" in await p.text()
@@ -435,6 +442,44 @@ async def test_mon_compte_profile_contact_address_second_factor_and_password(por
     await p.submit("Désactiver mon compte")
     assert "gestionnaire principal" in (await p.page.inner_text("#erreurs")).lower()
     await p.look("30-desactiver-mon-compte-refus")
+
+
+async def test_invitations_from_their_mail_through_sign_in_accepted_and_declined(portal):
+    p = portal
+    operator = p.api("identity", await p.sign_in_api(p.operator, PASSWORD))
+    for structure, service in ((p.public_siret, "FACTURES_PUBLIQUES"),
+                               (p.private_siret, "COMPTA")):
+        await operator.until("POST", f"/v1/structures/{structure}/rattachements", expect=202,
+                             json={"email": p.email, "codeService": service,
+                                   "commentaire": "Bienvenue dans l'équipe"}, timeout=TIMEOUT)
+    # the mail (to the contact address) links to the portal's page; signed out, the page
+    # asks to sign in first and comes back
+    link = await p.link_in_mail(p.contact, "/mon-compte/invitations")
+    assert link == p.base + "/mon-compte/invitations"
+    await p.open("/")
+    await p.submit("Se déconnecter")
+    await p.page.goto(link)
+    assert urlparse(p.page.url).path == "/connexion"
+    await p.fill({"email": p.email, "password": NEW_PASSWORD})
+    await p.submit("Se connecter")
+    assert urlparse(p.page.url).path == "/mon-compte/invitations"
+    assert p.public_name in await p.text() and "Fournitures Martin" in await p.text()
+    await p.look("33-mes-invitations")
+
+    await p.submit("Refuser l'invitation de Fournitures Martin")
+    assert "Invitation refusée" in await p.text()
+    await p.submit(f"Accepter l'invitation de {p.public_name}")
+    assert "Invitation acceptée" in await p.text()
+    assert "aucune invitation en attente" in await p.text()
+    await p.look("34-mes-invitations-acceptee")
+    me = p.api("identity", p.token)
+    assert (await me.call("GET", "/v1/me/invitations"))["invitations"] == []
+    rattachements = (await me.call("GET", "/v1/me/rattachements"))["rattachements"]
+    assert any(r["identifiantStructure"] == p.public_siret
+               and r["codeService"] == "FACTURES_PUBLIQUES" and r["status"] == "VALIDEE"
+               for r in rattachements)
+    assert not any(r["identifiantStructure"] == p.private_siret and r["codeService"] == "COMPTA"
+                   for r in rattachements)
 
 
 async def test_sign_out_and_a_forgotten_password(portal):

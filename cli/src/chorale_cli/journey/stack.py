@@ -68,7 +68,9 @@ def _envs(infra: Endpoints, namespace: Namespace, folder: Path, ports: dict[str,
     extra = {
         # Mail links open the portal's pages when it runs; its browser test asks for a reset
         # link within the minute of the verification mail (one mail a minute otherwise).
+        # The portal passes each browser's address on (X-Forwarded-For) from loopback.
         "identity": {"CHORALE_PUBLIC_BASE_URL": portal or identity,
+                     "CHORALE_TRUSTED_PROXIES": "127.0.0.1,::1",
                      **({"CHORALE_LINK_RESEND_COOLDOWN_SECONDS": "0"} if portal else {})},
         "invoice-intake": {"CHORALE_EDI_ROOT": str(folder / "edi"),
                            "CHORALE_ARCHIVE_DIR": str(folder / "archive"),

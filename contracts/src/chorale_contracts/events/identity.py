@@ -75,8 +75,22 @@ class RattachementRequested(_RattachementEvent):
 
 
 @event
+class RattachementInvited(_RattachementEvent):
+    """A gestionnaire invited the person whose login e-mail they typed (« Rattacher un
+    utilisateur »); the person accepts or declines in their account. `rattachementId` is the
+    invitation's id, which the rattachement takes if it is accepted (`rattachement.approved`,
+    `direct` true, follows then). Emitted only when the address is an account's login: an
+    address without an account is told nothing (no mail to addresses nobody proved)."""
+
+    event_type = "rattachement.invited"
+    invitedBy: str
+    commentaire: str | None = None
+
+
+@event
 class RattachementApproved(_RattachementEvent):
-    """Also emitted for a direct attachment by a gestionnaire (`direct` is then true)."""
+    """Also emitted when a person accepts a gestionnaire's invitation (`direct` is then true,
+    `decidedBy` the gestionnaire who invited)."""
 
     event_type = "rattachement.approved"
     decidedBy: str

@@ -38,9 +38,7 @@ async def test_each_identity_event_kind_is_published(identity):
     ).json()["id"]
     await identity.post(f"/v1/rattachements/{second}/approve", {}, headers=a.headers)
     await identity.post(f"/v1/rattachements/{second}/detach", headers=b.headers)
-    await identity.post(
-        f"/v1/structures/{siret}/rattachements", {"email": c.email}, headers=a.headers
-    )
+    await identity.invite_and_accept(a, siret, c)
     await identity.post(
         f"/v1/structures/{siret}/gestionnaire-principal/transfer",
         {"toUserId": c.id},

@@ -27,6 +27,7 @@ VALUES = {
     "intro": "Les 2 flux suivants ont été rejetés (IN_REJETE) :", "lignes": ["l1", "<l2>"],
     "statut": "Suspendue", "motif": "Justificatif absent",
     "suite": "Complétez-la.",
+    "invitant": "Gaëlle <b>",
 }
 
 

@@ -23,6 +23,7 @@ from chorale_portal.entrypoints import (
     pages_account,
     pages_auth,
     pages_bank,
+    pages_invitations,
     pages_services,
     pages_structures,
     web,
@@ -90,6 +91,7 @@ def build_app(settings: PortalSettings, *, transport: httpx.AsyncBaseTransport |
     install_middleware(app, settings.service_name)  # outer: correlation ids, metrics, logs
     install_probes(app, settings.service_name, {"database": database_ready})
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for module in (pages_auth, pages_account, pages_structures, pages_services, pages_bank):
+    for module in (pages_auth, pages_account, pages_invitations, pages_structures,
+                   pages_services, pages_bank):
         app.include_router(module.build_router())
     return app

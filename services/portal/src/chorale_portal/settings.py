@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
+from chorale_runtime.client_address import parse_networks
 from chorale_runtime.settings import ServiceSettings
 
 
@@ -35,3 +36,16 @@ class PortalSettings(ServiceSettings):
     trust_forwarded_proto: bool = Field(
         False, description="Portal: believe X-Forwarded-Proto (only behind your own proxy)"
     )
+    trusted_proxies: str = Field(
+        "",
+        description="Portal: comma-separated addresses or CIDR networks of the reverse proxies "
+        "in front of the portal, whose X-Forwarded-For names the browser (none by default: "
+        "the browser is the socket peer). The portal passes the browser's address on to "
+        "identity, which rate-limits per address",
+    )
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        parse_networks(value)
+        return value

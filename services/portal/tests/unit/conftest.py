@@ -114,12 +114,14 @@ class Browser:
     """An httpx client on the portal app that keeps cookies and fills in the CSRF token
     from the last page, as a browser submitting the page's form would."""
 
-    def __init__(self, services: FakeServices | None = None, **settings: Any):
+    def __init__(self, services: FakeServices | None = None, *,
+                 address: tuple[str, int] = ("127.0.0.1", 123), **settings: Any):
         self.services = services or FakeServices()
         self.store = MemorySessionStore()
         app = build_app(PortalSettings(**settings), configure_logging=False,
                         transport=httpx.MockTransport(self.services.handle), store=self.store)
-        self.client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+        # `address`: the socket peer the portal sees (the browser, or a proxy before it)
+        self.client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app, client=address),
                                         base_url="http://portail.test")
         self.csrf = ""
 
@@ -149,3 +151,9 @@ class Browser:
 @pytest.fixture
 def browser() -> Browser:
     return Browser()
+
+
+@pytest.fixture
+def make_browser() -> type[Browser]:
+    """For a test that needs its own settings or socket peer: `make_browser(address=…)`."""
+    return Browser

@@ -60,6 +60,7 @@ class UserAccount(DomainModel):
     verified_at: AwareDatetime | None = None
     deactivated_at: AwareDatetime | None = None
     last_sign_in_at: AwareDatetime | None = None
+    last_failed_sign_in_at: AwareDatetime | None = None
     password_changed_at: AwareDatetime | None = None
 
     @property

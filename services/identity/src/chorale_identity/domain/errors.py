@@ -52,6 +52,10 @@ RATTACHEMENT_NOT_FOUND (404)
     no such rattachement (raised by the service layer)
 RATTACHEMENT_ALREADY_DECIDED (409)
     approving or refusing a request that is no longer pending
+INVITATION_NOT_FOUND (404)
+    no open invitation with this id for the signed-in person (unknown, someone else's, expired)
+INVITATION_ALREADY_DECIDED (409)
+    the invitation was already accepted or declined
 RATTACHEMENT_NOT_ACTIVE (409)
     detaching a rattachement that is not VALIDEE
 NOT_GESTIONNAIRE_PRINCIPAL (403)
@@ -106,6 +110,8 @@ class ErrorCode(StrEnum):
     RATTACHEMENT_NOT_FOUND = "RATTACHEMENT_NOT_FOUND"
     RATTACHEMENT_ALREADY_DECIDED = "RATTACHEMENT_ALREADY_DECIDED"
     RATTACHEMENT_NOT_ACTIVE = "RATTACHEMENT_NOT_ACTIVE"
+    INVITATION_NOT_FOUND = "INVITATION_NOT_FOUND"
+    INVITATION_ALREADY_DECIDED = "INVITATION_ALREADY_DECIDED"
     NOT_GESTIONNAIRE_PRINCIPAL = "NOT_GESTIONNAIRE_PRINCIPAL"
     GP_TARGET_NOT_ATTACHED = "GP_TARGET_NOT_ATTACHED"
     GP_TARGET_INACTIVE = "GP_TARGET_INACTIVE"
@@ -148,6 +154,8 @@ MESSAGES: dict[ErrorCode, str] = {
     ErrorCode.RATTACHEMENT_NOT_FOUND: "Rattachement introuvable.",
     ErrorCode.RATTACHEMENT_ALREADY_DECIDED: "Cette demande de rattachement a déjà été traitée.",
     ErrorCode.RATTACHEMENT_NOT_ACTIVE: "Ce rattachement n'est pas actif.",
+    ErrorCode.INVITATION_NOT_FOUND: "Invitation introuvable ou expirée.",
+    ErrorCode.INVITATION_ALREADY_DECIDED: "Vous avez déjà répondu à cette invitation.",
     ErrorCode.NOT_GESTIONNAIRE_PRINCIPAL: (
         "Seul le gestionnaire principal de la structure peut effectuer cette action."
     ),
@@ -188,6 +196,8 @@ HTTP_STATUS: dict[ErrorCode, int] = {
     ErrorCode.RATTACHEMENT_NOT_FOUND: 404,
     ErrorCode.RATTACHEMENT_ALREADY_DECIDED: 409,
     ErrorCode.RATTACHEMENT_NOT_ACTIVE: 409,
+    ErrorCode.INVITATION_NOT_FOUND: 404,
+    ErrorCode.INVITATION_ALREADY_DECIDED: 409,
     ErrorCode.NOT_GESTIONNAIRE_PRINCIPAL: 403,
     ErrorCode.GP_TARGET_NOT_ATTACHED: 409,
     ErrorCode.GP_TARGET_INACTIVE: 409,

@@ -17,7 +17,7 @@ same lockout as sign-in, so these endpoints are no password oracle either.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 
@@ -103,7 +103,23 @@ def sign_in_decision(
     *,
     hasher: PasswordHasher,
 ) -> SignInOutcome:
-    now = require_utc(now)
+    """Every failure on an existing account changes it (``last_failed_sign_in_at`` at least),
+    so it is always stored: a blocked account costs the same write as a counted failure, and
+    the service layer pays an equivalent write for an unknown address (``SignInDecoys``)."""
+    outcome = _decide(account, password, totp_code, require_utc(now), hasher)
+    if outcome.ok or outcome.account is None:
+        return outcome
+    stamped = outcome.account.model_copy(update={"last_failed_sign_in_at": require_utc(now)})
+    return replace(outcome, account=stamped, changed=True)
+
+
+def _decide(
+    account: UserAccount | None,
+    password: str,
+    totp_code: str | None,
+    now: datetime,
+    hasher: PasswordHasher,
+) -> SignInOutcome:
     if account is None:
         hasher.dummy_verify(password)
         return _failure(None, None, SignInReason.UNKNOWN_ACCOUNT)

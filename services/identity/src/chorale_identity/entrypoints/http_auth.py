@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, BackgroundTasks, Response
+from fastapi import APIRouter, BackgroundTasks, Request, Response
 
 from chorale_identity.entrypoints.deps import Deps, after_answer
 from chorale_identity.entrypoints.schemas import (
@@ -27,8 +27,15 @@ def build_router(deps: Deps) -> APIRouter:
     router = APIRouter(tags=["authentification"])
     ctx = deps.ctx
 
+    def sign_in_limits(request: Request, args: dict) -> None:
+        deps.throttle.sign_in(request, args["body"].email)
+
+    def reset_confirm_limits(request: Request, _args: dict) -> None:
+        deps.throttle.mail(request, None)
+
     @router.post("/v1/auth/login", summary="Se connecter")
-    async def login(body: LoginBody) -> dict:
+    @deps.argon2_route(sign_in_limits)
+    async def login(body: LoginBody, request: Request) -> dict:
         issued = await sessions.sign_in(
             ctx, body.email, body.password.get_secret_value(), secret(body.totp)
         )
@@ -44,12 +51,19 @@ def build_router(deps: Deps) -> APIRouter:
         return Response(status_code=204)
 
     @router.post("/v1/auth/password-reset", status_code=202, summary="Mot de passe oublié")
-    async def reset(body: EmailBody, tasks: BackgroundTasks, cause: Cause = deps.cause) -> dict:
+    async def reset(
+        body: EmailBody, request: Request, tasks: BackgroundTasks, cause: Cause = deps.cause
+    ) -> dict:
+        deps.throttle.mail(request, body.email)
         tasks.add_task(after_answer, passwords.request_reset, ctx, body.email, cause)
         return RESET_REQUESTED
 
-    @router.post("/v1/auth/password-reset/confirm", summary="Choisir un nouveau mot de passe")
-    async def confirm(body: ResetConfirmBody) -> dict:
+    @router.post(
+        "/v1/auth/password-reset/confirm",
+        summary="Choisir un nouveau mot de passe",
+    )
+    @deps.argon2_route(reset_confirm_limits)
+    async def confirm(body: ResetConfirmBody, request: Request) -> dict:
         await passwords.confirm_reset(
             ctx, body.token.get_secret_value(), body.newPassword.get_secret_value()
         )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 
 from chorale_identity.domain.accounts import UserAccount, to_view
 from chorale_identity.domain.errors import DomainError, ErrorCode
@@ -17,7 +17,13 @@ from chorale_identity.entrypoints.schemas import (
     TotpDisableBody,
     secret,
 )
-from chorale_identity.service_layer import contact_email, my_account, passwords, rattachements
+from chorale_identity.service_layer import (
+    contact_email,
+    invitations,
+    my_account,
+    passwords,
+    rattachements,
+)
 from chorale_identity.service_layer.events import Cause
 from chorale_identity.service_layer.reauthentication import Proof
 
@@ -41,6 +47,9 @@ def build_router(deps: Deps) -> APIRouter:
     router = APIRouter(prefix="/v1/me", tags=["mon compte"])
     ctx = deps.ctx
 
+    def reauth_limits(request: Request, args: dict) -> None:
+        deps.throttle.reauthentication(request, args["account"].id)
+
     @router.get("", summary="Mon compte")
     async def me(account: UserAccount = deps.user) -> dict:
         return view(account)
@@ -59,15 +68,26 @@ def build_router(deps: Deps) -> APIRouter:
         changes = {k: v for k, v in changes.items() if v is not None}
         return view(await my_account.update_profile(ctx, account.id, changes, cause))
 
-    @router.post("/password", status_code=204, summary="Changer mon mot de passe")
-    async def change_password(body: PasswordChangeBody, account: UserAccount = deps.user) -> None:
+    @router.post(
+        "/password",
+        status_code=204,
+        summary="Changer mon mot de passe",
+    )
+    @deps.argon2_route(reauth_limits)
+    async def change_password(
+        body: PasswordChangeBody, request: Request, account: UserAccount = deps.user
+    ) -> None:
         await passwords.change_password(
             ctx, account, proof(body), body.newPassword.get_secret_value()
         )
 
     @router.post("/deactivate", summary="Désactiver mon compte")
+    @deps.argon2_route(reauth_limits)
     async def deactivate(
-        body: ReauthBody, account: UserAccount = deps.user, cause: Cause = deps.cause
+        body: ReauthBody,
+        request: Request,
+        account: UserAccount = deps.user,
+        cause: Cause = deps.cause,
     ) -> dict:
         return view(await my_account.deactivate(ctx, account, proof(body), cause))
 
@@ -76,8 +96,12 @@ def build_router(deps: Deps) -> APIRouter:
         status_code=202,
         summary="Changer mon adresse de contact (confirmée par un lien envoyé à la nouvelle)",
     )
+    @deps.argon2_route(reauth_limits)
     async def change_contact_email(
-        body: ContactEmailBody, account: UserAccount = deps.user, cause: Cause = deps.cause
+        body: ContactEmailBody,
+        request: Request,
+        account: UserAccount = deps.user,
+        cause: Cause = deps.cause,
     ) -> dict:
         return view(
             await contact_email.request_change(
@@ -92,8 +116,14 @@ def build_router(deps: Deps) -> APIRouter:
         token = secret(body.token) or ""
         return view(await contact_email.confirm(ctx, account.id, token, cause))
 
-    @router.post("/totp", summary="Commencer l'activation d'un second facteur (TOTP)")
-    async def start_totp(body: ReauthBody, account: UserAccount = deps.user) -> dict:
+    @router.post(
+        "/totp",
+        summary="Commencer l'activation d'un second facteur (TOTP)",
+    )
+    @deps.argon2_route(reauth_limits)
+    async def start_totp(
+        body: ReauthBody, request: Request, account: UserAccount = deps.user
+    ) -> dict:
         updated, uri = await my_account.start_totp(ctx, account.id, proof(body))
         assert updated.totp is not None
         # Shown once, to be scanned (QR code of the URI) or typed into the authenticator app.
@@ -103,10 +133,20 @@ def build_router(deps: Deps) -> APIRouter:
     async def confirm_totp(body: TotpCodeBody, account: UserAccount = deps.user) -> dict:
         return view(await my_account.confirm_totp(ctx, account.id, body.code.get_secret_value()))
 
-    @router.post("/totp/disable", summary="Retirer le second facteur (mot de passe et code)")
-    async def disable_totp(body: TotpDisableBody, account: UserAccount = deps.user) -> dict:
+    @router.post(
+        "/totp/disable",
+        summary="Retirer le second facteur (mot de passe et code)",
+    )
+    @deps.argon2_route(reauth_limits)
+    async def disable_totp(
+        body: TotpDisableBody, request: Request, account: UserAccount = deps.user
+    ) -> dict:
         checked = Proof(body.currentPassword.get_secret_value(), body.code.get_secret_value())
         return view(await my_account.disable_totp(ctx, account.id, checked))
+
+    @router.get("/invitations", summary="Mes invitations à rejoindre une structure")
+    async def my_invitations(account: UserAccount = deps.user) -> dict:
+        return {"invitations": await invitations.mine(ctx, account)}
 
     @router.get("/rattachements", summary="Mes rattachements")
     async def mine(account: UserAccount = deps.user) -> dict:

@@ -86,6 +86,8 @@ async def sign_in(
         )
         if stored is not None and outcome.changed and outcome.account is not None:
             await ctx.accounts.save(stored, outcome.account)
+        elif stored is None:  # the same database work as a failure on an existing account
+            await ctx.decoys.record_failure(email, ctx.now())
         return outcome
 
     outcome = await retrying(attempt)

@@ -39,6 +39,11 @@ class NotSignedIn(Exception):
     """The service no longer accepts the session's token (revoked, account deactivated)."""
 
 
+# The browser's address, passed on to the services as `X-Forwarded-For`: identity limits
+# sign-ins, registrations, mails and re-authentications per client address, and every
+# person reaches it through the portal's one address.
+BROWSER_ADDRESS: ContextVar[str | None] = ContextVar("portal_browser_address", default=None)
+
 # When this request's calls to the services started and ended (perf_counter seconds).
 API_WAIT: ContextVar[list[tuple[float, float]] | None] = ContextVar("portal_api_wait",
                                                                    default=None)
@@ -72,13 +77,23 @@ def problem_of(response: httpx.Response) -> ApiProblem:
         body = {}
     if not isinstance(body, dict):
         body = {}
-    details = body.get("details") if isinstance(body.get("details"), dict) else {}
+    details = dict(body["details"]) if isinstance(body.get("details"), dict) else {}
+    if "retryAfter" not in details and response.headers.get("retry-after", "").isdigit():
+        details["retryAfter"] = int(response.headers["retry-after"])
     return ApiProblem(
         response.status_code,
         str(body.get("code") or f"HTTP_{response.status_code}"),
         str(body.get("message") or "Le service a refusé la demande."),
         details,
     )
+
+
+def _busy(response: httpx.Response) -> bool:
+    """Identity's `503 SERVICE_BUSY` (every password-hashing slot taken): a wait to tell the
+    person on the form, like a rate limit, not the « service unavailable » page."""
+    if response.status_code != 503 or "retry-after" not in response.headers:
+        return False
+    return problem_of(response).code == "SERVICE_BUSY"
 
 
 class ServicesApi:
@@ -98,6 +113,9 @@ class ServicesApi:
         headers = dict(kwargs.pop("headers", None) or {})
         if token:
             headers["Authorization"] = f"Bearer {token}"
+        browser = BROWSER_ADDRESS.get()
+        if browser:
+            headers["X-Forwarded-For"] = browser
         return self._client.build_request(method, self._urls[service] + path, headers=headers,
                                           **kwargs)
 
@@ -114,7 +132,7 @@ class ServicesApi:
             raise ServiceUnavailable(service, type(exc).__name__) from exc
         finally:
             _waited(service, started)
-        if response.status_code >= 500:
+        if response.status_code >= 500 and not _busy(response):
             raise ServiceUnavailable(service, f"HTTP {response.status_code}")
         if response.status_code >= 400:
             problem = problem_of(response)

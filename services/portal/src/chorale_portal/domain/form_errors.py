@@ -3,6 +3,7 @@ concern, the rest at the top of the form. Never the JSON, never a code alone."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,6 +27,15 @@ FIELD_OF_CODE: dict[str, str] = {
     "ATTACHMENT_TOO_LARGE": "fichier",
     "ATTACHMENT_EMPTY": "fichier",
     "COMMENT_REQUIRED": "commentaire",
+}
+
+# Refusals that only ask to wait: the portal says how long (`details.retryAfter`, or the
+# answer's Retry-After header), at the top of the form — the form itself was fine.
+WAIT_MESSAGES: dict[str, str] = {
+    "RATE_LIMITED": "Trop de tentatives en peu de temps. Par sécurité, réessayez dans {wait}.",
+    "LINK_COOLDOWN": "Un courriel vient déjà d'être envoyé pour ce compte. Réessayez dans "
+                     "{wait}.",
+    "SERVICE_BUSY": "Le service est très sollicité en ce moment. Réessayez dans {wait}.",
 }
 
 _FRENCH_VALIDATION = {
@@ -62,6 +72,30 @@ def _sentence(text: str) -> str:
     return text if text.endswith((".", "!", "?", ")")) else text + "."
 
 
+def wait_fr(seconds: object) -> str | None:
+    """45 → « 45 secondes », 61 → « 2 minutes » (rounded up: never too early)."""
+    try:
+        value = float(seconds)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    if value != value or value <= 0:  # NaN or nothing to wait
+        return None
+    if value < 60:
+        whole = max(1, math.ceil(value))
+        return f"{whole} seconde{'s' if whole > 1 else ''}"
+    minutes = math.ceil(value / 60)
+    return f"{minutes} minute{'s' if minutes > 1 else ''}"
+
+
+def wait_message(code: str, message: str, details: Mapping[str, Any]) -> str:
+    if code not in WAIT_MESSAGES:
+        return message
+    wait = wait_fr(details.get("retryAfter"))
+    if wait is None:
+        return message or WAIT_MESSAGES[code].format(wait="quelques instants")
+    return WAIT_MESSAGES[code].format(wait=wait)
+
+
 def form_errors(code: str, message: str, details: Mapping[str, Any] | None = None, *,
                 aliases: Mapping[str, str] | None = None,
                 code_fields: Mapping[str, str] | None = None,
@@ -72,6 +106,9 @@ def form_errors(code: str, message: str, details: Mapping[str, Any] | None = Non
     aliases = aliases or {}
     details = details or {}
     errors = FormErrors()
+    if code in WAIT_MESSAGES:
+        errors.top.append(wait_message(code, message, details))
+        return errors
 
     def place(name: str | None, text: str) -> None:
         if name:

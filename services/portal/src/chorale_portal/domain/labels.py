@@ -22,6 +22,9 @@ NOTICES: dict[str, str] = {
     "totp_active": "La double authentification est activée.",
     "totp_desactive": "La double authentification est désactivée.",
     "compte_desactive": "Votre compte est désactivé.",
+    "invitation_acceptee": "Invitation acceptée : vous êtes rattaché à la structure. Vos droits "
+                           "seront effectifs dans quelques instants.",
+    "invitation_refusee": "Invitation refusée : vous n'êtes pas rattaché à la structure.",
     "structure_creee": "La structure est créée ; vous en êtes le gestionnaire principal. Vos "
                        "droits seront effectifs dans quelques instants.",
     "structure_modifiee": "Les informations de la structure sont enregistrées.",

@@ -25,8 +25,10 @@ from chorale_portal.entrypoints.web import (
 )
 
 PASSWORD_ALIASES = {"password": "newPassword"}
-# Here a refused password is the current one the form asked for, not a failed sign-in.
-WRONG_PASSWORD = {"INVALID_CREDENTIALS": "currentPassword"}
+# Identity's re-authentication refusals (401): about the proof the form asked for, shown next
+# to its field — never a sign-out (the session's token itself is fine).
+REAUTHENTICATION = {"INVALID_CREDENTIALS": "currentPassword", "ACCOUNT_LOCKED": "currentPassword",
+                    "TOTP_REQUIRED": "totp", "TOTP_INVALID": "totp"}
 
 
 def build_router() -> APIRouter:
@@ -44,7 +46,7 @@ def build_router() -> APIRouter:
         async def send() -> None:
             answer.update(await call(request, "identity", "POST", path, json=sent) or {})
 
-        if await attempt(errors, send, code_fields=WRONG_PASSWORD,
+        if await attempt(errors, send, code_fields=REAUTHENTICATION,
                          known={"currentPassword", "totp", *body, *mapping.pop("known", ())},
                          **mapping):
             return answer

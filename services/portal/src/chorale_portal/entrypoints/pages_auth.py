@@ -8,7 +8,7 @@ from fastapi.responses import Response
 
 from chorale_portal.adapters.services_api import ApiProblem
 from chorale_portal.domain import forms
-from chorale_portal.domain.form_errors import FormErrors, form_errors
+from chorale_portal.domain.form_errors import WAIT_MESSAGES, FormErrors, form_errors
 from chorale_portal.entrypoints.web import (
     CSRF_COOKIE,
     PENDING_COOKIE,
@@ -73,8 +73,9 @@ def build_router() -> APIRouter:
             await portal_of(request).api.call("identity", "POST", "/v1/users/verify",
                                               json={"token": token})
         except ApiProblem as exc:
-            return render(request, "verify.html", status=400, token="",
-                          errors=FormErrors(top=[exc.message]), title="Confirmer mon adresse")
+            return render(request, "verify.html", status=_status(exc, 400),
+                          token=token if exc.code in WAIT_MESSAGES else "", errors=_top(exc),
+                          title="Confirmer mon adresse")
         return redirect("/connexion", "adresse_confirmee")
 
     # -- se connecter -------------------------------------------------------------------------
@@ -97,9 +98,8 @@ def build_router() -> APIRouter:
                                   suite=suite)
                 set_cookie(request, response, PENDING_COOKIE, held, max_age=300)
                 return response
-            return render(request, "sign_in.html", status=401, title="Se connecter",
-                          errors=FormErrors(top=[exc.message]), form={"email": email},
-                          suite=suite)
+            return render(request, "sign_in.html", status=_status(exc), title="Se connecter",
+                          errors=_top(exc), form={"email": email}, suite=suite)
         return await _signed_in(request, session.secret, suite)
 
     @router.post("/connexion/code")
@@ -118,14 +118,15 @@ def build_router() -> APIRouter:
             session = await sessions.sign_in(held["email"], held["password"],
                                              forms.text(form, "totp") or "")
         except ApiProblem as exc:
-            if exc.code == "TOTP_INVALID":
-                return render(request, "sign_in_code.html", status=401,
+            if exc.code == "TOTP_INVALID" or exc.code in WAIT_MESSAGES:
+                # a wrong code, or too many tries: the same code page, the password kept
+                return render(request, "sign_in_code.html", status=_status(exc),
                               title="Code de vérification", suite=suite,
-                              errors=FormErrors(fields={"totp": exc.message}))
+                              errors=form_errors(exc.code, exc.message, exc.details,
+                                                 known={"totp"}))
             await sessions.drop_held_sign_in(held_secret)
-            return render(request, "sign_in.html", status=401, title="Se connecter",
-                          errors=FormErrors(top=[exc.message]), form={"email": held["email"]},
-                          suite=suite)
+            return render(request, "sign_in.html", status=_status(exc), title="Se connecter",
+                          errors=_top(exc), form={"email": held["email"]}, suite=suite)
         await sessions.drop_held_sign_in(held_secret)
         response = await _signed_in(request, session.secret, suite)
         drop_cookie(request, response, PENDING_COOKIE)
@@ -195,6 +196,16 @@ async def _signed_in(request: Request, secret: str, suite: str) -> Response:
     set_cookie(request, response, SESSION_COOKIE, secret)
     drop_cookie(request, response, CSRF_COOKIE)
     return response
+
+
+def _top(exc: ApiProblem) -> FormErrors:
+    """A refusal about the whole form (wrong credentials, too many tries: with the wait)."""
+    return form_errors(exc.code, exc.message, exc.details, known=set())
+
+
+def _status(exc: ApiProblem, default: int = 401) -> int:
+    """A wait (429 or 503 SERVICE_BUSY) keeps its status; any other refusal the form's."""
+    return exc.status if exc.code in WAIT_MESSAGES else default
 
 
 def _without_secrets(form) -> dict:

@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from chorale_portal.adapters.services_api import (
     API_WAIT,
+    BROWSER_ADDRESS,
     ApiProblem,
     NotSignedIn,
     ServicesApi,
@@ -30,6 +31,7 @@ from chorale_portal.domain.form_errors import FormErrors, form_errors
 from chorale_portal.domain.secrets import csrf_token, csrf_valid, new_secret
 from chorale_portal.service_layer.sessions import Session, Sessions
 from chorale_portal.settings import PortalSettings
+from chorale_runtime.client_address import Networks, client_address, parse_networks
 from chorale_runtime.logging import get_logger
 
 log = get_logger(__name__)
@@ -62,6 +64,17 @@ class Portal:
     settings: PortalSettings
     api: ServicesApi
     sessions: Sessions
+
+    def __post_init__(self) -> None:
+        self.trusted_proxies: Networks = parse_networks(self.settings.trusted_proxies)
+
+    def browser_address(self, request: Request) -> str | None:
+        """The browser's address: the socket peer, or what the portal's own trusted proxies
+        say (`CHORALE_TRUSTED_PROXIES` of the portal, none by default)."""
+        if request.client is None:
+            return None
+        return client_address(request.client.host,
+                              request.headers.getlist("x-forwarded-for"), self.trusted_proxies)
 
 
 def portal_of(request: Request) -> Portal:
@@ -154,12 +167,18 @@ async def checked_form(request: Request) -> FormData:
 
 
 # -- rendering ------------------------------------------------------------------------------
-def navigation(session: Session | None) -> list[tuple[str, str]]:
-    """The webinar's menu, limited to the screens that exist (a missing one is absent)."""
+def navigation(session: Session | None, path: str) -> list[tuple[str, str, bool]]:
+    """The webinar's menu, limited to the screens that exist (a missing one is absent):
+    (address, label, current) — current is the entry whose address is the longest start of
+    the page's (« Mes invitations » rather than « Mon compte » on its page)."""
     if session is None:
         return []
-    return [("/", "Accueil"), ("/mon-compte", "Mon compte"),
-            ("/structures", "Structures")]
+    entries = [("/", "Accueil"), ("/mon-compte", "Mon compte"),
+               ("/mon-compte/invitations", "Mes invitations"), ("/structures", "Structures")]
+    matching = [href for href, _ in entries
+                if path == href or (href != "/" and path.startswith(href + "/"))]
+    current = max(matching, key=len, default=None)
+    return [(href, label, href == current) for href, label in entries]
 
 
 def render(request: Request, template: str, *, status: int = 200,
@@ -172,7 +191,7 @@ def render(request: Request, template: str, *, status: int = 200,
         # the structure's pages link to each other from this base
         context.setdefault("base", "/structures/" + quote(structure["identifiant"], safe=""))
     response = TEMPLATES.TemplateResponse(request, template, {
-        "session": session, "nav": navigation(session), "csrf": csrf_for(request),
+        "session": session, "nav": navigation(session, request.url.path), "csrf": csrf_for(request),
         "errors": errors or FormErrors(), "form": form or {}, "title": title,
         "notice": notice, "path": request.url.path, **context,
     }, status_code=status)
@@ -206,6 +225,7 @@ def install(app: FastAPI) -> None:
     async def pages(request: Request, call_next):
         waits: list[tuple[float, float]] = []
         API_WAIT.set(waits)
+        BROWSER_ADDRESS.set(portal_of(request).browser_address(request))
         started = time.perf_counter()
         try:
             if not request.url.path.startswith(_NO_SESSION):
