@@ -1,13 +1,17 @@
-"""The flow-level pipeline on raw bytes: safe parse → syntax → XSD → extraction.
+"""The flow-level pipeline on raw bytes: safe parse → syntax → XSD → extraction → business
+rules (EN 16931, BR-FR per the deployment's mode).
 
 The service layer calls `analyse` first; if the analysis is accepted it looks the recipient up
-in its read model of the directory and calls `rules.check_invoice` with `analysis.facts`.
+in its read model of the directory and calls `rules.check_invoice` with `analysis.facts`; the
+business-rule findings (`analysis.findings`, invoice-level) are reported with those errors.
 """
 
 from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
 
+from chorale_intake.domain import schematron
+from chorale_intake.domain.business_rules import BrFrMode, apply_policy, to_errors
 from chorale_intake.domain.errors import IntakeError, IntakeRejected, RuleCode, rule_error
 from chorale_intake.domain.extraction import InvoiceFacts, extract
 from chorale_intake.domain.syntax import Syntax, detect_root, detect_syntax, resolve_syntax
@@ -23,6 +27,9 @@ class Analysis(BaseModel):
     syntax: Syntax | None = None  # detected from the root element, when recognisable
     facts: InvoiceFacts | None = None
     errors: tuple[IntakeError, ...] = ()  # flow-level errors; empty when accepted
+    # Invoice-level BUSINESS_RULE findings of an accepted file: `flag` fatal ones reject the
+    # invoice, warnings are only reported.
+    findings: tuple[IntakeError, ...] = ()
 
     @property
     def accepted(self) -> bool:
@@ -36,8 +43,10 @@ def analyse(
     max_bytes: int = DEFAULT_MAX_BYTES,
     max_depth: int = DEFAULT_MAX_DEPTH,
     max_xsd_errors: int = MAX_XSD_ERRORS,
+    br_fr: BrFrMode = BrFrMode.WARNING,
 ) -> Analysis:
-    """Check one deposited file. Never raises for bad content: errors are in the result."""
+    """Check one deposited file. Never raises for bad content: errors are in the result (it
+    raises when a validator itself fails: a technical failure, retried)."""
     try:
         root = parse_safely(raw, max_bytes=max_bytes, max_depth=max_depth)
     except IntakeRejected as rejected:
@@ -57,7 +66,9 @@ def analyse(
     missing = _required_fields(facts, schema=schema_label(kind))
     if missing:
         return Analysis(syntax=syntax, errors=tuple(missing))
-    return Analysis(syntax=syntax, facts=facts)
+    findings = schematron.check(root, schematron.stylesheets_for(kind, br_fr))
+    return Analysis(syntax=syntax, facts=facts,
+                    findings=tuple(to_errors(apply_policy(findings, br_fr))))
 
 
 def _required_fields(facts: InvoiceFacts, *, schema: str) -> list[IntakeError]:

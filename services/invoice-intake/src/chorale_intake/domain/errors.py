@@ -40,6 +40,7 @@ class RuleCode(StrEnum):
     ENGAGEMENT_TOO_LONG = "ENGAGEMENT_TOO_LONG"
     ISSUE_DATE_IN_FUTURE = "ISSUE_DATE_IN_FUTURE"
     DUPLICATE_INVOICE = "DUPLICATE_INVOICE"
+    BUSINESS_RULE = "BUSINESS_RULE"
 
 
 _F = ErrorLevel.FLOW
@@ -121,6 +122,10 @@ CATALOGUE: dict[RuleCode, tuple[ErrorLevel, str]] = {
         "La facture n° {number} du fournisseur {supplier} pour l'année {year} a déjà été "
         "intégrée (doublon).",
     ),
+    # One finding of an official schematron (EN 16931, BR-FR, Factur-X): its own text.
+    RuleCode.BUSINESS_RULE: (
+        _I, "La règle {ruleset} {rule} n'est pas respectée ({severity}) : {text}"
+    ),
 }
 
 
@@ -136,11 +141,14 @@ class IntakeError(BaseModel):
     column: int | None = None
     path: str | None = None  # XPath-like location, e.g. /Invoice/cbc:BuyerReference
     value: str | None = None  # the offending value, if any
+    rule: str | None = None  # BUSINESS_RULE: the rule id, e.g. BR-CO-10, BR-FR-05_BT-22_PMT
+    flag: str | None = None  # BUSINESS_RULE: "fatal" (rejects) or "warning" (reported only)
 
 
 # Values come from untrusted files: keep acknowledgements and events small whatever they hold.
 MAX_VALUE_CHARS = 200
 MAX_DETAIL_CHARS = 1000
+_LONG_PARAMS = {"detail", "text"}
 
 
 def _clip(value: object, limit: int) -> str:
@@ -159,12 +167,16 @@ def rule_error(
     column: int | None = None,
     path: str | None = None,
     value: str | None = None,
+    rule: str | None = None,
+    flag: str | None = None,
     **params: Any,
 ) -> IntakeError:
     """Build the error for `code`, its French message filled with `params` (each clipped)."""
     level, template = CATALOGUE[code]
+    if rule is not None:
+        params["rule"] = rule
     clipped = {
-        name: _clip(param, MAX_DETAIL_CHARS if name == "detail" else MAX_VALUE_CHARS)
+        name: _clip(param, MAX_DETAIL_CHARS if name in _LONG_PARAMS else MAX_VALUE_CHARS)
         for name, param in params.items()
     }
     return IntakeError(
@@ -175,6 +187,8 @@ def rule_error(
         column=column,
         path=path,
         value=None if value is None else _clip(value, MAX_VALUE_CHARS),
+        rule=None if rule is None else _clip(rule, MAX_VALUE_CHARS),
+        flag=flag,
     )
 
 

@@ -29,7 +29,7 @@ _SCHEMA_FILES: dict[RootKind, tuple[str, str]] = {
 }
 
 # Shorter, readable messages: "{urn:...CommonBasicComponents-2}IssueDate" -> "cbc:IssueDate".
-_PREFIXES = {
+PREFIXES = {
     "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2": "cbc",
     "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2": "cac",
     "urn:oasis:names:specification:ubl:schema:xsd:CommonExtensionComponents-2": "ext",
@@ -45,7 +45,7 @@ _CLARK = re.compile(r"\{([^}]*)\}")
 
 def _shorten(message: str) -> str:
     def prefix(match: re.Match[str]) -> str:
-        short = _PREFIXES.get(match.group(1))
+        short = PREFIXES.get(match.group(1))
         if short is None:
             return match.group(0)
         return f"{short}:" if short else ""
