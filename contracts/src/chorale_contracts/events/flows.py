@@ -38,6 +38,7 @@ class FlowStatusChanged(EventPayload):
     structurePartenaire: str
     nomFichier: str
     syntaxeFlux: Syntax | None = None
+    profilFacturX: str | None = None  # IN_DP_E2_CII_FACTURX: the profile found (EN 16931…)
     dateDepot: datetime
     destinataire: str | None = None
     codeService: str | None = None

@@ -274,7 +274,11 @@ def make_cii_invoice(
         f"{_x(engagement)}</ram:IssuerAssignedID></ram:BuyerOrderReferencedDocument>"
         if engagement
         else "",
-        "</ram:ApplicableHeaderTradeAgreement>\n<ram:ApplicableHeaderTradeDelivery/>\n"
+        "</ram:ApplicableHeaderTradeAgreement>\n<ram:ApplicableHeaderTradeDelivery>"
+        "<ram:ActualDeliverySupplyChainEvent><ram:OccurrenceDateTime>"
+        f'<udt:DateTimeString format="102">{issued:%Y%m%d}</udt:DateTimeString>'
+        "</ram:OccurrenceDateTime></ram:ActualDeliverySupplyChainEvent>"
+        "</ram:ApplicableHeaderTradeDelivery>\n"
         f"<ram:ApplicableHeaderTradeSettlement><ram:InvoiceCurrencyCode>{cur}"
         "</ram:InvoiceCurrencyCode><ram:SpecifiedTradeSettlementPaymentMeans><ram:TypeCode>30"
         "</ram:TypeCode><ram:PayeePartyCreditorFinancialAccount>"

@@ -85,5 +85,7 @@ async def test_thousands_of_files_waiting_at_start_up(infra, namespace, kit, tmp
     assert statuses == {"IN_INTEGRE"}
     assert 0 < peak_in_flight <= MAX_IN_FLIGHT
     assert peak_waiting >= FILES / 2  # the gauge saw the backlog
-    assert peak_rss < 400, f"peak RSS {peak_rss:.0f} MB"
+    # The validation worker holds Saxon (business rules): a GraalVM native image whose young
+    # generation grows to some 256 MB before it collects, whatever the backlog.
+    assert peak_rss < 600, f"peak RSS {peak_rss:.0f} MB"
     assert not list((root / "ta-1" / "in").iterdir())

@@ -56,6 +56,7 @@ class Finding(BaseModel):
 
 
 _BLANKS = re.compile(r"\s+")
+_BRACKETED_ID = re.compile(r"^\[([A-Za-z0-9._/-]+)\]")
 # Saxon writes locations namespace-safe: /*:Invoice[namespace-uri()='urn:…Invoice-2'][1]/…
 _STEP = re.compile(r"\*:([\w.-]+)\[namespace-uri\(\)='([^']*)'\]")
 
@@ -85,14 +86,16 @@ def parse_svrl(
                                                  huge_tree=True))
     findings = []
     for node in root.iter(*_FIRED):
-        text = node.findtext(_TEXT) or ""
+        text = _BLANKS.sub(" ", node.findtext(_TEXT) or "").strip()
         location = node.get("location") or ""
+        # Some artefacts (Factur-X EXTENDED) leave @id out and start the text with "[ID]".
+        bracketed = _BRACKETED_ID.match(text)
         findings.append(
             Finding(
-                rule=(node.get("id") or "").strip() or "?",
+                rule=(node.get("id") or "").strip() or (bracketed.group(1) if bracketed else "?"),
                 flag=(node.get("flag") or FATAL).strip().lower(),
                 location=shorten_location(location, prefixes) if prefixes else location,
-                text=_BLANKS.sub(" ", text).strip(),
+                text=text,
                 ruleset=ruleset,
             )
         )

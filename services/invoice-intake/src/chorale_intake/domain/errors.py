@@ -26,6 +26,14 @@ class RuleCode(StrEnum):
     SYNTAX_UNKNOWN = "SYNTAX_UNKNOWN"
     SYNTAX_MISMATCH = "SYNTAX_MISMATCH"
     XSD_INVALID = "XSD_INVALID"
+    PDF_INVALID = "PDF_INVALID"
+    PDF_TRUNCATED = "PDF_TRUNCATED"
+    PDF_ENCRYPTED = "PDF_ENCRYPTED"
+    PDF_TOO_COMPLEX = "PDF_TOO_COMPLEX"
+    FACTURX_NO_INVOICE = "FACTURX_NO_INVOICE"
+    FACTURX_AMBIGUOUS = "FACTURX_AMBIGUOUS"
+    FACTURX_PROFILE_MISMATCH = "FACTURX_PROFILE_MISMATCH"
+    FACTURX_PROFILE_NOT_INVOICE = "FACTURX_PROFILE_NOT_INVOICE"
     SUPPLIER_NOT_PARTNER = "SUPPLIER_NOT_PARTNER"
     RECIPIENT_MISSING = "RECIPIENT_MISSING"
     RECIPIENT_UNKNOWN = "RECIPIENT_UNKNOWN"
@@ -64,6 +72,33 @@ CATALOGUE: dict[RuleCode, tuple[ErrorLevel, str]] = {
         "La syntaxe déclarée ({declared}) ne correspond pas au contenu du fichier ({detected}).",
     ),
     RuleCode.XSD_INVALID: (_F, "Le document n'est pas conforme au schéma {schema} : {detail}"),
+    RuleCode.PDF_INVALID: (_F, "Le fichier n'est pas un document PDF lisible : {detail}"),
+    RuleCode.PDF_TRUNCATED: (
+        _F, "Le fichier PDF est tronqué : le marqueur de fin de fichier %%EOF est absent."
+    ),
+    RuleCode.PDF_ENCRYPTED: (
+        _F, "Le fichier PDF est chiffré ou protégé par un mot de passe : une facture Factur-X "
+        "ne peut pas l'être.",
+    ),
+    RuleCode.PDF_TOO_COMPLEX: (
+        _F, "Le fichier PDF ne peut pas être traité dans les limites autorisées : {detail}"
+    ),
+    RuleCode.FACTURX_NO_INVOICE: (
+        _F, "Le PDF ne contient pas de facture Factur-X : aucun fichier joint factur-x.xml, "
+        "zugferd-invoice.xml ou xrechnung.xml.",
+    ),
+    RuleCode.FACTURX_AMBIGUOUS: (
+        _F, "Le PDF contient plusieurs factures jointes différentes ({names}) : impossible de "
+        "savoir laquelle traiter.",
+    ),
+    RuleCode.FACTURX_PROFILE_MISMATCH: (
+        _F, "Le profil Factur-X des métadonnées XMP du PDF ({xmp}) ne correspond pas à "
+        "l'identifiant de spécification de la facture (BT-24 : {guideline}).",
+    ),
+    RuleCode.FACTURX_PROFILE_NOT_INVOICE: (
+        _F, "Le profil Factur-X {profile} n'est pas une facture (les profils MINIMUM et BASIC WL "
+        "n'ont pas les lignes de facture) : déposez un profil BASIC, EN 16931 ou EXTENDED.",
+    ),
     RuleCode.SUPPLIER_NOT_PARTNER: (
         _I,
         "Le fournisseur de la facture ({supplier}) n'est pas la structure du compte technique "

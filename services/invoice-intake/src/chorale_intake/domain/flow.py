@@ -113,6 +113,7 @@ class Flow(BaseModel):
     nomFichier: str
     syntaxeFluxDeclaree: str | None = None
     syntaxeFlux: Syntax | None = None
+    profilFacturX: str | None = None  # IN_DP_E2_CII_FACTURX: MINIMUM … EXTENDED, as found
     statut: FlowStatus
     dateDepot: datetime
     dateStatut: datetime

@@ -31,6 +31,7 @@ class Verdict:
     facts: InvoiceFacts | None
     errors: tuple[IntakeError, ...]
     warnings: tuple[IntakeError, ...] = ()  # business-rule warnings: reported, never reject
+    profile: str | None = None  # Factur-X profile
 
     @property
     def accepted(self) -> bool:
@@ -54,7 +55,8 @@ def judge(
     recipient's rules, then the fatal business-rule findings (the supplier sees everything
     wrong at once); business-rule warnings apart."""
     if not analysis.accepted or analysis.facts is None:
-        return Verdict(analysis.syntax, analysis.facts, analysis.errors)
+        return Verdict(analysis.syntax, analysis.facts, analysis.errors,
+                       profile=analysis.profile)
     errors = check_invoice(
         analysis.facts,
         partner_identifier=partner,
@@ -65,7 +67,8 @@ def judge(
     )
     fatal = [f for f in analysis.findings if f.flag == FATAL]
     warnings = tuple(f for f in analysis.findings if f.flag != FATAL)
-    return Verdict(analysis.syntax, analysis.facts, (*errors, *fatal), warnings)
+    return Verdict(analysis.syntax, analysis.facts, (*errors, *fatal), warnings,
+                   analysis.profile)
 
 
 def _text(value: Decimal | None) -> str | None:
@@ -145,6 +148,7 @@ def conclude(
             "statut": status,
             "dateStatut": finished,
             "syntaxeFlux": verdict.syntax,
+            "profilFacturX": verdict.profile,
             "historique": tuple(_ended(flow, status, started, finished)),
             "listeErreurTechnique": tuple(flow_errors),
             "listeErreurDP": tuple(invoice_errors),

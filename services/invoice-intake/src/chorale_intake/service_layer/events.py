@@ -61,6 +61,7 @@ def status_changed(flow: Flow, step: Etape, previous: FlowStatus | None) -> Flow
         structurePartenaire=flow.structurePartenaire,
         nomFichier=flow.nomFichier,
         syntaxeFlux=flow.syntaxeFlux,
+        profilFacturX=flow.profilFacturX,
         dateDepot=flow.dateDepot,
         erreurs=_errors(flow) if terminal else [],
         avertissements=[_error(w, "FACTURE") for w in flow.listeAvertissementDP]
