@@ -91,7 +91,8 @@ def analyse_files(jobs: Sequence[Job], limits: Limits) -> list[Outcome]:
 
 
 def _warm_up(limits: Limits) -> None:
-    """Compile the schemas and the stylesheets this deployment's rules use."""
+    """Compile the schemas and the stylesheets this deployment's rules use (a Factur-X
+    profile's own rules are compiled by the first Factur-X flow: most deployments see few)."""
     xsd.warm_up()
     schematron.warm_up(sheet for kind in RootKind
                        for sheet in schematron.stylesheets_for(kind, limits.br_fr))

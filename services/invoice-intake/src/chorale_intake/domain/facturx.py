@@ -11,6 +11,7 @@ are pure.
 from __future__ import annotations
 
 import io
+import re
 import zlib
 from dataclasses import dataclass
 from enum import StrEnum
@@ -134,6 +135,14 @@ class Embedded:
     conformance_level: str | None  # as the XMP metadata writes it
 
 
+_STREAM_NAME = re.compile(r"^.*? object at 0x[0-9a-f]+>:\s*")
+
+
+def _reason(exc: Exception) -> str:
+    """qpdf's message without the name of our in-memory stream."""
+    return _STREAM_NAME.sub("", str(exc))[:300] or type(exc).__name__
+
+
 def _reject(code: RuleCode, **params: object) -> IntakeRejected:
     return IntakeRejected(rule_error(code, **params))
 
@@ -207,8 +216,10 @@ def open_facturx(raw: bytes, *, max_xml_bytes: int) -> Embedded:
         pdf = pikepdf.open(io.BytesIO(raw))
     except pikepdf.PasswordError:
         raise _reject(RuleCode.PDF_ENCRYPTED) from None
-    except pikepdf.PdfError as exc:
-        raise _reject(RuleCode.PDF_INVALID, detail=str(exc)[:300]) from None
+    except MemoryError:
+        raise
+    except Exception as exc:  # qpdf's own errors, and the odd ValueError of a broken file
+        raise _reject(RuleCode.PDF_INVALID, detail=_reason(exc)) from None
     with pdf:
         if pdf.is_encrypted:
             raise _reject(RuleCode.PDF_ENCRYPTED)
@@ -225,6 +236,8 @@ def open_facturx(raw: bytes, *, max_xml_bytes: int) -> Embedded:
             metadata = pdf.Root.get("/Metadata")
             level = (conformance_level(bounded_stream(metadata, max_xml_bytes, "métadonnées XMP"))
                      if isinstance(metadata, pikepdf.Stream) else None)
-        except pikepdf.PdfError as exc:
-            raise _reject(RuleCode.PDF_INVALID, detail=str(exc)[:300]) from None
+        except (IntakeRejected, MemoryError):
+            raise
+        except Exception as exc:  # a broken object tree: the file's fault, not a technical one
+            raise _reject(RuleCode.PDF_INVALID, detail=_reason(exc)) from None
     return Embedded(xml=xml, file_name=name, conformance_level=level)
