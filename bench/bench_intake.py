@@ -5,22 +5,28 @@ Generates 10,000 realistic invoices of varied sizes (1,000 with --quick) with
 its recipient requires, hence rejected), publishes the directory and four technical accounts,
 starts the intake service as its own process on the real Kafka and database, then:
 
+Every rule set is on: XSD, EN 16931 and the French rules BR-FR in fatal mode
+(`CHORALE_BR_FR_MODE=fatal`; the samples meet them all), two validation workers (one per core).
+
 0. warm-up: 1,000 invoices (100 with --quick) go through, unmeasured: a fresh broker's JVM
    spends its first minute compiling (tens of seconds of CPU), which is not the steady state;
-1. raw lxml parse + XSD validation of the same files, in this process, on one core, measured
-   just before and again just after the bulk run: this machine's speed drifts by up to half
-   between minutes, so the ratio divides by the mean of the two (both are printed);
+1. raw validation of the same files, in this process, on one core: lxml parse + XSD + the
+   EN 16931 XSLT (Saxon), measured just before and again just after the bulk run: this
+   machine's speed drifts by up to half between minutes, so the ratio divides by the mean of
+   the two (both are printed); then the cost per invoice of each stage alone (XSD, EN 16931,
+   BR-FR, Factur-X extraction from a PDF) and the time of the CEN unit-test suite;
 2. bulk: drops every file at once into the accounts' in/ folders (written beforehand under
    another name, then renamed in, as partners do) and times each drop → its terminal
    `flow.status_changed` read back from Kafka: throughput, p50/p99, peak resident memory of the
    intake (service process + validation workers) with all of them waiting, CPU time per flow of
    each party (intake, workers, FerretDB, Kafka, this bench) and the service's stage timings;
-3. paced: 100 invoices per second for 20 s (5 s with --quick): latency p50/p99.
+3. paced: 50 invoices per second for 20 s (5 s with --quick): latency p50/p99.
 
     make bench BENCH_ARGS="intake"            # or: uv run python bench/run.py intake [--quick]
 
 BENCH_INTAKE_ENV="CHORALE_X=1 ..." passes settings to the service; BENCH_INTAKE_PYSPY=<file>
 records the bulk phase with py-spy (PY_SPY=<binary>, BENCH_INTAKE_PYSPY_ARGS="--gil").
+CHORALE_BENCH_INSTANCE=<name> runs on its own broker and database (default `bench`).
 """
 
 from __future__ import annotations
@@ -31,6 +37,8 @@ import os
 import random
 import re
 import shutil
+import subprocess
+import sys
 import tempfile
 import time
 import uuid
@@ -47,8 +55,10 @@ from chorale_contracts import Topic, new_envelope, topic_name
 from chorale_contracts.events.directory import DirectorySnapshot
 from chorale_contracts.events.identity import TechnicalAccountCreated
 from chorale_intake import samples
-from chorale_intake.domain import xsd
-from chorale_intake.domain.syntax import detect_root
+from chorale_intake.domain import schematron, xsd
+from chorale_intake.domain.business_rules import BrFrMode
+from chorale_intake.domain.facturx import open_facturx
+from chorale_intake.domain.syntax import RootKind, detect_root
 from chorale_intake.domain.xml_safety import hardened_parser
 from chorale_runtime.testing.kafka_probe import eventually
 from chorale_runtime.testing.plugin import Namespace, service_env
@@ -57,7 +67,9 @@ from chorale_runtime.testing.servers import ServiceProcess, free_port, wait_read
 ROOT = Path(__file__).resolve().parents[1]
 BUYER, SUPPLIER = "20007104100046", "73282932000074"
 ACCOUNTS = ("bench-a", "bench-b", "bench-c", "bench-d")
-PACE = 100  # invoices per second in the paced run
+PACE = 50  # invoices per second in the paced run
+SERVICE_DEFAULTS = {"CHORALE_BR_FR_MODE": "fatal", "CHORALE_WORKER_COUNT": "2"}
+CEN_UNIT_TESTS = ROOT / "services/invoice-intake/tests/unit/test_intake_cen_unit_tests.py"
 TERMINAL_MARK = b'"statutPrecedent":"IN_EN_COURS_TRAITEMENT"'
 
 
@@ -91,14 +103,66 @@ def generate(folder: Path, prefix: str, count: int, seed: int) -> list[Path]:
     return paths
 
 
-def raw_lxml_rate(blobs: list[bytes]) -> float:
-    """lxml parse (hardened parser) + XSD validation, one file after the other, one core."""
+def _en16931(kind: RootKind) -> tuple[schematron.Stylesheet, ...]:
+    return schematron.stylesheets_for(kind, BrFrMode.OFF)
+
+
+def raw_validation_rate(blobs: list[bytes]) -> float:
+    """lxml parse (hardened parser) + XSD + EN 16931 XSLT, one file after the other, one
+    core: what a validator does, without the service around it."""
     xsd.warm_up()
+    schematron.warm_up({s for kind in RootKind for s in _en16931(kind)})
     started = time.perf_counter()
     for raw in blobs:
         root = etree.fromstring(raw, hardened_parser())
-        xsd.validate_xsd(root, detect_root(root))
+        kind = detect_root(root)
+        assert kind is not None and not xsd.validate_xsd(root, kind)
+        schematron.check(root, _en16931(kind))
     return len(blobs) / (time.perf_counter() - started)
+
+
+def stage_costs(blobs: list[bytes]) -> list[Figure]:
+    """Milliseconds per invoice of each stage alone, on these invoices (one core)."""
+    roots = [etree.fromstring(raw, hardened_parser()) for raw in blobs]
+    kinds = [detect_root(root) for root in roots]
+    french = {kind: schematron.stylesheets_for(kind, BrFrMode.FATAL)[-1] for kind in RootKind}
+    schematron.warm_up(french.values())
+
+    def per_invoice(step) -> float:  # type: ignore[no-untyped-def]
+        started = time.perf_counter()
+        for root, kind in zip(roots, kinds, strict=True):
+            step(root, kind)
+        return (time.perf_counter() - started) / len(roots) * 1000
+
+    figures = [
+        Figure("stage cost: XSD", per_invoice(xsd.validate_xsd), "ms/invoice",
+               higher_is_better=False),
+        Figure("stage cost: EN 16931 XSLT", per_invoice(
+            lambda root, kind: schematron.check(root, _en16931(kind))), "ms/invoice",
+            higher_is_better=False),
+        Figure("stage cost: BR-FR XSLT", per_invoice(
+            lambda root, kind: schematron.check(root, (french[kind],))), "ms/invoice",
+            higher_is_better=False),
+    ]
+    from chorale_intake.facturx_samples import make_facturx  # reportlab, factur-x: dev tools
+
+    pdfs = [make_facturx(raw) for raw, kind in zip(blobs, kinds, strict=True)
+            if kind is RootKind.CII_INVOICE][:200]
+    started = time.perf_counter()
+    for pdf in pdfs:
+        open_facturx(pdf, max_xml_bytes=10 * 1024 * 1024)
+    figures.append(Figure("stage cost: Factur-X extraction (pikepdf)",
+                          (time.perf_counter() - started) / max(1, len(pdfs)) * 1000,
+                          "ms/invoice", higher_is_better=False))
+    return figures
+
+
+def cen_suite_seconds() -> float:
+    """Wall time of the CEN unit-test suite (1,140 cases) as `make test` runs it."""
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "pytest", str(CEN_UNIT_TESTS), "-q",
+                    "-p", "no:cacheprovider"], check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - started
 
 
 async def publish_reference_data(bootstrap: str, prefix: str) -> None:
@@ -318,13 +382,10 @@ async def run(ctx) -> list[Figure]:  # type: ignore[no-untyped-def]
     blobs = [p.read_bytes() for p in bulk_files]  # the files themselves are moved by the drop
 
     settings = dict(kv.split("=", 1) for kv in os.environ.get("BENCH_INTAKE_ENV", "").split())
-    env = {
-        **service_env(infra, namespace, "invoice-intake"),
-        "CHORALE_EDI_ROOT": str(edi),
-        "CHORALE_ARCHIVE_DIR": str(work / "archive"),
-        "CHORALE_LOG_LEVEL": "WARNING",
-        **settings,
-    }
+    env = {**service_env(infra, namespace, "invoice-intake"), "CHORALE_EDI_ROOT": str(edi),
+           "CHORALE_ARCHIVE_DIR": str(work / "archive"), "CHORALE_LOG_LEVEL": "WARNING",
+           **SERVICE_DEFAULTS, **settings}
+    print(f"  service settings: {SERVICE_DEFAULTS | settings}", flush=True)
     service = ServiceProcess("chorale_intake", env, free_port(), work / "intake.log")
     terminals, peak, follower = Terminals(), 0.0, None
     await publish_reference_data(infra.kafka_bootstrap, namespace.topic_prefix)
@@ -341,21 +402,15 @@ async def run(ctx) -> list[Figure]:  # type: ignore[no-untyped-def]
         await asyncio.sleep(1)  # the follower has joined its group
         for i, path in enumerate(warm_files):
             drop(path, inboxes[i % len(inboxes)])
-        await terminals.wait_for({p.name for p in warm_files}, max(300, warm_count / 10))
+        await terminals.wait_for({p.name for p in warm_files}, max(300, warm_count / 4))
         print(f"  warm-up: {warm_count} invoices through", flush=True)
-        raw_before = await asyncio.to_thread(raw_lxml_rate, blobs)
-        ports = [
-            int(u.rstrip("/").rsplit(":", 1)[1]) for u in (infra.mongodb_uri, infra.kafka_bootstrap)
-        ]
-        meter = CpuMeter(
-            {
-                "intake": [pid],
-                "workers": family(pid)[1:],
-                "ferretdb": [listening_pid(ports[0])],
-                "kafka": [listening_pid(ports[1])],
-                "bench": [os.getpid()],
-            }
-        )
+        sample = blobs[::5]  # the raw rate on one invoice in five: the same mix, minutes less
+        raw_before = await asyncio.to_thread(raw_validation_rate, sample)
+        ports = [int(u.rstrip("/").rsplit(":", 1)[1])
+                 for u in (infra.mongodb_uri, infra.kafka_bootstrap)]
+        meter = CpuMeter({"intake": [pid], "workers": family(pid)[1:],
+                          "ferretdb": [listening_pid(ports[0])],
+                          "kafka": [listening_pid(ports[1])], "bench": [os.getpid()]})
         profiler = None
         if os.environ.get("BENCH_INTAKE_PYSPY"):
             profiler = await asyncio.create_subprocess_exec(
@@ -374,7 +429,7 @@ async def run(ctx) -> list[Figure]:  # type: ignore[no-untyped-def]
             )
 
         drops = {p.name: drop(p, inboxes[i % len(inboxes)]) for i, p in enumerate(bulk_files)}
-        waiting = asyncio.create_task(terminals.wait_for(set(drops), max(600, count / 10)))
+        waiting = asyncio.create_task(terminals.wait_for(set(drops), max(600, count / 4)))
         while not waiting.done():  # peak memory of the service while the files wait
             peak = max(peak, rss_mb(family(pid)))
             await asyncio.wait([waiting], timeout=0.1)
@@ -384,7 +439,7 @@ async def run(ctx) -> list[Figure]:  # type: ignore[no-untyped-def]
         if profiler is not None:
             profiler.send_signal(2)
             await profiler.wait()
-        raw_after = await asyncio.to_thread(raw_lxml_rate, blobs)
+        raw_after = await asyncio.to_thread(raw_validation_rate, sample)
         bulk = [terminals.seen[n][0] - at for n, at in drops.items()]
         span = max(terminals.seen[n][0] for n in drops) - min(drops.values())
         rejected = sum(terminals.seen[n][1] != "IN_INTEGRE" for n in drops)
@@ -394,7 +449,7 @@ async def run(ctx) -> list[Figure]:  # type: ignore[no-untyped-def]
         for i, path in enumerate(paced_files):
             await asyncio.sleep(max(0.0, begin + i / PACE - time.monotonic()))
             paced_drops[path.name] = drop(path, inboxes[i % len(inboxes)])
-        await terminals.wait_for(set(paced_drops), timeout=120)
+        await terminals.wait_for(set(paced_drops), timeout=max(120, paced_count))
         paced = [terminals.seen[n][0] - at for n, at in paced_drops.items()]
         meter.report("bulk + paced", count + paced_count)
     finally:
@@ -412,18 +467,21 @@ async def run(ctx) -> list[Figure]:  # type: ignore[no-untyped-def]
         flush=True,
     )
     raw_rate = (raw_before + raw_after) / 2
+    stages = await asyncio.to_thread(stage_costs, blobs[:1000])
+    suite = await asyncio.to_thread(cen_suite_seconds)
     return [
-        Figure("raw lxml parse + XSD (1 core), before bulk", raw_before, "invoices/s"),
-        Figure("raw lxml parse + XSD (1 core), after bulk", raw_after, "invoices/s"),
-        Figure("end to end, drop -> terminal event (bulk)", count / span, "invoices/s", 500),
-        Figure("ratio end to end / raw lxml (mean of both)", count / span / raw_rate, "", 0.25),
+        Figure("raw parse + XSD + EN 16931 (1 core), before", raw_before, "invoices/s"),
+        Figure("raw parse + XSD + EN 16931 (1 core), after", raw_after, "invoices/s"),
+        Figure("end to end, drop -> terminal event (bulk)", count / span, "invoices/s", 150),
+        Figure("ratio end to end / raw validation (mean)", count / span / raw_rate, "", 0.5),
         Figure("bulk latency p50", percentile(bulk, 50), "s", higher_is_better=False),
         Figure("bulk latency p99", percentile(bulk, 99), "s", higher_is_better=False),
-        Figure(f"paced {PACE}/s latency p50", percentile(paced, 50), "s", higher_is_better=False),
-        Figure(
-            f"paced {PACE}/s latency p99", percentile(paced, 99), "s", 1.0, higher_is_better=False
-        ),
-        Figure(
-            f"peak RSS, intake + workers, {count} waiting", peak, "MB", 500, higher_is_better=False
-        ),
+        Figure(f"paced {PACE}/s latency p50", percentile(paced, 50), "s",
+               higher_is_better=False),
+        Figure(f"paced {PACE}/s latency p99", percentile(paced, 99), "s", 1.0,
+               higher_is_better=False),
+        Figure(f"peak RSS, intake + workers, {count} waiting", peak, "MB", 800,
+               higher_is_better=False),
+        *stages,
+        Figure("CEN unit-test suite (1,140 cases, pytest)", suite, "s", higher_is_better=False),
     ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import resource
 import statistics
 from dataclasses import dataclass
@@ -66,7 +67,9 @@ class Context:
 
             # Its own instance, started from empty data: figures do not depend on what earlier
             # test runs left in a broker.
-            self._infra = obtain(instance="bench")
+            # CHORALE_BENCH_INSTANCE lets several people bench on one machine without sharing
+            # (and wiping) each other's broker.
+            self._infra = obtain(instance=os.environ.get("CHORALE_BENCH_INSTANCE", "bench"))
             print(f"  {self._infra.describe()}")
         return self._infra
 

@@ -82,3 +82,4 @@ TERMINAL_FLOW_STATUSES = frozenset(
 class Syntax(StrEnum):
     IN_DP_E1_UBL_INVOICE = "IN_DP_E1_UBL_INVOICE"
     IN_DP_E1_CII_16B = "IN_DP_E1_CII_16B"
+    IN_DP_E2_CII_FACTURX = "IN_DP_E2_CII_FACTURX"  # a PDF/A-3 carrying a CII invoice

@@ -19,6 +19,10 @@ class FlowError(BaseModel):
     level: Literal["FLUX", "FACTURE"]
     ligne: int | None = None
     chemin: str | None = None
+    # Business rules (code BUSINESS_RULE): the rule's id (BR-CO-10, BR-FR-05_BT-22_PMT…) and
+    # its flag, "fatal" (the invoice is rejected) or "warning" (reported only).
+    regle: str | None = None
+    gravite: Literal["fatal", "warning"] | None = None
 
 
 @event
@@ -34,9 +38,12 @@ class FlowStatusChanged(EventPayload):
     structurePartenaire: str
     nomFichier: str
     syntaxeFlux: Syntax | None = None
+    profilFacturX: str | None = None  # IN_DP_E2_CII_FACTURX: the profile found (EN 16931…)
     dateDepot: datetime
     destinataire: str | None = None
     codeService: str | None = None
     numeroFacture: str | None = None
     erreurs: list[FlowError] = []
+    # Business-rule warnings of the invoice (terminal statuses): they never reject.
+    avertissements: list[FlowError] = []
     tentative: int = 0

@@ -56,7 +56,8 @@ def build_app(
     publisher = Publisher(runtime.producer, service=producer, topic_prefix=settings.topic_prefix)
     pool = analysis_pool or AnalysisPool(
         settings.worker_count,
-        Limits(settings.max_bytes, settings.max_depth, settings.max_xsd_errors),
+        Limits(settings.max_bytes, settings.max_depth, settings.max_xsd_errors,
+               settings.br_fr_mode),
     )
     pipeline: Pipeline | None = None
     output = CrOutput(folders, settings.cr_delay)

@@ -66,6 +66,15 @@ def _vat_number(siret: str) -> str:
     return f"FR{key:02d}{siren}"
 
 
+# French mentions BR-FR-05 requires in every invoice's notes (BT-22), by subject code (BT-21).
+_MENTIONS = (
+    ("PMT", "Indemnité forfaitaire pour frais de recouvrement : 40 EUR."),
+    ("PMD", "Pénalités de retard : trois fois le taux d'intérêt légal."),
+    ("AAB", "Pas d'escompte pour paiement anticipé."),
+)
+BILLING_MODE = "B1"  # BT-23 (BR-FR-08): invoice for goods, deposited for payment
+
+
 def _ubl_party(siret: str, name: str, street: str, city: str, zone: str, vat: bool) -> str:
     tax_scheme = (
         f"<cac:PartyTaxScheme><cbc:CompanyID>{_x(_vat_number(siret))}</cbc:CompanyID>"
@@ -74,7 +83,8 @@ def _ubl_party(siret: str, name: str, street: str, city: str, zone: str, vat: bo
         else ""
     )
     return (
-        "<cac:Party>"
+        # Electronic address (BT-34/BT-49, BR-FR-12/13): the SIREN under scheme 0225.
+        f'<cac:Party><cbc:EndpointID schemeID="0225">{_x(siret[:9])}</cbc:EndpointID>'
         f'<cac:PartyIdentification><cbc:ID schemeID="0009">{_x(siret)}</cbc:ID>'
         "</cac:PartyIdentification>"
         f"<cac:PartyName><cbc:Name>{_x(name)}</cbc:Name></cac:PartyName>"
@@ -127,10 +137,10 @@ def make_ubl_invoice(
         ' xmlns:cac="urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2"'
         ' xmlns:cbc="urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2">\n'
         "<cbc:CustomizationID>urn:cen.eu:en16931:2017</cbc:CustomizationID>"
+        f"<cbc:ProfileID>{BILLING_MODE}</cbc:ProfileID>"
         f"<cbc:ID>{_x(number)}</cbc:ID>{head}"
-        "<cbc:Note>Paiement à 30 jours. Pénalités de retard : trois fois le taux d'intérêt "
-        "légal ; indemnité forfaitaire pour frais de recouvrement : 40 EUR.</cbc:Note>"
-        f"<cbc:DocumentCurrencyCode>{cur}</cbc:DocumentCurrencyCode>\n",
+        + "".join(f"<cbc:Note>#{code}#{text}</cbc:Note>" for code, text in _MENTIONS)
+        + f"<cbc:DocumentCurrencyCode>{cur}</cbc:DocumentCurrencyCode>\n",
         f"<cbc:BuyerReference>{_x(service_code)}</cbc:BuyerReference>\n" if service_code else "",
         f"<cac:OrderReference><cbc:ID>{_x(engagement)}</cbc:ID></cac:OrderReference>\n"
         if engagement
@@ -180,14 +190,18 @@ def _cii_party(role: str, siret: str, name: str, street: str, city: str, zone: s
         if role == "Seller"
         else ""
     )
+    # SIRET in the global id (scheme 0009), SIREN as legal registration (0002, BR-FR-10) and
+    # electronic address (0225, BR-FR-12/13).
     return (
-        f"<ram:{role}TradeParty><ram:Name>{_x(name)}</ram:Name>"
-        f'<ram:SpecifiedLegalOrganization><ram:ID schemeID="0009">{_x(siret)}</ram:ID>'
+        f'<ram:{role}TradeParty><ram:GlobalID schemeID="0009">{_x(siret)}</ram:GlobalID>'
+        f"<ram:Name>{_x(name)}</ram:Name>"
+        f'<ram:SpecifiedLegalOrganization><ram:ID schemeID="0002">{_x(siret[:9])}</ram:ID>'
         "</ram:SpecifiedLegalOrganization>"
         f"<ram:PostalTradeAddress><ram:PostcodeCode>{zone}</ram:PostcodeCode>"
         f"<ram:LineOne>{street}</ram:LineOne><ram:CityName>{city}</ram:CityName>"
-        f"<ram:CountryID>FR</ram:CountryID></ram:PostalTradeAddress>{tax}"
-        f"</ram:{role}TradeParty>"
+        f"<ram:CountryID>FR</ram:CountryID></ram:PostalTradeAddress>"
+        f'<ram:URIUniversalCommunication><ram:URIID schemeID="0225">{_x(siret[:9])}</ram:URIID>'
+        f"</ram:URIUniversalCommunication>{tax}</ram:{role}TradeParty>"
     )
 
 
@@ -217,14 +231,18 @@ def make_cii_invoice(
         ' xmlns:ram="urn:un:unece:uncefact:data:standard:'
         'ReusableAggregateBusinessInformationEntity:100"'
         ' xmlns:udt="urn:un:unece:uncefact:data:standard:UnqualifiedDataType:100">\n'
-        "<rsm:ExchangedDocumentContext><ram:GuidelineSpecifiedDocumentContextParameter>"
+        "<rsm:ExchangedDocumentContext><ram:BusinessProcessSpecifiedDocumentContextParameter>"
+        f"<ram:ID>{BILLING_MODE}</ram:ID></ram:BusinessProcessSpecifiedDocumentContextParameter>"
+        "<ram:GuidelineSpecifiedDocumentContextParameter>"
         "<ram:ID>urn:cen.eu:en16931:2017</ram:ID></ram:GuidelineSpecifiedDocumentContextParameter>"
         f"</rsm:ExchangedDocumentContext>\n<rsm:ExchangedDocument><ram:ID>{_x(number)}</ram:ID>"
         f"<ram:TypeCode>{381 if credit_note else 380}</ram:TypeCode><ram:IssueDateTime>"
         f'<udt:DateTimeString format="102">{issued:%Y%m%d}</udt:DateTimeString>'
-        "</ram:IssueDateTime><ram:IncludedNote><ram:Content>Paiement à 30 jours. Pénalités de "
-        "retard : trois fois le taux d'intérêt légal.</ram:Content></ram:IncludedNote>"
-        "</rsm:ExchangedDocument>\n<rsm:SupplyChainTradeTransaction>\n",
+        "</ram:IssueDateTime>"
+        + "".join(f"<ram:IncludedNote><ram:Content>{text}</ram:Content>"
+                  f"<ram:SubjectCode>{code}</ram:SubjectCode></ram:IncludedNote>"
+                  for code, text in _MENTIONS)
+        + "</rsm:ExchangedDocument>\n<rsm:SupplyChainTradeTransaction>\n",
     ]
     for index, (quantity, price, total) in enumerate(amounts.lines, start=1):
         parts.append(
@@ -256,7 +274,11 @@ def make_cii_invoice(
         f"{_x(engagement)}</ram:IssuerAssignedID></ram:BuyerOrderReferencedDocument>"
         if engagement
         else "",
-        "</ram:ApplicableHeaderTradeAgreement>\n<ram:ApplicableHeaderTradeDelivery/>\n"
+        "</ram:ApplicableHeaderTradeAgreement>\n<ram:ApplicableHeaderTradeDelivery>"
+        "<ram:ActualDeliverySupplyChainEvent><ram:OccurrenceDateTime>"
+        f'<udt:DateTimeString format="102">{issued:%Y%m%d}</udt:DateTimeString>'
+        "</ram:OccurrenceDateTime></ram:ActualDeliverySupplyChainEvent>"
+        "</ram:ApplicableHeaderTradeDelivery>\n"
         f"<ram:ApplicableHeaderTradeSettlement><ram:InvoiceCurrencyCode>{cur}"
         "</ram:InvoiceCurrencyCode><ram:SpecifiedTradeSettlementPaymentMeans><ram:TypeCode>30"
         "</ram:TypeCode><ram:PayeePartyCreditorFinancialAccount>"

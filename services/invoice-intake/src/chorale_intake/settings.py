@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator, model_validator
 
+from chorale_intake.domain.business_rules import BrFrMode
 from chorale_intake.domain.xml_safety import DEFAULT_MAX_BYTES, LIBXML2_MAX_DEPTH
 from chorale_intake.domain.xsd import MAX_XSD_ERRORS
 from chorale_runtime.settings import ServiceSettings
@@ -55,6 +56,11 @@ class IntakeSettings(ServiceSettings):
     )
     max_xsd_errors: int = Field(
         MAX_XSD_ERRORS, ge=1, le=1000, description="XSD errors detailed in a CR (all counted)"
+    )
+    br_fr_mode: BrFrMode = Field(
+        BrFrMode.WARNING,
+        description="French business rules (FNFE BR-FR 1.4.0.02) after EN 16931: off (not "
+        "run), warning (reported, never reject) or fatal (a fatal BR-FR finding rejects)",
     )
     api_max_request_bytes: int = Field(
         0,

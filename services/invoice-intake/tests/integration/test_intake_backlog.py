@@ -63,7 +63,9 @@ async def test_thousands_of_files_waiting_at_start_up(infra, namespace, kit, tmp
         names = {"ta-1": [], "ta-2": []}
         for i in range(FILES):
             names["ta-1" if i % 3 else "ta-2"].append(f"attente-{i:05d}.xml")
-        deadline = time.monotonic() + 300
+        # Waits on progress, not on the machine's speed (every flow now runs the business rules
+        # too): fails only if no flow ends for two minutes.
+        progressed, last_done = time.monotonic(), -1
         async with httpx.AsyncClient() as client:
             while True:
                 peak_rss = max(peak_rss, tree_rss_mb(service.process.pid))
@@ -76,7 +78,9 @@ async def test_thousands_of_files_waiting_at_start_up(infra, namespace, kit, tmp
                 done = sum(c["statut"] in kit.TERMINAL for found in crs for c in found.values())
                 if done >= FILES:
                     break
-                assert time.monotonic() < deadline, f"{done}/{FILES} after 300 s"
+                if done > last_done:
+                    progressed, last_done = time.monotonic(), done
+                assert time.monotonic() - progressed < 120, f"stalled at {done}/{FILES}"
                 await asyncio.sleep(0.25)
     finally:
         service.terminate()
@@ -85,5 +89,7 @@ async def test_thousands_of_files_waiting_at_start_up(infra, namespace, kit, tmp
     assert statuses == {"IN_INTEGRE"}
     assert 0 < peak_in_flight <= MAX_IN_FLIGHT
     assert peak_waiting >= FILES / 2  # the gauge saw the backlog
-    assert peak_rss < 400, f"peak RSS {peak_rss:.0f} MB"
+    # The validation worker holds Saxon (business rules): a GraalVM native image whose young
+    # generation grows to some 256 MB before it collects, whatever the backlog.
+    assert peak_rss < 600, f"peak RSS {peak_rss:.0f} MB"
     assert not list((root / "ta-1" / "in").iterdir())

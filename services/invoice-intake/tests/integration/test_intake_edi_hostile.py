@@ -38,7 +38,7 @@ def hostile(kit, secret: str) -> dict[str, tuple[bytes, str]]:
         "deep.xml": (b"<a>" * 5_000 + b"</a>" * 5_000, "XML_MALFORMED"),
         "latin1-as-utf8.xml": (text.replace("Paiement", "Réglement").encode("latin-1"),
                                "XML_MALFORMED"),
-        "not-xml.pdf": (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n", "XML_MALFORMED"),
+        "not-xml.pdf": (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n", "PDF_TRUNCATED"),
         "facture.zip": (zipped.getvalue(), "XML_MALFORMED"),
         "empty.xml": (b"", "EMPTY_FILE"),
         "blank.xml": (b"  \n\t ", "EMPTY_FILE"),

@@ -142,7 +142,7 @@ async def test_a_deposit_over_the_limit_is_refused_or_rejected(infra, namespace,
             httpx.AsyncClient(timeout=30) as client:
         await kit.seed(infra, namespace)
         await wait_ready(base)
-        big = kit.invoice(lines=8)
+        big = kit.invoice(lines=7)
         assert 4000 < len(big) < 8000
         taken = await client.post(f"{base}/v1/flows", content=big, headers=partner)
         assert taken.status_code == 202

@@ -8,7 +8,8 @@ from chorale_intake.domain.xml_safety import parse_safely
 
 
 def test_syntax_values_are_the_chorus_pro_names():
-    assert {s.value for s in Syntax} == {"IN_DP_E1_UBL_INVOICE", "IN_DP_E1_CII_16B"}
+    assert {s.value for s in Syntax} == {"IN_DP_E1_UBL_INVOICE", "IN_DP_E1_CII_16B",
+                                         "IN_DP_E2_CII_FACTURX"}
 
 
 @pytest.mark.parametrize(

@@ -1,7 +1,8 @@
 """Parsing and validation off the event loop, in worker processes.
 
-lxml validates against one compiled schema at a time (its error log is per schema object), so
-the intake scales with processes, not threads. Each worker compiles the schemas once at start,
+lxml validates against one compiled schema at a time (its error log is per schema object), and
+Saxon (the business rules' XSLT 2.0) is used by one thread at a time, so the intake scales with
+processes, not threads. Each worker compiles the schemas and the stylesheets once at start,
 reads the archived file itself (only paths and results cross the process boundary) and returns
 the domain's `Analysis`. A crashing worker (a file that kills libxml2, say) breaks only the jobs
 in flight: the pool is rebuilt and the caller retries them as technical failures.
@@ -20,9 +21,11 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 
-from chorale_intake.domain import xsd
+from chorale_intake.domain import schematron, xsd
 from chorale_intake.domain.analysis import Analysis, analyse
+from chorale_intake.domain.business_rules import BrFrMode
 from chorale_intake.domain.errors import RuleCode, rule_error
+from chorale_intake.domain.syntax import RootKind
 
 
 @dataclass(frozen=True)
@@ -30,6 +33,7 @@ class Limits:
     max_bytes: int
     max_depth: int
     max_xsd_errors: int
+    br_fr: BrFrMode = BrFrMode.WARNING
 
 
 @dataclass(frozen=True)
@@ -75,6 +79,7 @@ def analyse_file(job: Job, limits: Limits) -> Outcome:
                 max_bytes=limits.max_bytes,
                 max_depth=limits.max_depth,
                 max_xsd_errors=limits.max_xsd_errors,
+                br_fr=limits.br_fr,
             )
     except Exception as exc:  # the archive is unreadable, libxml2 failed...: not the file's fault
         return Outcome(None, time.perf_counter() - started, f"{type(exc).__name__}: {exc}")
@@ -85,13 +90,18 @@ def analyse_files(jobs: Sequence[Job], limits: Limits) -> list[Outcome]:
     return [analyse_file(job, limits) for job in jobs]
 
 
-def _warm_up() -> None:
+def _warm_up(limits: Limits) -> None:
+    """Compile the schemas and the stylesheets this deployment's rules use (a Factur-X
+    profile's own rules are compiled by the first Factur-X flow: most deployments see few)."""
     xsd.warm_up()
+    schematron.warm_up(sheet for kind in RootKind
+                       for sheet in schematron.stylesheets_for(kind, limits.br_fr))
 
 
-def _start_worker() -> None:
-    """Worker initializer: compile the schemas, and die with the service. A worker holds both
-    ends of its task queue, so it would never notice a parent killed with SIGKILL."""
+def _start_worker(limits: Limits) -> None:
+    """Worker initializer: compile the schemas and stylesheets, and die with the service. A
+    worker holds both ends of its task queue, so it would never notice a parent killed with
+    SIGKILL."""
     parent = os.getppid()
 
     def watch() -> None:
@@ -100,7 +110,7 @@ def _start_worker() -> None:
         os._exit(1)
 
     threading.Thread(target=watch, name="parent-watch", daemon=True).start()
-    xsd.warm_up()
+    _warm_up(limits)
 
 
 class PoolBroken(Exception):
@@ -119,17 +129,19 @@ class AnalysisPool:
             self.workers,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=_start_worker,
+            initargs=(self.limits,),
         )
 
     async def start(self) -> None:
         if self.workers == 0:
-            await asyncio.to_thread(xsd.warm_up)
+            await asyncio.to_thread(_warm_up, self.limits)
             return
         self._executor = self._new_executor()
         loop = asyncio.get_running_loop()
         # Start (and warm) every worker now rather than on the first flows.
         await asyncio.gather(
-            *(loop.run_in_executor(self._executor, _warm_up) for _ in range(self.workers))
+            *(loop.run_in_executor(self._executor, _warm_up, self.limits)
+              for _ in range(self.workers))
         )
 
     async def analyse(self, jobs: Sequence[Job]) -> list[Outcome]:

@@ -26,6 +26,14 @@ class RuleCode(StrEnum):
     SYNTAX_UNKNOWN = "SYNTAX_UNKNOWN"
     SYNTAX_MISMATCH = "SYNTAX_MISMATCH"
     XSD_INVALID = "XSD_INVALID"
+    PDF_INVALID = "PDF_INVALID"
+    PDF_TRUNCATED = "PDF_TRUNCATED"
+    PDF_ENCRYPTED = "PDF_ENCRYPTED"
+    PDF_TOO_COMPLEX = "PDF_TOO_COMPLEX"
+    FACTURX_NO_INVOICE = "FACTURX_NO_INVOICE"
+    FACTURX_AMBIGUOUS = "FACTURX_AMBIGUOUS"
+    FACTURX_PROFILE_MISMATCH = "FACTURX_PROFILE_MISMATCH"
+    FACTURX_PROFILE_NOT_INVOICE = "FACTURX_PROFILE_NOT_INVOICE"
     SUPPLIER_NOT_PARTNER = "SUPPLIER_NOT_PARTNER"
     RECIPIENT_MISSING = "RECIPIENT_MISSING"
     RECIPIENT_UNKNOWN = "RECIPIENT_UNKNOWN"
@@ -40,6 +48,7 @@ class RuleCode(StrEnum):
     ENGAGEMENT_TOO_LONG = "ENGAGEMENT_TOO_LONG"
     ISSUE_DATE_IN_FUTURE = "ISSUE_DATE_IN_FUTURE"
     DUPLICATE_INVOICE = "DUPLICATE_INVOICE"
+    BUSINESS_RULE = "BUSINESS_RULE"
 
 
 _F = ErrorLevel.FLOW
@@ -63,6 +72,33 @@ CATALOGUE: dict[RuleCode, tuple[ErrorLevel, str]] = {
         "La syntaxe déclarée ({declared}) ne correspond pas au contenu du fichier ({detected}).",
     ),
     RuleCode.XSD_INVALID: (_F, "Le document n'est pas conforme au schéma {schema} : {detail}"),
+    RuleCode.PDF_INVALID: (_F, "Le fichier n'est pas un document PDF lisible : {detail}"),
+    RuleCode.PDF_TRUNCATED: (
+        _F, "Le fichier PDF est tronqué : le marqueur de fin de fichier %%EOF est absent."
+    ),
+    RuleCode.PDF_ENCRYPTED: (
+        _F, "Le fichier PDF est chiffré ou protégé par un mot de passe : une facture Factur-X "
+        "ne peut pas l'être.",
+    ),
+    RuleCode.PDF_TOO_COMPLEX: (
+        _F, "Le fichier PDF ne peut pas être traité dans les limites autorisées : {detail}"
+    ),
+    RuleCode.FACTURX_NO_INVOICE: (
+        _F, "Le PDF ne contient pas de facture Factur-X : aucun fichier joint factur-x.xml, "
+        "zugferd-invoice.xml ou xrechnung.xml.",
+    ),
+    RuleCode.FACTURX_AMBIGUOUS: (
+        _F, "Le PDF contient plusieurs factures jointes différentes ({names}) : impossible de "
+        "savoir laquelle traiter.",
+    ),
+    RuleCode.FACTURX_PROFILE_MISMATCH: (
+        _F, "Le profil Factur-X des métadonnées XMP du PDF ({xmp}) ne correspond pas à "
+        "l'identifiant de spécification de la facture (BT-24 : {guideline}).",
+    ),
+    RuleCode.FACTURX_PROFILE_NOT_INVOICE: (
+        _F, "Le profil Factur-X {profile} n'est pas une facture (les profils MINIMUM et BASIC WL "
+        "n'ont pas les lignes de facture) : déposez un profil BASIC, EN 16931 ou EXTENDED.",
+    ),
     RuleCode.SUPPLIER_NOT_PARTNER: (
         _I,
         "Le fournisseur de la facture ({supplier}) n'est pas la structure du compte technique "
@@ -121,6 +157,10 @@ CATALOGUE: dict[RuleCode, tuple[ErrorLevel, str]] = {
         "La facture n° {number} du fournisseur {supplier} pour l'année {year} a déjà été "
         "intégrée (doublon).",
     ),
+    # One finding of an official schematron (EN 16931, BR-FR, Factur-X): its own text.
+    RuleCode.BUSINESS_RULE: (
+        _I, "La règle {ruleset} {rule} n'est pas respectée ({severity}) : {text}"
+    ),
 }
 
 
@@ -136,11 +176,14 @@ class IntakeError(BaseModel):
     column: int | None = None
     path: str | None = None  # XPath-like location, e.g. /Invoice/cbc:BuyerReference
     value: str | None = None  # the offending value, if any
+    rule: str | None = None  # BUSINESS_RULE: the rule id, e.g. BR-CO-10, BR-FR-05_BT-22_PMT
+    flag: str | None = None  # BUSINESS_RULE: "fatal" (rejects) or "warning" (reported only)
 
 
 # Values come from untrusted files: keep acknowledgements and events small whatever they hold.
 MAX_VALUE_CHARS = 200
 MAX_DETAIL_CHARS = 1000
+_LONG_PARAMS = {"detail", "text"}
 
 
 def _clip(value: object, limit: int) -> str:
@@ -159,12 +202,16 @@ def rule_error(
     column: int | None = None,
     path: str | None = None,
     value: str | None = None,
+    rule: str | None = None,
+    flag: str | None = None,
     **params: Any,
 ) -> IntakeError:
     """Build the error for `code`, its French message filled with `params` (each clipped)."""
     level, template = CATALOGUE[code]
+    if rule is not None:
+        params["rule"] = rule
     clipped = {
-        name: _clip(param, MAX_DETAIL_CHARS if name == "detail" else MAX_VALUE_CHARS)
+        name: _clip(param, MAX_DETAIL_CHARS if name in _LONG_PARAMS else MAX_VALUE_CHARS)
         for name, param in params.items()
     }
     return IntakeError(
@@ -175,6 +222,8 @@ def rule_error(
         column=column,
         path=path,
         value=None if value is None else _clip(value, MAX_VALUE_CHARS),
+        rule=None if rule is None else _clip(rule, MAX_VALUE_CHARS),
+        flag=flag,
     )
 
 

@@ -130,6 +130,10 @@ class _Compiled:
                 return nodes
         return []
 
+    def every_node(self, found: dict[str, list[_Found]], name: str) -> list[_Found]:
+        """The nodes of every location of `name`, in the order of the locations."""
+        return [node for expr in self.paths.xpaths[name] for node in found.get(expr, ())]
+
 
 def _text(node: etree._Element) -> str | None:
     # Leaves are the rule; itertext (which skips comments and PIs) only for mixed content.
@@ -151,11 +155,12 @@ def _scheme(node: etree._Element) -> str | None:
 
 
 def _identifier(nodes: list[_Found]) -> tuple[str | None, str | None]:
-    """The identifier with a SIRET/SIREN scheme if any, else the first non-empty one."""
+    """The identifier of the most preferred SIRET/SIREN scheme if any (a SIRET in the global
+    id beats the SIREN of the legal registration), else the first non-empty one."""
     candidates = [(text, _scheme(node)) for node, text in nodes if text]
-    for text, scheme in candidates:
-        if scheme in PREFERRED_SCHEMES:
-            return text, scheme
+    preferred = [c for c in candidates if c[1] in PREFERRED_SCHEMES]
+    if preferred:
+        return min(preferred, key=lambda c: PREFERRED_SCHEMES.index(c[1]))  # type: ignore[arg-type]
     return candidates[0] if candidates else (None, None)
 
 
@@ -204,8 +209,8 @@ def extract(root: etree._Element, kind: RootKind) -> InvoiceFacts:
     date_node, issue_date_text = date_nodes[0] if date_nodes else (None, None)
     date_format = date_node.get("format") if date_node is not None else None
     type_code = text("type_code")
-    buyer_id, buyer_scheme = _identifier(nodes("buyer_id"))
-    supplier_id, supplier_scheme = _identifier(nodes("supplier_id"))
+    buyer_id, buyer_scheme = _identifier(compiled.every_node(found, "buyer_id"))
+    supplier_id, supplier_scheme = _identifier(compiled.every_node(found, "supplier_id"))
 
     if kind is RootKind.UBL_CREDIT_NOTE or (
         kind is RootKind.CII_INVOICE and type_code in CREDIT_NOTE_TYPE_CODES

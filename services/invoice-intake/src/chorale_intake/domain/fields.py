@@ -78,10 +78,16 @@ def _cii() -> FieldPaths:
             ),
             "type_code": (f"{document}/ram:TypeCode",),
             "currency": (f"{settlement}/ram:InvoiceCurrencyCode",),
-            "buyer_id": (f"{agreement}/ram:BuyerTradeParty/ram:SpecifiedLegalOrganization/ram:ID",),
+            # The SIRET: in the global id (scheme 0009) where the French rules (BR-FR-10) want
+            # the SIREN as legal registration, else in the legal registration.
+            "buyer_id": (
+                f"{agreement}/ram:BuyerTradeParty/ram:SpecifiedLegalOrganization/ram:ID",
+                f"{agreement}/ram:BuyerTradeParty/ram:GlobalID",
+            ),
             "buyer_name": (f"{agreement}/ram:BuyerTradeParty/ram:Name",),
             "supplier_id": (
                 f"{agreement}/ram:SellerTradeParty/ram:SpecifiedLegalOrganization/ram:ID",
+                f"{agreement}/ram:SellerTradeParty/ram:GlobalID",
             ),
             "supplier_name": (f"{agreement}/ram:SellerTradeParty/ram:Name",),
             "service_code": (f"{agreement}/ram:BuyerReference",),

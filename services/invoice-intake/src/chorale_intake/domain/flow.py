@@ -45,6 +45,8 @@ class ErreurTechnique(BaseModel):
     colonne: int | None = None
     chemin: str | None = None
     valeur: str | None = None
+    regle: str | None = None  # BUSINESS_RULE: rule id (BR-CO-10, BR-FR-05_BT-22_PMT…)
+    gravite: str | None = None  # BUSINESS_RULE: "fatal" or "warning"
 
     @classmethod
     def of(cls, error: IntakeError, **extra: Any) -> Any:
@@ -55,6 +57,8 @@ class ErreurTechnique(BaseModel):
             colonne=error.column,
             chemin=error.path,
             valeur=error.value,
+            regle=error.rule,
+            gravite=error.flag,
             **extra,
         )
 
@@ -109,6 +113,7 @@ class Flow(BaseModel):
     nomFichier: str
     syntaxeFluxDeclaree: str | None = None
     syntaxeFlux: Syntax | None = None
+    profilFacturX: str | None = None  # IN_DP_E2_CII_FACTURX: MINIMUM … EXTENDED, as found
     statut: FlowStatus
     dateDepot: datetime
     dateStatut: datetime
@@ -118,6 +123,8 @@ class Flow(BaseModel):
     empreinteSha256: str
     listeErreurTechnique: tuple[ErreurTechnique, ...] = ()
     listeErreurDP: tuple[ErreurDP, ...] = ()
+    # Business-rule warnings (EN 16931 warnings, BR-FR in warning mode): they never reject.
+    listeAvertissementDP: tuple[ErreurDP, ...] = ()
     factures: tuple[FactureIntegree, ...] = ()
     # -- internal ---------------------------------------------------------------------------
     archive: str  # path of the raw bytes, relative to the archive folder

@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from chorale_contracts.events.common import FlowStatus, Syntax
 from chorale_intake.domain.analysis import Analysis
+from chorale_intake.domain.business_rules import FATAL
 from chorale_intake.domain.directory import RecipientEntry
 from chorale_intake.domain.errors import ErrorLevel, IntakeError
 from chorale_intake.domain.extraction import InvoiceFacts
@@ -29,6 +30,8 @@ class Verdict:
     syntax: Syntax | None
     facts: InvoiceFacts | None
     errors: tuple[IntakeError, ...]
+    warnings: tuple[IntakeError, ...] = ()  # business-rule warnings: reported, never reject
+    profile: str | None = None  # Factur-X profile
 
     @property
     def accepted(self) -> bool:
@@ -48,9 +51,12 @@ def judge(
     today: date,
     is_duplicate: bool,
 ) -> Verdict:
-    """Flow-level errors of the analysis, else every invoice-level error of its facts."""
+    """Flow-level errors of the analysis, else every invoice-level error of its facts: the
+    recipient's rules, then the fatal business-rule findings (the supplier sees everything
+    wrong at once); business-rule warnings apart."""
     if not analysis.accepted or analysis.facts is None:
-        return Verdict(analysis.syntax, analysis.facts, analysis.errors)
+        return Verdict(analysis.syntax, analysis.facts, analysis.errors,
+                       profile=analysis.profile)
     errors = check_invoice(
         analysis.facts,
         partner_identifier=partner,
@@ -59,7 +65,10 @@ def judge(
         is_duplicate=is_duplicate,
         partner_is_public=partner_is_public,
     )
-    return Verdict(analysis.syntax, analysis.facts, tuple(errors))
+    fatal = [f for f in analysis.findings if f.flag == FATAL]
+    warnings = tuple(f for f in analysis.findings if f.flag != FATAL)
+    return Verdict(analysis.syntax, analysis.facts, (*errors, *fatal), warnings,
+                   analysis.profile)
 
 
 def _text(value: Decimal | None) -> str | None:
@@ -87,7 +96,17 @@ def invoice_of(facts: InvoiceFacts, invoice_id: str) -> FactureIntegree:
     )
 
 
-def _split(verdict: Verdict) -> tuple[list[ErreurTechnique], list[ErreurDP]]:
+def _invoice_error(error: IntakeError, facts: InvoiceFacts) -> ErreurDP:
+    return ErreurDP.of(
+        error,
+        numeroFacture=facts.number,
+        identifiantFournisseur=facts.supplier_identifier,
+        identifiantDestinataire=facts.buyer_identifier,
+        codeService=facts.service_code,
+    )
+
+
+def _split(verdict: Verdict) -> tuple[list[ErreurTechnique], list[ErreurDP], list[ErreurDP]]:
     facts = verdict.facts
     flow_errors: list[ErreurTechnique] = []
     invoice_errors: list[ErreurDP] = []
@@ -95,16 +114,9 @@ def _split(verdict: Verdict) -> tuple[list[ErreurTechnique], list[ErreurDP]]:
         if error.level is ErrorLevel.FLOW or facts is None:
             flow_errors.append(ErreurTechnique.of(error))
         else:
-            invoice_errors.append(
-                ErreurDP.of(
-                    error,
-                    numeroFacture=facts.number,
-                    identifiantFournisseur=facts.supplier_identifier,
-                    identifiantDestinataire=facts.buyer_identifier,
-                    codeService=facts.service_code,
-                )
-            )
-    return flow_errors, invoice_errors
+            invoice_errors.append(_invoice_error(error, facts))
+    warnings = [_invoice_error(w, facts) for w in verdict.warnings] if facts else []
+    return flow_errors, invoice_errors, warnings
 
 
 def _ended(flow: Flow, status: FlowStatus, started: datetime, finished: datetime) -> list[Etape]:
@@ -126,7 +138,7 @@ def conclude(
 ) -> Flow:
     """The terminal record of `flow` (waiting for processing) after `verdict`."""
     status = verdict.status
-    flow_errors, invoice_errors = _split(verdict)
+    flow_errors, invoice_errors, warnings = _split(verdict)
     invoices: tuple[FactureIntegree, ...] = ()
     if status is FlowStatus.IN_INTEGRE:
         assert verdict.facts is not None and invoice_id is not None
@@ -136,9 +148,11 @@ def conclude(
             "statut": status,
             "dateStatut": finished,
             "syntaxeFlux": verdict.syntax,
+            "profilFacturX": verdict.profile,
             "historique": tuple(_ended(flow, status, started, finished)),
             "listeErreurTechnique": tuple(flow_errors),
             "listeErreurDP": tuple(invoice_errors),
+            "listeAvertissementDP": tuple(warnings),
             "factures": invoices,
             "cleDoublon": duplicate_key if status is FlowStatus.IN_INTEGRE else None,
             "events": (),
@@ -161,6 +175,7 @@ def incident(flow: Flow, reason: str, *, started: datetime, finished: datetime) 
             "historique": tuple(_ended(flow, status, started, finished)),
             "listeErreurTechnique": (error,),
             "listeErreurDP": (),
+            "listeAvertissementDP": (),
             "factures": (),
             "events": (),
         }
@@ -178,6 +193,7 @@ def waiting_again(flow: Flow, *, at: datetime, owner: str) -> Flow:
             "historique": (*flow.historique, Etape(statut=status, date=at)),
             "listeErreurTechnique": (),
             "listeErreurDP": (),
+            "listeAvertissementDP": (),
             "factures": (),
             "owner": owner,
             "recoveries": 0,

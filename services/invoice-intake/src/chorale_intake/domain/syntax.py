@@ -15,6 +15,7 @@ __all__ = [
     "UBL_INVOICE_NS",
     "RootKind",
     "Syntax",
+    "check_declared",
     "detect_root",
     "detect_syntax",
     "resolve_syntax",
@@ -73,6 +74,21 @@ def _parse_declared(declared: str | None) -> Syntax | None:
                 f"(syntaxes acceptées : {accepted})",
             )
         ) from None
+
+
+def check_declared(declared: str | None, detected: Syntax) -> Syntax:
+    """`detected`, unless the partner declared another syntax (SYNTAX_UNKNOWN, SYNTAX_MISMATCH)."""
+    declared_syntax = _parse_declared(declared)
+    if declared_syntax is not None and declared_syntax is not detected:
+        raise IntakeRejected(
+            rule_error(
+                RuleCode.SYNTAX_MISMATCH,
+                value=declared_syntax.value,
+                declared=declared_syntax.value,
+                detected=detected.value,
+            )
+        )
+    return detected
 
 
 def resolve_syntax(root: etree._Element, declared: str | None) -> Syntax:

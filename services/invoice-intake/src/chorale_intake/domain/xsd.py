@@ -29,7 +29,7 @@ _SCHEMA_FILES: dict[RootKind, tuple[str, str]] = {
 }
 
 # Shorter, readable messages: "{urn:...CommonBasicComponents-2}IssueDate" -> "cbc:IssueDate".
-_PREFIXES = {
+PREFIXES = {
     "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2": "cbc",
     "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2": "cac",
     "urn:oasis:names:specification:ubl:schema:xsd:CommonExtensionComponents-2": "ext",
@@ -45,7 +45,7 @@ _CLARK = re.compile(r"\{([^}]*)\}")
 
 def _shorten(message: str) -> str:
     def prefix(match: re.Match[str]) -> str:
-        short = _PREFIXES.get(match.group(1))
+        short = PREFIXES.get(match.group(1))
         if short is None:
             return match.group(0)
         return f"{short}:" if short else ""
@@ -53,17 +53,27 @@ def _shorten(message: str) -> str:
     return _CLARK.sub(prefix, message)
 
 
+# Factur-X 1.09 profile schemas (vendored with the business rules): "EN16931" serves the
+# BASIC, EN 16931 and XRechnung profiles (subsets of it), "EXTENDED" the EXTENDED profile.
+_FACTURX_FILES: dict[str, tuple[str, str]] = {
+    "EN16931": ("fr-ctc-1.4.0/Factur-X/EN16931/1xsd/Factur-X_EN16931.xsd",
+                "Factur-X 1.09 EN 16931"),
+    "EXTENDED": ("fr-ctc-1.4.0/Factur-X/EXTENDED/1xsd/Factur-X_EXTENDED.xsd",
+                 "Factur-X 1.09 EXTENDED"),
+}
+
+
 class _CompiledSchema:
-    def __init__(self, kind: RootKind) -> None:
-        self.kind = kind
-        self.label = _SCHEMA_FILES[kind][1]
+    def __init__(self, relative: str, label: str, folder: str = "schemas") -> None:
+        self.relative = relative
+        self.label = label
+        self.folder = folder
         self._schema: etree.XMLSchema | None = None
         self._lock = threading.Lock()
 
     def _compile(self) -> etree.XMLSchema:
-        relative, _ = _SCHEMA_FILES[self.kind]
-        with resources.as_file(resources.files("chorale_intake") / "schemas") as base:
-            path = Path(base) / relative
+        with resources.as_file(resources.files("chorale_intake") / self.folder) as base:
+            path = Path(base) / self.relative
             # Trusted, vendored files: their own internal DTD (xmldsig) is fine; the network is not.
             parser = etree.XMLParser(no_network=True)
             return etree.XMLSchema(etree.parse(str(path), parser))
@@ -101,7 +111,9 @@ class _CompiledSchema:
                 self._schema = self._compile()
 
 
-_SCHEMAS = {kind: _CompiledSchema(kind) for kind in RootKind}
+_SCHEMAS = {kind: _CompiledSchema(*_SCHEMA_FILES[kind]) for kind in RootKind}
+_FACTURX_SCHEMAS = {name: _CompiledSchema(relative, label, "rulesets")
+                    for name, (relative, label) in _FACTURX_FILES.items()}
 
 
 def validate_xsd(
@@ -111,6 +123,14 @@ def validate_xsd(
     return _SCHEMAS[kind].validate(root.getroottree(), limit)
 
 
+def validate_facturx_xsd(
+    root: etree._Element, extended: bool, *, limit: int = MAX_XSD_ERRORS
+) -> list[IntakeError]:
+    """XSD_INVALID errors of a Factur-X invoice against its profile's schema, [] if valid."""
+    schema = _FACTURX_SCHEMAS["EXTENDED" if extended else "EN16931"]
+    return schema.validate(root.getroottree(), limit)
+
+
 def schema_label(kind: RootKind) -> str:
     """Human name of the schema for `kind`, e.g. "UBL 2.1 Invoice"."""
     return _SCHEMA_FILES[kind][1]
@@ -118,5 +138,5 @@ def schema_label(kind: RootKind) -> str:
 
 def warm_up() -> None:
     """Compile every schema now (e.g. at service start-up) rather than on the first flow."""
-    for schema in _SCHEMAS.values():
+    for schema in (*_SCHEMAS.values(), *_FACTURX_SCHEMAS.values()):
         schema.warm_up()

@@ -15,26 +15,25 @@ import hashlib
 import uuid
 from datetime import UTC, datetime
 from json.encoder import encode_basestring_ascii as json_string  # json.dumps(str), 7x faster
-from typing import Any
+from typing import Any, Literal
 
 from chorale_contracts import EventPayload
 from chorale_contracts.events.common import FlowStatus
 from chorale_contracts.events.flows import FlowError, FlowStatusChanged
 from chorale_contracts.events.invoices import InvoiceDeposited, InvoiceMadeAvailable
-from chorale_intake.domain.flow import Etape, FactureIntegree, Flow
+from chorale_intake.domain.flow import ErreurTechnique, Etape, FactureIntegree, Flow
+
+
+def _error(error: ErreurTechnique, level: Literal["FLUX", "FACTURE"]) -> FlowError:
+    return FlowError(code=error.code, message=error.message, level=level, ligne=error.ligne,
+                     chemin=error.chemin, regle=error.regle,
+                     gravite=error.gravite)  # type: ignore[arg-type]
 
 
 def _errors(flow: Flow) -> list[FlowError]:
     return [
-        *(
-            FlowError(code=e.code, message=e.message, level="FLUX", ligne=e.ligne, chemin=e.chemin)
-            for e in flow.listeErreurTechnique
-        ),
-        *(
-            FlowError(code=e.code, message=e.message, level="FACTURE", ligne=e.ligne,
-                      chemin=e.chemin)
-            for e in flow.listeErreurDP
-        ),
+        *(_error(e, "FLUX") for e in flow.listeErreurTechnique),
+        *(_error(e, "FACTURE") for e in flow.listeErreurDP),
     ]
 
 
@@ -62,8 +61,11 @@ def status_changed(flow: Flow, step: Etape, previous: FlowStatus | None) -> Flow
         structurePartenaire=flow.structurePartenaire,
         nomFichier=flow.nomFichier,
         syntaxeFlux=flow.syntaxeFlux,
+        profilFacturX=flow.profilFacturX,
         dateDepot=flow.dateDepot,
         erreurs=_errors(flow) if terminal else [],
+        avertissements=[_error(w, "FACTURE") for w in flow.listeAvertissementDP]
+        if terminal else [],
         tentative=flow.tentative,
         **(_invoice_fields(flow) if terminal else {}),
     )
