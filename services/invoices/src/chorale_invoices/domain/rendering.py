@@ -142,12 +142,24 @@ def _ubl(root: Any) -> dict[str, Any]:
 
 
 # -- CII D16B -------------------------------------------------------------------------------------
+def _cii_siret(party: Any) -> str | None:
+    """A French party's SIRET is its GlobalID of scheme 0009 (the legal organisation then
+    carries the SIREN, scheme 0002), as the intake reads it."""
+    if party is None:
+        return None
+    for node in party.findall("ram:GlobalID", CII_NS):
+        if node.get("schemeID") == "0009" and node.text and node.text.strip():
+            return node.text.strip()
+    return None
+
+
 def _cii_party(party: Any) -> dict[str, Any]:
     ns = CII_NS
     address = party.find("ram:PostalTradeAddress", ns) if party is not None else None
     return _compact({
         "nom": _text(party, "ram:Name", ns),
-        "identifiant": _text(party, "ram:SpecifiedLegalOrganization/ram:ID", ns),
+        "identifiant": _cii_siret(party)
+        or _text(party, "ram:SpecifiedLegalOrganization/ram:ID", ns),
         "numeroTva": _text(party, "ram:SpecifiedTaxRegistration/ram:ID", ns),
         "adresse": _compact({
             "ligne": _text(address, "ram:LineOne", ns),
