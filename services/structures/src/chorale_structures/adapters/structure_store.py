@@ -11,6 +11,7 @@ inside the process; on MongoDB the filtered update is atomic by itself.
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -24,6 +25,12 @@ from chorale_runtime.mongo import IndexSpec, ensure_indexes, is_duplicate_key
 from chorale_runtime.outbox import new_document
 from chorale_structures.adapters.outbox_collection import NO_OUTBOX, OutboxCollection
 from chorale_structures.domain import DomainError, ErrorCode, Service, Structure
+from chorale_structures.domain.structure_search import (
+    PROJECTION,
+    ListedStructure,
+    SearchCriteria,
+    SearchIndex,
+)
 
 COLLECTION = "structures"
 SEARCH_INDEXES = [  # sort by raison sociale, code postal prefix
@@ -98,47 +105,61 @@ def from_document(doc: dict[str, Any]) -> StoredStructure:
     )
 
 
-@dataclass(frozen=True)
-class SearchCriteria:
-    identifiant: str | None = None
-    raisonSociale: str | None = None  # contains, case-insensitive
-    ville: str | None = None  # contains, case-insensitive
-    codePostal: str | None = None  # starts with
-    typeStructure: str | None = None
-    statut: str | None = None
-    restrict_to: frozenset[str] | None = None  # None: every structure (operators)
-
-    def query(self) -> dict[str, Any]:
-        query: dict[str, Any] = {}
-        ids: set[str] | None = None
-        if self.identifiant:
-            ids = {self.identifiant.replace(" ", "")}
-        if self.restrict_to is not None:
-            ids = set(self.restrict_to) if ids is None else ids & self.restrict_to
-        if ids is not None:
-            query["_id"] = {"$in": sorted(ids)}
-        for name in ("raisonSociale", "ville"):
-            value = getattr(self, name)
-            if value:
-                query[name] = {"$regex": re.escape(value.strip()), "$options": "i"}
-        if self.codePostal:
-            query["codePostal"] = {"$regex": "^" + re.escape(self.codePostal.strip())}
-        for name in ("typeStructure", "statut"):
-            if getattr(self, name):
-                query[name] = getattr(self, name)
-        return query
+def mongo_query(criteria: SearchCriteria) -> dict[str, Any]:
+    """The database's form of a search (MongoDB); ``SearchIndex`` answers alike in memory."""
+    query: dict[str, Any] = {}
+    ids = criteria.identifiants()
+    if ids is not None:
+        query["_id"] = {"$in": sorted(ids)}
+    for name in ("raisonSociale", "ville"):
+        value = getattr(criteria, name)
+        if value:
+            query[name] = {"$regex": re.escape(value.strip()), "$options": "i"}
+    if criteria.codePostal:
+        query["codePostal"] = {"$regex": "^" + re.escape(criteria.codePostal.strip())}
+    for name in ("typeStructure", "statut"):
+        if getattr(criteria, name):
+            query[name] = getattr(criteria, name)
+    return query
 
 
 class StructureStore:
     def __init__(self, db: Any, notify: Any = None):
         self._docs = OutboxCollection(db, COLLECTION, notify)
         self._col = self._docs.collection
+        self._db = db
+        # Fed by every write of this store, used once loaded (see load_search_index).
+        self.index = SearchIndex()
+
+    async def load_search_index(self, batch_size: int = 2000) -> None:
+        """Read every structure's searched fields into ``index``, then search there.
+
+        FerretDB only (one process per service database there, so this process sees every
+        write): on MongoDB, with possibly several replicas, the database's indexes answer.
+        Writes made while loading are kept (the newest version of a row wins)."""
+        if "ferretdbVersion" not in await self._db.command("buildInfo"):
+            return
+        last: str | None = None
+        while True:
+            query = {"_id": {"$gt": last}} if last is not None else {}
+            cursor = self._col.find(query, PROJECTION).sort("_id", 1).limit(batch_size)
+            rows = [ListedStructure.of(doc) async for doc in cursor]
+            if not rows:
+                break
+            for row in rows:
+                self.index.put(row)
+            last = rows[-1].identifiant
+        self.index.loaded = True
+
+    def _indexed(self, stored: StoredStructure) -> None:
+        self.index.put(ListedStructure.of(stored.to_document()))
 
     async def insert(self, stored: StoredStructure, envelopes: Sequence[Envelope]) -> None:
         if not await self._docs.insert(stored.to_document(), envelopes):
             raise DomainError(
                 ErrorCode.STRUCTURE_EXISTS, details={"identifiant": stored.identifiant}
             )
+        self._indexed(stored)
 
     async def insert_many(self, structures: Sequence[StoredStructure]) -> set[str]:
         """Insert new structures in one round trip, with an empty outbox (their events are
@@ -155,6 +176,9 @@ class StructureStore:
                 if not is_duplicate_key(_Coded(error)):
                     raise
                 existing.add(docs[error["index"]]["_id"])
+        for stored in structures:
+            if stored.identifiant not in existing:
+                self._indexed(stored)
         return existing
 
     async def replace(
@@ -162,9 +186,12 @@ class StructureStore:
     ) -> bool:
         """Compare-and-set: write ``new`` only if the stored version is still the expected one."""
         assert new.version == expected_version + 1
-        return await self._docs.compare_and_set(
+        written = await self._docs.compare_and_set(
             new.identifiant, expected_version, new.state_fields(), envelopes
         )
+        if written:
+            self._indexed(new)
+        return written
 
     async def get(self, identifiant: str) -> StoredStructure | None:
         doc = await self._col.find_one({"_id": identifiant}, NO_OUTBOX)
@@ -180,7 +207,15 @@ class StructureStore:
     async def search(
         self, criteria: SearchCriteria, sort: list[tuple[str, int]], skip: int, limit: int
     ) -> tuple[int, list[StoredStructure]]:
-        query = criteria.query()
+        """One page of the structures matching, sorted on ``sort`` (a field, then ``_id``)."""
+        if self.index.loaded:
+            field, direction = sort[0]
+            total, ids = self.index.search(criteria, "identifiant" if field == "_id" else field,
+                                           direction < 0, skip, limit)
+            # Each by its _id: the one lookup FerretDB serves from an index.
+            found = await asyncio.gather(*(self.get(i) for i in ids))
+            return total, [stored for stored in found if stored is not None]
+        query = mongo_query(criteria)
         total = await self._col.count_documents(query)
         cursor = self._col.find(query, NO_OUTBOX).sort(sort).skip(skip).limit(limit)
         return total, [from_document(doc) async for doc in cursor]

@@ -5,8 +5,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from chorale_runtime.auth import Principal
-from chorale_structures.adapters.structure_store import SearchCriteria, StructureStore
+from chorale_structures.adapters.structure_store import StructureStore
 from chorale_structures.domain import StatutStructure, TypeStructure
+from chorale_structures.domain.structure_search import SearchCriteria
 from chorale_structures.entrypoints.context import HttpContext, JsonBody, actor_of
 from chorale_structures.entrypoints.views import structure_view
 from chorale_structures.service_layer import structures as cases
