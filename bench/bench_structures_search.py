@@ -27,7 +27,7 @@ from bench_structures import serve_jwks, siret
 from harness import Figure, percentile
 from pymongo import AsyncMongoClient
 
-from chorale_runtime.authz.read_model import GESTIONNAIRES
+from chorale_runtime.authz.read_model import GESTIONNAIRES, GESTIONNAIRES_BY_USER
 from chorale_runtime.testing.plugin import Namespace, service_env
 from chorale_runtime.testing.servers import ServiceProcess, free_port, wait_ready
 from chorale_runtime.testing.tokens import TokenFactory
@@ -84,10 +84,12 @@ async def run(ctx) -> list[Figure]:
                           tokens.operator("bench-importer"), count)
             mongo: AsyncMongoClient = AsyncMongoClient(infra.mongodb_uri, tz_aware=True)
             try:
-                for k in range(OWNED):
+                owned = [siret(k * (count // OWNED)) for k in range(OWNED)]
+                for structure in owned:
                     await mongo[database][GESTIONNAIRES].update_one(
-                        {"_id": siret(k * (count // OWNED))},
-                        {"$set": {"userId": "bench-person"}}, upsert=True)
+                        {"_id": structure}, {"$set": {"userId": "bench-person"}}, upsert=True)
+                await mongo[database][GESTIONNAIRES_BY_USER].update_one(
+                    {"_id": "bench-person"}, {"$set": {"structures": owned}}, upsert=True)
             finally:
                 await mongo.close()
             headers = {"operator": tokens.operator("bench-operator"),

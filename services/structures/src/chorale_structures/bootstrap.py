@@ -48,7 +48,7 @@ def build_app(settings: StructuresSettings, **runtime_options) -> FastAPI:
     )
     db, notify = runtime.db, runtime.publish_soon
     authorizer = runtime.enable_authorization()
-    http = HttpContext(runtime.principal_dependency(), Access(authorizer, db))
+    http = HttpContext(runtime.principal_dependency(), Access(authorizer))
 
     store = StructureStore(db, notify)
     attachments_store = AttachmentStore(db, notify)
