@@ -152,7 +152,12 @@ class StructureStore:
         self.index.loaded = True
 
     def _indexed(self, stored: StoredStructure) -> None:
-        self.index.put(ListedStructure.of(stored.to_document()))
+        s = stored.structure  # not to_document(): an import calls this for every new line
+        self.index.put(ListedStructure(
+            identifiant=s.identifiant, version=stored.version, raisonSociale=s.raisonSociale,
+            ville=s.ville, codePostal=s.codePostal, typeStructure=s.typeStructure.value,
+            statut=s.statut.value, dateCreation=stored.created_at,
+        ))
 
     async def insert(self, stored: StoredStructure, envelopes: Sequence[Envelope]) -> None:
         if not await self._docs.insert(stored.to_document(), envelopes):
