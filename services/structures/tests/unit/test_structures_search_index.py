@@ -22,6 +22,11 @@ def index_of(*rows: ListedStructure) -> SearchIndex:
     return index
 
 
+def found(index: SearchIndex, *args) -> tuple[int, list[str]]:
+    total, rows = index.search(*args)
+    return total, [r.identifiant for r in rows]
+
+
 MAIRIE = row("1", raisonSociale="Mairie de Sète", ville="SÈTE", codePostal="34200",
              typeStructure="PUBLIQUE", statut="ACTIVE")
 
@@ -47,13 +52,13 @@ def test_type_and_statut_are_equalities() -> None:
 
 def test_identifiant_ignores_spaces_and_stays_within_the_visible_structures() -> None:
     index = index_of(row("12345678900012", raisonSociale="A"), row("2", raisonSociale="B"))
-    assert index.search(SearchCriteria(identifiant="123 456 789 00012"),
+    assert found(index, SearchCriteria(identifiant="123 456 789 00012"),
                         "raisonSociale", False, 0, 20) == (1, ["12345678900012"])
-    assert index.search(SearchCriteria(identifiant="12345678900012", restrict_to=frozenset({"2"})),
+    assert found(index, SearchCriteria(identifiant="12345678900012", restrict_to=frozenset({"2"})),
                         "raisonSociale", False, 0, 20) == (0, [])
-    assert index.search(SearchCriteria(restrict_to=frozenset({"2", "unknown"})),
+    assert found(index, SearchCriteria(restrict_to=frozenset({"2", "unknown"})),
                         "raisonSociale", False, 0, 20) == (1, ["2"])
-    assert index.search(SearchCriteria(restrict_to=frozenset()),
+    assert found(index, SearchCriteria(restrict_to=frozenset()),
                         "raisonSociale", False, 0, 20) == (0, [])
 
 
@@ -74,19 +79,19 @@ def test_order_by_creation_date() -> None:
 
 def test_pages_and_total() -> None:
     index = index_of(*(row(f"{i:02d}", raisonSociale=f"S{i:02d}") for i in range(45)))
-    assert index.search(SearchCriteria(), "raisonSociale", False, 40, 20) == (
+    assert found(index, SearchCriteria(), "raisonSociale", False, 40, 20) == (
         45, ["40", "41", "42", "43", "44"])
-    total, page = index.search(SearchCriteria(raisonSociale="s1"), "raisonSociale", True, 0, 3)
+    total, page = found(index, SearchCriteria(raisonSociale="s1"), "raisonSociale", True, 0, 3)
     assert (total, page) == (10, ["19", "18", "17"])
 
 
 def test_a_write_changes_the_next_answer_and_an_older_version_never_replaces_a_newer() -> None:
     index = index_of(row("1", raisonSociale="Ancien nom"), row("2", raisonSociale="Maison"))
-    assert index.search(SearchCriteria(), "raisonSociale", False, 0, 20)[1] == ["1", "2"]
+    assert found(index, SearchCriteria(), "raisonSociale", False, 0, 20)[1] == ["1", "2"]
     index.put(row("1", version=2, raisonSociale="Zoo"))
-    assert index.search(SearchCriteria(), "raisonSociale", False, 0, 20)[1] == ["2", "1"]
+    assert found(index, SearchCriteria(), "raisonSociale", False, 0, 20)[1] == ["2", "1"]
     index.put(row("1", version=1, raisonSociale="Ancien nom"))  # a reload that read it earlier
-    assert index.search(SearchCriteria(raisonSociale="zoo"), "raisonSociale", False, 0, 20) \
+    assert found(index, SearchCriteria(raisonSociale="zoo"), "raisonSociale", False, 0, 20) \
         == (1, ["1"])
 
 

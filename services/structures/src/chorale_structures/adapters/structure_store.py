@@ -11,7 +11,6 @@ inside the process; on MongoDB the filtered update is atomic by itself.
 
 from __future__ import annotations
 
-import asyncio
 import re
 from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -211,19 +210,17 @@ class StructureStore:
 
     async def search(
         self, criteria: SearchCriteria, sort: list[tuple[str, int]], skip: int, limit: int
-    ) -> tuple[int, list[StoredStructure]]:
-        """One page of the structures matching, sorted on ``sort`` (a field, then ``_id``)."""
+    ) -> tuple[int, list[ListedStructure]]:
+        """The number of structures matching and one page of them, sorted on ``sort`` (a field,
+        then ``_id``): only what a list shows (a structure's page reads the rest)."""
         if self.index.loaded:
             field, direction = sort[0]
-            total, ids = self.index.search(criteria, "identifiant" if field == "_id" else field,
-                                           direction < 0, skip, limit)
-            # Each by its _id: the one lookup FerretDB serves from an index.
-            found = await asyncio.gather(*(self.get(i) for i in ids))
-            return total, [stored for stored in found if stored is not None]
+            return self.index.search(criteria, "identifiant" if field == "_id" else field,
+                                     direction < 0, skip, limit)
         query = mongo_query(criteria)
         total = await self._col.count_documents(query)
-        cursor = self._col.find(query, NO_OUTBOX).sort(sort).skip(skip).limit(limit)
-        return total, [from_document(doc) async for doc in cursor]
+        cursor = self._col.find(query, PROJECTION).sort(sort).skip(skip).limit(limit)
+        return total, [ListedStructure.of(doc) async for doc in cursor]
 
     async def iter_all(self, batch_size: int) -> AsyncIterator[list[StoredStructure]]:
         """Every structure, by identifiant, in lists of ``batch_size`` (bounded memory)."""

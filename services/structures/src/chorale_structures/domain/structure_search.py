@@ -120,8 +120,8 @@ class SearchIndex:
 
     def search(
         self, criteria: SearchCriteria, field: str, descending: bool, skip: int, limit: int
-    ) -> tuple[int, list[str]]:
-        """The total and the identifiants of the page asked for."""
+    ) -> tuple[int, list[ListedStructure]]:
+        """The total and the rows of the page asked for."""
         ids = criteria.identifiants()
         if ids is not None:
             rows = ordered((self._rows[i] for i in ids if i in self._rows), field, descending)
@@ -132,7 +132,7 @@ class SearchIndex:
                     self._rows.values(), field, descending)
         if _filters(criteria):
             rows = [row for row in rows if matches(row, criteria)]
-        return len(rows), [row.identifiant for row in rows[skip:skip + limit]]
+        return len(rows), rows[skip:skip + limit]
 
 
 def _filters(criteria: SearchCriteria) -> bool:
