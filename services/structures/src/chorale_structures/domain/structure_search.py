@@ -10,8 +10,8 @@ reloaded at start; on MongoDB (several replicas possible) the database answers i
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -50,6 +50,13 @@ class ListedStructure:
     typeStructure: str | None = None
     statut: str | None = None
     dateCreation: datetime | None = None
+    # Case-folded once here rather than at every search (a search reads every row).
+    folded_raison: str | None = field(init=False, compare=False, repr=False)
+    folded_ville: str | None = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "folded_raison", _folded(self.raisonSociale))
+        object.__setattr__(self, "folded_ville", _folded(self.ville))
 
     @classmethod
     def of(cls, doc: Mapping[str, Any]) -> ListedStructure:
@@ -64,20 +71,34 @@ _COPIED = ("raisonSociale", "ville", "codePostal", "typeStructure", "statut", "d
 PROJECTION = {name: 1 for name in ("version", *_COPIED)}
 
 
-def _contains(needle: str | None, value: str | None) -> bool:
-    return not needle or (value is not None and needle.strip().casefold() in value.casefold())
+def _folded(text: str | None) -> str | None:
+    return None if text is None else text.strip().casefold()
+
+
+def matcher(criteria: SearchCriteria) -> Callable[[ListedStructure], bool]:
+    """Everything but the identifiants (see :meth:`SearchCriteria.identifiants`); the texts
+    searched are folded once per search, the rows' once per row (:class:`ListedStructure`)."""
+    raison, ville = _folded(criteria.raisonSociale), _folded(criteria.ville)
+    prefix = (criteria.codePostal or "").strip()
+    kind, statut = criteria.typeStructure, criteria.statut
+
+    def match(row: ListedStructure) -> bool:
+        return (
+            (not criteria.raisonSociale or (row.folded_raison is not None
+                                            and raison in row.folded_raison))
+            and (not criteria.ville or (row.folded_ville is not None
+                                        and ville in row.folded_ville))
+            and (not prefix or (row.codePostal is not None
+                                and row.codePostal.startswith(prefix)))
+            and (not kind or row.typeStructure == kind)
+            and (not statut or row.statut == statut)
+        )
+
+    return match
 
 
 def matches(row: ListedStructure, criteria: SearchCriteria) -> bool:
-    """Everything but the identifiants (see :meth:`SearchCriteria.identifiants`)."""
-    prefix = (criteria.codePostal or "").strip()
-    return (
-        _contains(criteria.raisonSociale, row.raisonSociale)
-        and _contains(criteria.ville, row.ville)
-        and (not prefix or (row.codePostal is not None and row.codePostal.startswith(prefix)))
-        and (not criteria.typeStructure or row.typeStructure == criteria.typeStructure)
-        and (not criteria.statut or row.statut == criteria.statut)
-    )
+    return matcher(criteria)(row)
 
 
 def _key(field: str):
@@ -131,7 +152,8 @@ class SearchIndex:
                 rows = self._orders[(field, descending)] = ordered(
                     self._rows.values(), field, descending)
         if _filters(criteria):
-            rows = [row for row in rows if matches(row, criteria)]
+            match = matcher(criteria)
+            rows = [row for row in rows if match(row)]
         return len(rows), rows[skip:skip + limit]
 
 
