@@ -129,28 +129,26 @@ class StructureStore:
         self._db = db
         # Fed by every write of this store, used once loaded (see load_search_index).
         self.index = SearchIndex()
+        self._indexing = True  # until the database turns out to be MongoDB
 
     async def load_search_index(self, batch_size: int = 2000) -> None:
         """Read every structure's searched fields into ``index``, then search there.
 
         FerretDB only (one process per service database there, so this process sees every
         write): on MongoDB, with possibly several replicas, the database's indexes answer.
-        Writes made while loading are kept (the newest version of a row wins)."""
+        Writes made while loading are kept (the newest version of a row wins); on MongoDB the
+        rows writes put in `index` so far are dropped and no more are kept."""
         if "ferretdbVersion" not in await self._db.command("buildInfo"):
+            self.index, self._indexing = SearchIndex(), False  # what writes put there so far
             return
-        last: str | None = None
-        while True:
-            query = {"_id": {"$gt": last}} if last is not None else {}
-            cursor = self._col.find(query, PROJECTION).sort("_id", 1).limit(batch_size)
-            rows = [ListedStructure.of(doc) async for doc in cursor]
-            if not rows:
-                break
-            for row in rows:
-                self.index.put(row)
-            last = rows[-1].identifiant
+        # One cursor, one scan (pages by `_id` would each scan the collection on FerretDB).
+        async for doc in self._col.find({}, PROJECTION, batch_size=batch_size):
+            self.index.put(ListedStructure.of(doc))
         self.index.loaded = True
 
     def _indexed(self, stored: StoredStructure) -> None:
+        if not self._indexing:
+            return
         s = stored.structure  # not to_document(): an import calls this for every new line
         self.index.put(ListedStructure(
             identifiant=s.identifiant, version=stored.version, raisonSociale=s.raisonSociale,
