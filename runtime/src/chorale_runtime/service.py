@@ -58,6 +58,9 @@ class _OwnGestionnaires:
     async def user(self, user_id: str) -> Any:
         return await self._grants.user(user_id)
 
+    async def structures_of_gestionnaire(self, user_id: str) -> list[str]:
+        return await self._grants.structures_of_gestionnaire(user_id)
+
 
 class Runtime:
     def __init__(
@@ -135,6 +138,7 @@ class Runtime:
         """
         model = AuthzReadModel(self.db)
         self.subscribe(authz_subscription(model))
+        self.add_background("authz-gestionnaires-by-user", model.fill_gestionnaires_by_user)
         if gestionnaire_principal is None:
             return Authorizer(model)
         return Authorizer(_OwnGestionnaires(model, gestionnaire_principal))

@@ -87,3 +87,36 @@ async def test_a_change_applied_by_one_replica_reaches_the_other_replicas_cache(
     finally:
         await a_client.close()
         await b_client.close()
+
+
+async def test_the_structures_of_a_gestionnaire_follow_designations_and_transfers(
+    infra, namespace
+):
+    client = AsyncMongoClient(infra.mongodb_uri, tz_aware=True)
+    db = SerializedDatabase(client[namespace.database("gps")])
+    try:
+        # GP records written before the per-user lists existed: found by a scan, then listed.
+        await db["authz_gestionnaires"].insert_many([{"_id": "S1", "userId": "dora"},
+                                                     {"_id": "S2", "userId": "dora"},
+                                                     {"_id": "S3", "userId": "ed"}])
+        model = AuthzReadModel(db, cache=False)
+        assert sorted(await model.structures_of_gestionnaire("dora")) == ["S1", "S2"]
+        await model.fill_gestionnaires_by_user()
+        assert await db["authz_gestionnaires_by_user"].find_one({"_id": "dora"}) is not None
+        assert sorted(await model.structures_of_gestionnaire("dora")) == ["S1", "S2"]
+
+        await model.set_gestionnaire("S3", "dora")  # transferred from ed
+        await model.set_gestionnaire("S4", "ed")    # designated
+        assert sorted(await model.structures_of_gestionnaire("dora")) == ["S1", "S2", "S3"]
+        assert await model.structures_of_gestionnaire("ed") == ["S4"]
+        # A stale entry (a replayed transfer skips the former GP) is never shown.
+        await db["authz_gestionnaires_by_user"].update_one(
+            {"_id": "ed"}, {"$addToSet": {"structures": "S1"}})
+        assert await model.structures_of_gestionnaire("ed") == ["S4"]
+        # Another process of the same database reads the lists once they were filled.
+        other = AuthzReadModel(db, cache=False)
+        await other.fill_gestionnaires_by_user()
+        assert sorted(await other.structures_of_gestionnaire("dora")) == ["S1", "S2", "S3"]
+        assert await other.structures_of_gestionnaire("nobody") == []
+    finally:
+        await client.close()

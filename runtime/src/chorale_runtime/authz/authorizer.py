@@ -22,6 +22,8 @@ class GrantSource(Protocol):
 
     async def gestionnaire_principal(self, structure: str) -> str | None: ...
 
+    async def structures_of_gestionnaire(self, user_id: str) -> list[str]: ...
+
 
 class Authorizer:
     def __init__(self, source: GrantSource):
@@ -63,6 +65,10 @@ class Authorizer:
     async def gestionnaire_principal(self, structure: str) -> str | None:
         """The structure's GP as the read model knows it (None if none yet)."""
         return await self._source.gestionnaire_principal(structure)
+
+    async def structures_of_gestionnaire(self, user_id: str) -> list[str]:
+        """The structures whose GP the user is, as the read model knows them."""
+        return await self._source.structures_of_gestionnaire(user_id)
 
     async def require_operator(self, principal: Principal) -> None:
         if not principal.is_operator:

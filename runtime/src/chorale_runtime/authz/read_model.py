@@ -33,6 +33,11 @@ from chorale_runtime.mongo import is_duplicate_key
 _GrantEvent = HabilitationGranted | HabilitationChanged | HabilitationRevoked
 USERS = "authz_users"
 GESTIONNAIRES = "authz_gestionnaires"
+# Per user (`_id` = user id): the structures they were made GP of. FerretDB answers only a
+# lookup by `_id` without reading the whole collection, and « the structures I administer »
+# would otherwise scan every structure's GP record (seconds at 10,000).
+GESTIONNAIRES_BY_USER = "authz_gestionnaires_by_user"
+LOOKUPS = "authz_lookups"  # `{_id: GESTIONNAIRES_BY_USER}` once it was filled from the records
 _NO_GRANTS: tuple[tuple[Grant, ...], bool] = ((), False)
 
 
@@ -48,6 +53,9 @@ class AuthzReadModel:
     def __init__(self, db: Any, *, cache: bool = True, **cache_options: Any):
         self._users = db[USERS]
         self._gps = db[GESTIONNAIRES]
+        self._by_user = db[GESTIONNAIRES_BY_USER]
+        self._lookups = db[LOOKUPS]
+        self._by_user_ready = False
         self._changes = ChangeLog(db)
         self.cache: CoherentCache | None = shared(db, self, **cache_options) if cache else None
 
@@ -61,6 +69,36 @@ class AuthzReadModel:
     async def gestionnaire_principal(self, structure: str) -> str | None:
         key = structure_key(structure)
         return await (self.cache.read(key) if self.cache else self.load(key))
+
+    async def structures_of_gestionnaire(self, user_id: str) -> list[str]:
+        """The structures whose GP the user is. The per-user list only names candidates (the
+        fill at start or a replayed transfer can leave a former GP's entry): each is confirmed
+        against the structure's own record, read through the cache."""
+        if not await self._by_user_filled():
+            return [doc["_id"] async for doc in self._gps.find({"userId": user_id}, {"_id": 1})]
+        doc = await self._by_user.find_one({"_id": user_id})
+        return [s for s in (doc or {}).get("structures") or ()
+                if await self.gestionnaire_principal(s) == user_id]
+
+    async def fill_gestionnaires_by_user(self) -> None:
+        """Once per database: list every GP record by user (those written before the per-user
+        lists existed); later designations keep the lists current themselves."""
+        if await self._by_user_filled():
+            return
+        async for doc in self._gps.find({}):
+            if doc.get("userId"):
+                await self._by_user.update_one({"_id": doc["userId"]},
+                                               {"$addToSet": {"structures": doc["_id"]}},
+                                               upsert=True)
+        await self._lookups.update_one({"_id": GESTIONNAIRES_BY_USER},
+                                       {"$set": {"filled": True}}, upsert=True)
+        self._by_user_ready = True
+
+    async def _by_user_filled(self) -> bool:
+        if not self._by_user_ready:
+            self._by_user_ready = bool(
+                await self._lookups.find_one({"_id": GESTIONNAIRES_BY_USER}))
+        return self._by_user_ready
 
     # -- the cache's loader -------------------------------------------------------------------
     async def load(self, key: str) -> Any:
@@ -106,7 +144,14 @@ class AuthzReadModel:
         )
 
     async def set_gestionnaire(self, structure: str, user_id: str) -> None:
+        previous = await self._gps.find_one({"_id": structure})
         await self._gps.update_one({"_id": structure}, {"$set": {"userId": user_id}}, upsert=True)
+        await self._by_user.update_one({"_id": user_id}, {"$addToSet": {"structures": structure}},
+                                       upsert=True)
+        former = (previous or {}).get("userId")
+        if former and former != user_id:  # $pullAll: FerretDB's $pull ignores conditions
+            await self._by_user.update_one({"_id": former},
+                                           {"$pullAll": {"structures": [structure]}})
         await self._changed(structure_key(structure))
 
     async def deactivate_user(self, user_id: str) -> None:

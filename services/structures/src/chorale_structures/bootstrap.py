@@ -48,7 +48,7 @@ def build_app(settings: StructuresSettings, **runtime_options) -> FastAPI:
     )
     db, notify = runtime.db, runtime.publish_soon
     authorizer = runtime.enable_authorization()
-    http = HttpContext(runtime.principal_dependency(), Access(authorizer, db))
+    http = HttpContext(runtime.principal_dependency(), Access(authorizer))
 
     store = StructureStore(db, notify)
     attachments_store = AttachmentStore(db, notify)
@@ -70,11 +70,12 @@ def build_app(settings: StructuresSettings, **runtime_options) -> FastAPI:
             await asyncio.sleep(PENDING_EFFECTS_INTERVAL)
 
     runtime.add_background("search-indexes", lambda: structure_store.ensure_search_indexes(db))
+    runtime.add_background("search-index", store.load_search_index)
     runtime.add_background("import-worker", worker.run)
     runtime.add_background("request-effects", complete_request_effects)
     runtime.on_stop(worker.stop)
     runtime.on_stop(publisher.close)
-    return runtime.create_app(
+    app = runtime.create_app(
         title="Chorale — Structures",
         description="Structures, services, paramètres, coordonnées bancaires, pièces jointes, "
         "demandes, import du référentiel et annuaire.",
@@ -88,3 +89,5 @@ def build_app(settings: StructuresSettings, **runtime_options) -> FastAPI:
             http_directory.build_router(http, store, settings.export_batch_size),
         ],
     )
+    app.state.structures = store  # what tests inspect (its search index)
+    return app

@@ -24,6 +24,12 @@ from chorale_runtime.mongo import IndexSpec, ensure_indexes, is_duplicate_key
 from chorale_runtime.outbox import new_document
 from chorale_structures.adapters.outbox_collection import NO_OUTBOX, OutboxCollection
 from chorale_structures.domain import DomainError, ErrorCode, Service, Structure
+from chorale_structures.domain.structure_search import (
+    PROJECTION,
+    ListedStructure,
+    SearchCriteria,
+    SearchIndex,
+)
 
 COLLECTION = "structures"
 SEARCH_INDEXES = [  # sort by raison sociale, code postal prefix
@@ -98,47 +104,64 @@ def from_document(doc: dict[str, Any]) -> StoredStructure:
     )
 
 
-@dataclass(frozen=True)
-class SearchCriteria:
-    identifiant: str | None = None
-    raisonSociale: str | None = None  # contains, case-insensitive
-    ville: str | None = None  # contains, case-insensitive
-    codePostal: str | None = None  # starts with
-    typeStructure: str | None = None
-    statut: str | None = None
-    restrict_to: frozenset[str] | None = None  # None: every structure (operators)
-
-    def query(self) -> dict[str, Any]:
-        query: dict[str, Any] = {}
-        ids: set[str] | None = None
-        if self.identifiant:
-            ids = {self.identifiant.replace(" ", "")}
-        if self.restrict_to is not None:
-            ids = set(self.restrict_to) if ids is None else ids & self.restrict_to
-        if ids is not None:
-            query["_id"] = {"$in": sorted(ids)}
-        for name in ("raisonSociale", "ville"):
-            value = getattr(self, name)
-            if value:
-                query[name] = {"$regex": re.escape(value.strip()), "$options": "i"}
-        if self.codePostal:
-            query["codePostal"] = {"$regex": "^" + re.escape(self.codePostal.strip())}
-        for name in ("typeStructure", "statut"):
-            if getattr(self, name):
-                query[name] = getattr(self, name)
-        return query
+def mongo_query(criteria: SearchCriteria) -> dict[str, Any]:
+    """The database's form of a search (MongoDB); ``SearchIndex`` answers alike in memory."""
+    query: dict[str, Any] = {}
+    ids = criteria.identifiants()
+    if ids is not None:
+        query["_id"] = {"$in": sorted(ids)}
+    for name in ("raisonSociale", "ville"):
+        value = getattr(criteria, name)
+        if value:
+            query[name] = {"$regex": re.escape(value.strip()), "$options": "i"}
+    if criteria.codePostal:
+        query["codePostal"] = {"$regex": "^" + re.escape(criteria.codePostal.strip())}
+    for name in ("typeStructure", "statut"):
+        if getattr(criteria, name):
+            query[name] = getattr(criteria, name)
+    return query
 
 
 class StructureStore:
     def __init__(self, db: Any, notify: Any = None):
         self._docs = OutboxCollection(db, COLLECTION, notify)
         self._col = self._docs.collection
+        self._db = db
+        # Fed by every write of this store, used once loaded (see load_search_index).
+        self.index = SearchIndex()
+        self._indexing = True  # until the database turns out to be MongoDB
+
+    async def load_search_index(self, batch_size: int = 2000) -> None:
+        """Read every structure's searched fields into ``index``, then search there.
+
+        FerretDB only (one process per service database there, so this process sees every
+        write): on MongoDB, with possibly several replicas, the database's indexes answer.
+        Writes made while loading are kept (the newest version of a row wins); on MongoDB the
+        rows writes put in `index` so far are dropped and no more are kept."""
+        if "ferretdbVersion" not in await self._db.command("buildInfo"):
+            self.index, self._indexing = SearchIndex(), False  # what writes put there so far
+            return
+        # One cursor, one scan (pages by `_id` would each scan the collection on FerretDB).
+        async for doc in self._col.find({}, PROJECTION, batch_size=batch_size):
+            self.index.put(ListedStructure.of(doc))
+        self.index.loaded = True
+
+    def _indexed(self, stored: StoredStructure) -> None:
+        if not self._indexing:
+            return
+        s = stored.structure  # not to_document(): an import calls this for every new line
+        self.index.put(ListedStructure(
+            identifiant=s.identifiant, version=stored.version, raisonSociale=s.raisonSociale,
+            ville=s.ville, codePostal=s.codePostal, typeStructure=s.typeStructure.value,
+            statut=s.statut.value, dateCreation=stored.created_at,
+        ))
 
     async def insert(self, stored: StoredStructure, envelopes: Sequence[Envelope]) -> None:
         if not await self._docs.insert(stored.to_document(), envelopes):
             raise DomainError(
                 ErrorCode.STRUCTURE_EXISTS, details={"identifiant": stored.identifiant}
             )
+        self._indexed(stored)
 
     async def insert_many(self, structures: Sequence[StoredStructure]) -> set[str]:
         """Insert new structures in one round trip, with an empty outbox (their events are
@@ -155,6 +178,9 @@ class StructureStore:
                 if not is_duplicate_key(_Coded(error)):
                     raise
                 existing.add(docs[error["index"]]["_id"])
+        for stored in structures:
+            if stored.identifiant not in existing:
+                self._indexed(stored)
         return existing
 
     async def replace(
@@ -162,9 +188,12 @@ class StructureStore:
     ) -> bool:
         """Compare-and-set: write ``new`` only if the stored version is still the expected one."""
         assert new.version == expected_version + 1
-        return await self._docs.compare_and_set(
+        written = await self._docs.compare_and_set(
             new.identifiant, expected_version, new.state_fields(), envelopes
         )
+        if written:
+            self._indexed(new)
+        return written
 
     async def get(self, identifiant: str) -> StoredStructure | None:
         doc = await self._col.find_one({"_id": identifiant}, NO_OUTBOX)
@@ -179,11 +208,17 @@ class StructureStore:
 
     async def search(
         self, criteria: SearchCriteria, sort: list[tuple[str, int]], skip: int, limit: int
-    ) -> tuple[int, list[StoredStructure]]:
-        query = criteria.query()
+    ) -> tuple[int, list[ListedStructure]]:
+        """The number of structures matching and one page of them, sorted on ``sort`` (a field,
+        then ``_id``): only what a list shows (a structure's page reads the rest)."""
+        if self.index.loaded:
+            field, direction = sort[0]
+            return self.index.search(criteria, "identifiant" if field == "_id" else field,
+                                     direction < 0, skip, limit)
+        query = mongo_query(criteria)
         total = await self._col.count_documents(query)
-        cursor = self._col.find(query, NO_OUTBOX).sort(sort).skip(skip).limit(limit)
-        return total, [from_document(doc) async for doc in cursor]
+        cursor = self._col.find(query, PROJECTION).sort(sort).skip(skip).limit(limit)
+        return total, [ListedStructure.of(doc) async for doc in cursor]
 
     async def iter_all(self, batch_size: int) -> AsyncIterator[list[StoredStructure]]:
         """Every structure, by identifiant, in lists of ``batch_size`` (bounded memory)."""

@@ -9,12 +9,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from chorale_contracts.events.common import Application, Mode
 from chorale_runtime.auth import Principal
 from chorale_runtime.authz import Authorizer
-from chorale_runtime.authz.read_model import GESTIONNAIRES
 from chorale_runtime.errors import ApiError
 
 
@@ -26,10 +23,9 @@ def technical_refused() -> ApiError:
 
 
 class Access:
-    def __init__(self, authorizer: Authorizer, db: Any):
+    def __init__(self, authorizer: Authorizer):
         """`authorizer`: the one `runtime.enable_authorization()` returns."""
         self._authorizer = authorizer
-        self._gestionnaires = db[GESTIONNAIRES]
 
     @staticmethod
     def user(principal: Principal) -> None:
@@ -64,6 +60,5 @@ class Access:
             g.structure for g in grants
             if g.application == Application.ORGANISATION and g.code_service is None
         }
-        async for doc in self._gestionnaires.find({"userId": principal.subject}, {"_id": 1}):
-            visible.add(doc["_id"])
+        visible.update(await self._authorizer.structures_of_gestionnaire(principal.subject))
         return frozenset(visible)

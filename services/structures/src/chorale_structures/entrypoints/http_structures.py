@@ -5,10 +5,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from chorale_runtime.auth import Principal
-from chorale_structures.adapters.structure_store import SearchCriteria, StructureStore
+from chorale_structures.adapters.structure_store import StructureStore
 from chorale_structures.domain import StatutStructure, TypeStructure
+from chorale_structures.domain.structure_search import SearchCriteria
 from chorale_structures.entrypoints.context import HttpContext, JsonBody, actor_of
-from chorale_structures.entrypoints.views import structure_view
+from chorale_structures.entrypoints.views import listed_view, structure_view
 from chorale_structures.service_layer import structures as cases
 from chorale_structures.service_layer.structure_changes import load
 
@@ -57,7 +58,7 @@ def build_router(http: HttpContext, store: StructureStore) -> APIRouter:
         )
         total, found = await store.search(criteria, _sort(tri), (page - 1) * taille, taille)
         return {
-            "listeStructures": [structure_view(s) for s in found],
+            "listeStructures": [listed_view(row) for row in found],
             "parametresRetour": {
                 "pageCourante": page,
                 "nbResultatsParPage": taille,

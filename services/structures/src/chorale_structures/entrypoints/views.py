@@ -8,6 +8,7 @@ from typing import Any
 from chorale_structures.adapters.model_store import Versioned
 from chorale_structures.adapters.structure_store import StoredStructure
 from chorale_structures.domain import Service
+from chorale_structures.domain.structure_search import ListedStructure
 
 _ATTACHMENT_FIELDS = ("idPieceJointe", "nom", "typeContenu", "taille", "sha256", "dateAjout")
 
@@ -23,6 +24,20 @@ def structure_view(stored: StoredStructure) -> dict[str, Any]:
         "nombreServices": len(stored.services),
         "dateCreation": _iso(stored.created_at),
         "dateModification": _iso(stored.modified_at),
+    }
+
+
+def listed_view(row: ListedStructure) -> dict[str, Any]:
+    """A structure in a search's list: what the list shows and sorts on."""
+    return {
+        "identifiant": row.identifiant,
+        "raisonSociale": row.raisonSociale,
+        "typeStructure": row.typeStructure,
+        "statut": row.statut,
+        "ville": row.ville,
+        "codePostal": row.codePostal,
+        "version": row.version,
+        "dateCreation": _iso(row.dateCreation),
     }
 
 
