@@ -12,8 +12,8 @@ from chorale_runtime.csv_safe import csv_writer, neutralise
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.mark.parametrize("cell", ["=1+1", "+33 1 02", "-2", "@SUM(A1)", "\tx", "\rx",
-                                  '=HYPERLINK("http://evil.example","x")'])
+@pytest.mark.parametrize("cell", ["=1+1", "+33 1 02", "-2+3", "-A1", "@SUM(A1)", "\tx", "\rx",
+                                  "-nan", '=HYPERLINK("http://evil.example","x")'])
 def test_cells_a_spreadsheet_would_run_are_quoted(cell):
     assert neutralise(cell) == "'" + cell
 
@@ -23,8 +23,10 @@ def test_other_cells_are_kept_as_they_are(cell):
     assert neutralise(cell) == cell
 
 
-def test_none_and_numbers_are_written_as_text():
-    assert (neutralise(None), neutralise(12), neutralise(-3)) == ("", "12", "'-3")
+def test_none_and_plain_numbers_are_written_as_they_are():
+    """A credit note's negative amount stays a number: no formula can hide in `-12.50`."""
+    assert (neutralise(None), neutralise(12), neutralise(-3), neutralise("-12.50")) == (
+        "", "12", "-3", "-12.50")
 
 
 def test_the_writer_neutralises_every_cell_and_separates_with_semicolons():

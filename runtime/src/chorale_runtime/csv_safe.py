@@ -13,15 +13,27 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable
+from decimal import Decimal, InvalidOperation
 from typing import Any, TextIO
 
 FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def neutralise(value: Any) -> str:
-    """The cell's text, quoted with a leading `'` when a spreadsheet would run it."""
+    """The cell's text, quoted with a leading `'` when a spreadsheet would run it. A plain
+    number (`-12.50`, a credit note's amount) is no formula and is written as it is."""
     text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_LEADS) else text
+    if not text.startswith(FORMULA_LEADS) or _is_number(text):
+        return text
+    return "'" + text
+
+
+def _is_number(text: str) -> bool:
+    try:
+        Decimal(text)
+    except InvalidOperation:
+        return False
+    return text.strip() == text and text.lower().lstrip("+-") not in ("nan", "inf", "infinity")
 
 
 def restore(text: str) -> str:

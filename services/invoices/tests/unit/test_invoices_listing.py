@@ -8,8 +8,9 @@ import io
 import pytest
 
 from chorale_invoices.domain.errors import InvoiceError
-from chorale_invoices.domain.listing import Filters, Row, as_csv, select
+from chorale_invoices.domain.listing import Filters, Row, csv_rows, select
 from chorale_invoices.domain.statuses import Status
+from chorale_runtime.csv_safe import csv_document
 
 
 def _row(i: int, **kw: object) -> Row:
@@ -75,7 +76,7 @@ def test_the_supplier_view_filters_on_what_it_sees() -> None:
 def test_csv_neutralises_formulas_and_keeps_numbers() -> None:
     rows = [_row(1).public(), {**_row(2).public(), "numeroFacture": "=HYPERLINK(\"x\")",
                                "raisonSocialeFournisseur": "@SUM(A1)", "montantTTC": "-12.50"}]
-    data = as_csv(rows).decode("utf-8-sig")
+    data = csv_document(csv_rows(rows)).decode("utf-8-sig")
     parsed = list(csv.reader(io.StringIO(data), delimiter=";"))
     header, second = parsed[0], parsed[2]
     cell = dict(zip(header, second, strict=True))

@@ -4,10 +4,8 @@ and the paging, as pure functions over rows (the rows live in memory: `adapters.
 
 from __future__ import annotations
 
-import csv
 import heapq
-import io
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -155,28 +153,11 @@ def select(rows: Iterable[Row], filters: Filters, *, sort: str = "-dateDepot", p
 _CSV_COLUMNS = ("numeroFacture", "dateFacture", "dateDepot", "destinataire", "codeService",
                 "numeroEngagement", "fournisseur", "raisonSocialeFournisseur", "montantTTC",
                 "devise", "statut", "libelleStatut", "dateStatut", "invoiceId")
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def _neutral(value: Any) -> str:
-    """A cell a spreadsheet will not evaluate: text starting like a formula gets a leading
-    apostrophe (OWASP CSV injection). Amounts are written as they are (never negative here
-    but credit notes may be: a bare number is not a formula)."""
-    text = "" if value is None else str(value)
-    if text.startswith(_FORMULA_START):
-        try:
-            Decimal(text)
-            return text
-        except InvalidOperation:
-            return "'" + text
-    return text
-
-
-def as_csv(rows: Iterable[dict[str, Any]]) -> bytes:
-    """The list as CSV (UTF-8 with BOM, `;` separated: what French spreadsheets open)."""
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    writer.writerow(_CSV_COLUMNS)
+def csv_rows(rows: Iterable[dict[str, Any]]) -> Iterator[list[Any]]:
+    """The list as CSV rows, header first (the entrypoint writes them through the runtime's
+    formula-neutralising writer)."""
+    yield list(_CSV_COLUMNS)
     for row in rows:
-        writer.writerow([_neutral(row.get(c)) for c in _CSV_COLUMNS])
-    return ("\ufeff" + out.getvalue()).encode()
+        yield [row.get(c) for c in _CSV_COLUMNS]

@@ -21,7 +21,7 @@ from chorale_invoices.adapters.invoice_store import AttachmentStore
 from chorale_invoices.adapters.list_index import ListIndex
 from chorale_invoices.domain.errors import InvoiceError, invoice_not_found
 from chorale_invoices.domain.invoice import Invoice, PieceJointe
-from chorale_invoices.domain.listing import MAX_PAGE_SIZE, Filters, as_csv, select
+from chorale_invoices.domain.listing import MAX_PAGE_SIZE, Filters, csv_rows, select
 from chorale_invoices.domain.rendering import render
 from chorale_invoices.domain.statuses import (
     CDAR_CODES,
@@ -38,6 +38,7 @@ from chorale_invoices.service_layer.lifecycle import Lifecycle
 from chorale_invoices.service_layer.lifecycle import Request as ActionRequest
 from chorale_invoices.settings import InvoicesSettings
 from chorale_runtime.auth import Principal
+from chorale_runtime.csv_safe import csv_document
 from chorale_runtime.errors import forbidden
 from chorale_runtime.http import correlation_id_of
 
@@ -140,7 +141,7 @@ def build_router(ctx: Context, current: Callable[..., Awaitable[Principal]]) -> 
         rows = ctx.index.received(structure, filters.services, filters.statuts)
         if format == "csv":
             _, every = select(rows, filters, sort=tri, page=1, size=10**9)
-            return Response(as_csv(r.public() for r in every),
+            return Response(csv_document(csv_rows(r.public() for r in every)),
                             media_type="text/csv; charset=utf-8", headers={
                                 "Content-Disposition":
                                 f'attachment; filename="factures-recues-{structure}.csv"'})
