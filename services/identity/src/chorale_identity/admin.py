@@ -3,6 +3,8 @@
     python -m chorale_identity.admin create-operator --email ops@example.fr \\
         --first-name Alice --last-name Martin --password-stdin < password.txt
     python -m chorale_identity.admin rotate-signing-key
+    python -m chorale_identity.admin list-signing-keys
+    python -m chorale_identity.admin revoke-signing-key --kid <kid>
 
 Configuration comes from the same environment as the service (``MONGODB_URI``,
 ``CHORALE_*``). Events (``user.registered``) are written to the outbox and published by the
@@ -22,6 +24,7 @@ from chorale_identity.bootstrap import INDEXES, build_context
 from chorale_identity.domain.errors import DomainError
 from chorale_identity.service_layer.events import Cause
 from chorale_identity.service_layer.operators import Outcome, bootstrap_operator
+from chorale_identity.service_layer.signing_keys import KeyRing, UnknownSigningKey
 from chorale_identity.settings import IdentitySettings
 from chorale_runtime.logging import configure
 from chorale_runtime.mongo import connect, ensure_indexes
@@ -65,6 +68,12 @@ def parser() -> argparse.ArgumentParser:
         "--promote", action="store_true", help="donner le rôle d'opérateur à un compte existant"
     )
     commands.add_parser("rotate-signing-key", help="nouvelle clé de signature des jetons")
+    commands.add_parser("list-signing-keys", help="clés de signature et leur rôle")
+    revoke = commands.add_parser(
+        "revoke-signing-key",
+        help="retirer une clé tout de suite (compromise) ; une nouvelle clé signe si besoin",
+    )
+    revoke.add_argument("--kid", required=True, help="identifiant de la clé (kid)")
     return p
 
 
@@ -74,6 +83,8 @@ async def run(args: argparse.Namespace, settings: IdentitySettings, stdin: TextI
         db = client[settings.database_name]
         await ensure_indexes(db, INDEXES)
         ctx = build_context(db, settings)
+        if args.command in SIGNING_KEY_COMMANDS:
+            return await SIGNING_KEY_COMMANDS[args.command](args, settings, ctx.keys)
         if args.command == "rotate-signing-key":
             kid = await ctx.keys.rotate()
             print(
@@ -100,6 +111,38 @@ async def run(args: argparse.Namespace, settings: IdentitySettings, stdin: TextI
         return 1 if result.outcome is Outcome.NOT_AN_OPERATOR else 0
     finally:
         await client.close()
+
+
+async def list_signing_keys(_args: argparse.Namespace, _s: IdentitySettings, keys: KeyRing) -> int:
+    keyset = await keys.keyset()
+    print(f"{keyset.current.kid}\tsigne")
+    for key in keyset.previous:
+        print(f"{key.kid}\tvérifie seulement")
+    return 0
+
+
+async def revoke_signing_key(
+    args: argparse.Namespace, settings: IdentitySettings, keys: KeyRing
+) -> int:
+    try:
+        new_kid = await keys.revoke(args.kid)
+    except UnknownSigningKey:
+        print(f"Refusé (SIGNING_KEY_UNKNOWN) : aucune clé {args.kid}.", file=sys.stderr)
+        return 2
+    bound = settings.signing_key_refresh_seconds + settings.jwks_max_age_seconds
+    print(
+        f"Clé {args.kid} révoquée : les jetons qu'elle a signés seront refusés par chaque "
+        f"service d'ici {bound:g} s au plus."
+    )
+    if new_kid:
+        print(f"Nouvelle clé de signature : {new_kid} (signe dès maintenant).")
+    return 0
+
+
+SIGNING_KEY_COMMANDS = {
+    "list-signing-keys": list_signing_keys,
+    "revoke-signing-key": revoke_signing_key,
+}
 
 
 def main(argv: list[str] | None = None, stdin: TextIO | None = None) -> int:
