@@ -63,7 +63,8 @@ def _envs(infra: Endpoints, namespace: Namespace, folder: Path, ports: dict[str,
         "CHORALE_LOG_LEVEL": "INFO",
     }
     extra = {
-        "identity": {"CHORALE_PUBLIC_BASE_URL": identity},
+        "identity": {"CHORALE_PUBLIC_BASE_URL": identity,
+                     "CHORALE_SECRETS_KEY_FILE": str(folder / "identity" / "secrets.key")},
         "invoice-intake": {"CHORALE_EDI_ROOT": str(folder / "edi"),
                            "CHORALE_ARCHIVE_DIR": str(folder / "archive"),
                            "CHORALE_EDI_SCAN_INTERVAL": "0.2"},

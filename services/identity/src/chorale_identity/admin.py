@@ -20,6 +20,7 @@ import sys
 import uuid
 from typing import TextIO
 
+from chorale_identity.adapters.secret_box import SecretsUnreadable
 from chorale_identity.bootstrap import INDEXES, build_context
 from chorale_identity.domain.errors import DomainError
 from chorale_identity.service_layer.events import Cause
@@ -82,7 +83,7 @@ async def run(args: argparse.Namespace, settings: IdentitySettings, stdin: TextI
     try:
         db = client[settings.database_name]
         await ensure_indexes(db, INDEXES)
-        ctx = build_context(db, settings)
+        ctx = build_context(db, settings, create_key_file=False)
         if args.command in SIGNING_KEY_COMMANDS:
             return await SIGNING_KEY_COMMANDS[args.command](args, settings, ctx.keys)
         if args.command == "rotate-signing-key":
@@ -149,7 +150,11 @@ def main(argv: list[str] | None = None, stdin: TextIO | None = None) -> int:
     args = parser().parse_args(argv)
     settings = load_settings(IdentitySettings)
     configure(settings.service_name, "WARNING", settings.log_format, stream=sys.stderr)
-    return asyncio.run(run(args, settings, stdin or sys.stdin))
+    try:
+        return asyncio.run(run(args, settings, stdin or sys.stdin))
+    except SecretsUnreadable as error:
+        print(f"Refusé (SECRETS_UNREADABLE) : {error}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

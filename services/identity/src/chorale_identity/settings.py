@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 from pydantic import Field, SecretStr, model_validator
 
@@ -24,8 +25,20 @@ class IdentitySettings(ServiceSettings):
         30, ge=1, description="A sign-in session ends after this many days whatever happens"
     )
 
+    secrets_key: SecretStr | None = Field(
+        None,
+        description="Key sealing the signing keys and TOTP seeds at rest (base64 of 32 bytes; "
+        "several comma-separated: the first seals, all open). Overrides the key file",
+    )
+    secrets_key_file: Path = Field(
+        Path("var/identity/secrets.key"),
+        description="File holding that key when CHORALE_SECRETS_KEY is unset; created "
+        "(mode 0600) at first start if absent. Back it up with the database",
+    )
     signing_key_passphrase: SecretStr | None = Field(
-        None, description="Encrypts the stored private signing keys (PKCS#8); empty: stored clear"
+        None,
+        description="Only to read signing keys an earlier version stored encrypted with a "
+        "passphrase; they are re-sealed with the secrets key at start",
     )
     signing_key_rotation_days: int = Field(
         90, ge=0, description="Rotate the signing key automatically at this age (0: never)"

@@ -248,8 +248,10 @@ def _bearer(token: str) -> dict[str, str]:
 
 
 @pytest.fixture
-def identity_settings(infra, namespace) -> IdentitySettings:
-    return settings_for(IdentitySettings, infra, namespace, **FAST)
+def identity_settings(infra, namespace, tmp_path) -> IdentitySettings:
+    return settings_for(
+        IdentitySettings, infra, namespace, **FAST, secrets_key_file=tmp_path / "secrets.key"
+    )
 
 
 @contextlib.asynccontextmanager

@@ -146,6 +146,11 @@ class KeyRing:
             return new_kid
         raise ConcurrentUpdate("signing key ring kept changing during revocation")
 
+    async def reseal(self) -> int:
+        """Store sealed with the current secrets key the keys that are not (see keyring)."""
+        async with self._lock:
+            return await self._repo.reseal()
+
     async def rotate_if_due(self) -> bool:
         if self._rotation_age is None:
             return False
