@@ -5,6 +5,7 @@
     python -m chorale_identity.admin rotate-signing-key
     python -m chorale_identity.admin list-signing-keys
     python -m chorale_identity.admin revoke-signing-key --kid <kid>
+    python -m chorale_identity.admin new-service-secret
 
 Configuration comes from the same environment as the service (``MONGODB_URI``,
 ``CHORALE_*``). Events (``user.registered``) are written to the outbox and published by the
@@ -16,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
+import secrets
 import sys
 import uuid
 from typing import TextIO
@@ -23,6 +25,7 @@ from typing import TextIO
 from chorale_identity.adapters.secret_box import SecretsUnreadable
 from chorale_identity.bootstrap import INDEXES, build_context
 from chorale_identity.domain.errors import DomainError
+from chorale_identity.entrypoints.http_internal import secret_digest
 from chorale_identity.service_layer.events import Cause
 from chorale_identity.service_layer.operators import Outcome, bootstrap_operator
 from chorale_identity.service_layer.signing_keys import KeyRing, UnknownSigningKey
@@ -75,6 +78,10 @@ def parser() -> argparse.ArgumentParser:
         help="retirer une clé tout de suite (compromise) ; une nouvelle clé signe si besoin",
     )
     revoke.add_argument("--kid", required=True, help="identifiant de la clé (kid)")
+    commands.add_parser(
+        "new-service-secret",
+        help="secret de service pour notifications (liens des courriels) et son empreinte",
+    )
     return p
 
 
@@ -146,8 +153,17 @@ SIGNING_KEY_COMMANDS = {
 }
 
 
+def new_service_secret() -> int:
+    secret = secrets.token_urlsafe(32)
+    print(f"CHORALE_MAIL_LINKS_CLIENT_SECRET={secret}    # notifications only")
+    print(f"CHORALE_MAIL_LINKS_CLIENT_SECRET_SHA256={secret_digest(secret)}    # identity")
+    return 0
+
+
 def main(argv: list[str] | None = None, stdin: TextIO | None = None) -> int:
     args = parser().parse_args(argv)
+    if args.command == "new-service-secret":  # needs neither the database nor settings
+        return new_service_secret()
     settings = load_settings(IdentitySettings)
     configure(settings.service_name, "WARNING", settings.log_format, stream=sys.stderr)
     try:

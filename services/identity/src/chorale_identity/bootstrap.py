@@ -25,6 +25,7 @@ from chorale_identity.domain.clock import Clock, SystemClock
 from chorale_identity.domain.passwords import PasswordHasher
 from chorale_identity.entrypoints import (
     http_auth,
+    http_internal,
     http_me,
     http_rattachements,
     http_structures,
@@ -144,7 +145,9 @@ def build_app(
         "techniques. Voir services/identity/docs/api.md.",
         routers=[
             module.build_router(deps)
-            for module in (http_users, http_auth, http_me, http_rattachements, http_structures)
+            for module in (
+                http_users, http_auth, http_me, http_rattachements, http_structures, http_internal
+            )
         ],
     )
     app.state.identity = ctx

@@ -62,6 +62,13 @@ class IdentitySettings(ServiceSettings):
         "/compte/reinitialisation-mot-de-passe",
         description="Path (under CHORALE_PUBLIC_BASE_URL) of the password reset page",
     )
+    mail_links_client_secret_sha256: str | None = Field(
+        None,
+        pattern=r"^[0-9a-fA-F]{64}$",
+        description="SHA-256 (hex) of the secret notifications presents to obtain the usable "
+        "link of a verification or reset mail (python -m chorale_identity.admin "
+        "new-service-secret); unset: no mail link can be sent",
+    )
     link_resend_cooldown_seconds: int = Field(
         60, ge=0, description="At most one verification or reset mail per account in this time"
     )

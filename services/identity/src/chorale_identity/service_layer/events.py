@@ -144,7 +144,7 @@ def events_of(transition: Transition[Any], cause: Cause, now: datetime) -> list[
 def verification_requested(
     account: UserAccount,
     purpose: LinkPurpose,
-    link: str,
+    link_id: str,
     expires_at: datetime,
     cause: Cause,
     now: datetime,
@@ -154,7 +154,7 @@ def verification_requested(
         purpose=purpose.value,
         contactEmail=account.contact_email,
         prenom=account.prenom,
-        link=link,
+        linkId=link_id,
         expiresAt=expires_at,
     )
     return envelope(payload, account.id, cause, now)
