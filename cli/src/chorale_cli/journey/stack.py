@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
+import secrets
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -58,17 +60,22 @@ class RunningStack:
 def _envs(infra: Endpoints, namespace: Namespace, folder: Path, ports: dict[str, int],
           smtp_port: int) -> dict[str, dict[str, str]]:
     identity = f"http://127.0.0.1:{ports['identity']}"
+    mail_links_secret = secrets.token_urlsafe(32)  # notifications → identity (mail links)
     shared = {
         "CHORALE_JWKS_URL": f"{identity}/.well-known/jwks.json",
         "CHORALE_LOG_LEVEL": "INFO",
     }
     extra = {
         "identity": {"CHORALE_PUBLIC_BASE_URL": identity,
-                     "CHORALE_SECRETS_KEY_FILE": str(folder / "identity" / "secrets.key")},
+                     "CHORALE_SECRETS_KEY_FILE": str(folder / "identity" / "secrets.key"),
+                     "CHORALE_MAIL_LINKS_CLIENT_SECRET_SHA256":
+                         hashlib.sha256(mail_links_secret.encode()).hexdigest()},
         "invoice-intake": {"CHORALE_EDI_ROOT": str(folder / "edi"),
                            "CHORALE_ARCHIVE_DIR": str(folder / "archive"),
                            "CHORALE_EDI_SCAN_INTERVAL": "0.2"},
         "notifications": {"CHORALE_SMTP_HOST": "127.0.0.1", "CHORALE_SMTP_PORT": str(smtp_port),
+                          "CHORALE_IDENTITY_URL": identity,
+                          "CHORALE_MAIL_LINKS_CLIENT_SECRET": mail_links_secret,
                           "CHORALE_HABILITATIONS_DIGEST_SECONDS": "1",
                           "CHORALE_DISPATCH_INTERVAL": "0.2"},
     }
