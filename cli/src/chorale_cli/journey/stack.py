@@ -7,9 +7,10 @@ import asyncio
 import contextlib
 import hashlib
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from aiosmtpd.controller import Controller
 
@@ -33,6 +34,19 @@ class RunningStack:
     processes: dict[str, ServiceProcess] = field(default_factory=dict)
     envs: dict[str, dict[str, str]] = field(default_factory=dict)
     smtp_port: int = 0
+    smtp_handler: Any = None
+    _smtp: Controller | None = None
+
+    def start_smtp(self) -> None:
+        """(Again, after ``stop_smtp``: an outage's end) the SMTP server, same port and store."""
+        if self._smtp is None:
+            self._smtp = Controller(self.smtp_handler, hostname="127.0.0.1", port=self.smtp_port)
+            self._smtp.start()
+
+    def stop_smtp(self) -> None:
+        if self._smtp is not None:
+            self._smtp.stop()
+            self._smtp = None
 
     def url(self, service: str) -> str:
         return self.processes[service].base_url
@@ -58,12 +72,13 @@ class RunningStack:
 
 
 def _envs(infra: Endpoints, namespace: Namespace, folder: Path, ports: dict[str, int],
-          smtp_port: int) -> dict[str, dict[str, str]]:
+          smtp_port: int, shared_env: dict[str, str]) -> dict[str, dict[str, str]]:
     identity = f"http://127.0.0.1:{ports['identity']}"
     mail_links_secret = secrets.token_urlsafe(32)  # notifications → identity (mail links)
     shared = {
         "CHORALE_JWKS_URL": f"{identity}/.well-known/jwks.json",
         "CHORALE_LOG_LEVEL": "INFO",
+        **shared_env,
     }
     extra = {
         "identity": {"CHORALE_PUBLIC_BASE_URL": identity,
@@ -87,18 +102,22 @@ def _envs(infra: Endpoints, namespace: Namespace, folder: Path, ports: dict[str,
 
 @contextlib.asynccontextmanager
 async def running_stack(
-    infra: Endpoints, namespace: Namespace, folder: Path, ready_timeout: float = 180
+    infra: Endpoints, namespace: Namespace, folder: Path, ready_timeout: float = 180,
+    *, only: Sequence[str] | None = None, shared_env: dict[str, str] | None = None,
 ) -> AsyncIterator[RunningStack]:
+    """``only``: start these services (identity always); ``shared_env``: settings for all."""
     folder.mkdir(parents=True, exist_ok=True)
     _, store = build(folder / "mail")
-    smtp_port = free_port()
-    smtp = Controller(store, hostname="127.0.0.1", port=smtp_port)
-    smtp.start()
+    stack = RunningStack(folder, smtp_port=free_port(), smtp_handler=store)
+    stack.start_smtp()
+    smtp_port = stack.smtp_port
     ports = {name: free_port() for name in SERVICES}
-    stack = RunningStack(folder, smtp_port=smtp_port)
-    stack.envs = _envs(infra, namespace, folder, ports, smtp_port)
+    stack.envs = _envs(infra, namespace, folder, ports, smtp_port, shared_env or {})
+    wanted = set(only or SERVICES) | {"identity"}
     try:
         for name, module in SERVICES.items():
+            if name not in wanted:
+                continue
             stack.processes[name] = ServiceProcess(
                 module, stack.envs[name], ports[name], folder / "logs" / f"{name}.log"
             ).start()
@@ -109,4 +128,4 @@ async def running_stack(
     finally:
         for process in stack.processes.values():
             process.terminate()
-        smtp.stop()
+        stack.stop_smtp()
