@@ -12,6 +12,7 @@ import sys
 from datetime import timedelta
 
 import pytest
+from pydantic import SecretStr
 
 from chorale_identity.adapters.secret_box import new_key_text
 from chorale_identity.bootstrap import build_context
@@ -98,3 +99,24 @@ async def test_identity_does_not_start_when_its_secrets_do_not_open(
     assert len(lines) == 1, started.stderr
     assert lines[0].startswith("chorale-identity: cannot read the stored secrets:")
     assert "sealed with key" in lines[0] and "CHORALE_SECRETS_KEY" in lines[0]
+
+
+async def test_passphrase_encrypted_keys_of_an_earlier_version_are_resealed(
+    identity, identity_settings
+):
+    db = identity.ctx.accounts.store.col.database
+    current = (await identity.ctx.keys.keyset()).current  # the ring exists from here
+    ring = await stored(identity, "signing_keys", "keyring")
+    legacy = {**{k: v for k, v in ring["keys"][0].items() if k != "sealedKey"},
+              "pem": current.to_pem(b"ancienne-phrase").decode(), "encrypted": True}
+    await db["signing_keys"].update_one(
+        {"_id": "keyring"}, {"$set": {"keys": [legacy]}, "$inc": {"version": 1}}
+    )
+    with_passphrase = identity_settings.model_copy(
+        update={"signing_key_passphrase": SecretStr("ancienne-phrase")}
+    )
+    await seal_stored_secrets(build_context(db, with_passphrase))
+    resealed = await stored(identity, "signing_keys", "keyring")
+    assert [k["kid"] for k in resealed["keys"]] == [current.kid]
+    assert resealed["keys"][0]["sealedKey"].startswith("sealed:v1:")
+    assert "pem" not in resealed["keys"][0]
