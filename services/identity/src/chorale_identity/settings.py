@@ -33,7 +33,7 @@ class IdentitySettings(ServiceSettings):
     secrets_key_file: Path = Field(
         Path("var/identity/secrets.key"),
         description="File holding that key when CHORALE_SECRETS_KEY is unset; created "
-        "(mode 0600) at first start if absent. Back it up with the database",
+        "(mode 0600) at first start if absent. Back it up, apart from the database backups",
     )
     signing_key_passphrase: SecretStr | None = Field(
         None,
