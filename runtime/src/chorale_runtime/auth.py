@@ -128,10 +128,6 @@ class TokenVerifier:
             max_age=settings.jwks_max_age_seconds,
         )
 
-    @property
-    def kids(self) -> frozenset[str]:
-        return frozenset(self._keys)
-
     def _load(self, jwks: dict[str, Any]) -> None:
         keys = {}
         for data in jwks.get("keys", []):
