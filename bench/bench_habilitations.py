@@ -53,25 +53,32 @@ def _seed(rng: random.Random) -> tuple[list[dict], list[dict]]:
         grants = {}
         for j in range(GRANTS_PER_USER):
             gid = f"g{i}-{j}"
-            grants[gid] = {"structure": f"S{rng.randrange(STRUCTURES_N)}",
-                           "codeService": None if j % 2 else f"SVC{j}",
-                           "application": APPS[rng.randrange(len(APPS))].value,
-                           "mode": rng.choice(list(Mode)).value, "version": 1}
+            grants[gid] = {
+                "structure": f"S{rng.randrange(STRUCTURES_N)}",
+                "codeService": None if j % 2 else f"SVC{j}",
+                "application": APPS[rng.randrange(len(APPS))].value,
+                "mode": rng.choice(list(Mode)).value,
+                "version": 1,
+            }
         users.append({"_id": f"user-{i}", "grants": grants})
-    gps = [{"_id": f"S{s}", "userId": f"user-{rng.randrange(USERS_N)}"}
-           for s in range(STRUCTURES_N)]
+    gps = [
+        {"_id": f"S{s}", "userId": f"user-{rng.randrange(USERS_N)}"} for s in range(STRUCTURES_N)
+    ]
     return users, gps
 
 
 def _request(rng: random.Random) -> tuple[str, AccessRequest]:
     user = f"user-{rng.randrange(USERS_N)}"
-    request = AccessRequest(f"S{rng.randrange(STRUCTURES_N)}", APPS[rng.randrange(len(APPS))],
-                            rng.choice(list(Mode)))
+    request = AccessRequest(
+        f"S{rng.randrange(STRUCTURES_N)}", APPS[rng.randrange(len(APPS))], rng.choice(list(Mode))
+    )
     return user, request
 
 
 async def _load(
-    one: Callable[[random.Random], Awaitable[None]], calls: int = 0, seconds: float = 0.0,
+    one: Callable[[random.Random], Awaitable[None]],
+    calls: int = 0,
+    seconds: float = 0.0,
     concurrency: int = CONCURRENCY,
 ) -> tuple[list[float], float]:
     """`calls` calls of `one` (or as many as fit in `seconds`) by `concurrency` callers, each
@@ -97,8 +104,7 @@ async def _load(
 def _figures(label: str, latencies: list[float], rate: float, target: float | None = 5.0):
     return [
         Figure(f"{label}: p50", percentile(latencies, 50), "ms", None, higher_is_better=False),
-        Figure(f"{label}: p99", percentile(latencies, 99), "ms", target,
-               higher_is_better=False),
+        Figure(f"{label}: p99", percentile(latencies, 99), "ms", target, higher_is_better=False),
         Figure(f"{label}: throughput", rate, "decisions/s"),
     ]
 
@@ -113,10 +119,18 @@ async def _churn(model: AuthzReadModel, stop: asyncio.Event, writers: int = 4) -
         while not stop.is_set():
             i = rng.randrange(USERS_N)
             version += 1
-            await model.put_grant(HabilitationChanged(
-                grantId=f"g{i}-{seed}", userId=f"user-{i}", structure="S0", codeService=None,
-                application=Application.ORGANISATION, mode=Mode.MODIFICATION,
-                previousMode=Mode.CONSULTATION, version=version))
+            await model.put_grant(
+                HabilitationChanged(
+                    grantId=f"g{i}-{seed}",
+                    userId=f"user-{i}",
+                    structure="S0",
+                    codeService=None,
+                    application=Application.ORGANISATION,
+                    mode=Mode.MODIFICATION,
+                    previousMode=Mode.CONSULTATION,
+                    version=version,
+                )
+            )
             changes += 1
 
     await asyncio.gather(*[writer(k) for k in range(writers)])
@@ -135,17 +149,25 @@ async def run(ctx) -> list[Figure]:
         users, gps = _seed(random.Random(1))
         started = time.perf_counter()
         for k in range(0, len(users), 1000):
-            await db[USERS].insert_many(users[k:k + 1000])
+            await db[USERS].insert_many(users[k : k + 1000])
         await db[GESTIONNAIRES].insert_many(gps)
-        print(f"  loaded {USERS_N:,} users × {GRANTS_PER_USER} grants, {STRUCTURES_N:,} GPs "
-              f"in {time.perf_counter() - started:.1f} s")
+        print(
+            f"  loaded {USERS_N:,} users × {GRANTS_PER_USER} grants, {STRUCTURES_N:,} GPs "
+            f"in {time.perf_counter() - started:.1f} s"
+        )
 
         model = AuthzReadModel(db)
         authorizer = Authorizer(model)
         started = time.perf_counter()
         await model.cache.wait_following(timeout=120, warmed=True)
-        figures.append(Figure("cache warm-up (one scan of the read model)",
-                              time.perf_counter() - started, "s", higher_is_better=False))
+        figures.append(
+            Figure(
+                "cache warm-up (one scan of the read model)",
+                time.perf_counter() - started,
+                "s",
+                higher_is_better=False,
+            )
+        )
 
         async def decide(rng: random.Random) -> None:
             user, request = _request(rng)
@@ -160,10 +182,8 @@ async def run(ctx) -> list[Figure]:
         latencies, rate = await _load(decide, seconds=seconds)
         stop.set()
         changed = await churn
-        figures += _figures("cached, 50 callers, another replica changing grants",
-                            latencies, rate)
-        figures.append(Figure("  grant changes applied meanwhile", changed / seconds,
-                              "changes/s"))
+        figures += _figures("cached, 50 callers, another replica changing grants", latencies, rate)
+        figures.append(Figure("  grant changes applied meanwhile", changed / seconds, "changes/s"))
 
         direct = Authorizer(AuthzReadModel(db, cache=False))
 
@@ -172,8 +192,11 @@ async def run(ctx) -> list[Figure]:
             await direct.decide(Principal(user, "user"), request)
 
         # For comparison only (what the cache saves): decisions never run without it.
-        figures += _figures("database only (cache off, for comparison), 50 callers",
-                            *await _load(decide_direct, 100 if ctx.quick else 500), target=None)
+        figures += _figures(
+            "database only (cache off, for comparison), 50 callers",
+            *await _load(decide_direct, 100 if ctx.quick else 500),
+            target=None,
+        )
         figures += await _http(infra, db_name, 1_000 if ctx.quick else 5_000)
     finally:
         await reader_client.drop_database(db_name)
@@ -193,33 +216,54 @@ async def _http(infra, db_name: str, calls: int) -> list[Figure]:
     headers = tokens.operator()
     limits = httpx.Limits(max_connections=CONCURRENCY, max_keepalive_connections=CONCURRENCY)
     async with serve_in_process(keys) as keys_url, httpx.AsyncClient(limits=limits) as http:
-        service = ServiceProcess("chorale_habilitations", {
-            "KAFKA_BOOTSTRAP_SERVERS": infra.kafka_bootstrap, "MONGODB_URI": infra.mongodb_uri,
-            "CHORALE_MONGODB_DATABASE": db_name, "CHORALE_TOPIC_PREFIX": f"{db_name}.",
-            "CHORALE_JWKS_URL": f"{keys_url}/jwks", "CHORALE_LOG_LEVEL": "WARNING",
-        }, free_port(), Path(tempfile.gettempdir()) / f"{db_name}-habilitations.log").start()
+        service = ServiceProcess(
+            "chorale_habilitations",
+            {
+                "KAFKA_BOOTSTRAP_SERVERS": infra.kafka_bootstrap,
+                "MONGODB_URI": infra.mongodb_uri,
+                "CHORALE_MONGODB_DATABASE": db_name,
+                "CHORALE_TOPIC_PREFIX": f"{db_name}.",
+                "CHORALE_JWKS_URL": f"{keys_url}/jwks",
+                "CHORALE_LOG_LEVEL": "WARNING",
+            },
+            free_port(),
+            Path(tempfile.gettempdir()) / f"{db_name}-habilitations.log",
+        ).start()
         try:
             await wait_ready(service.base_url, timeout=120)
 
             async def ask(rng: random.Random) -> None:
                 user, request = _request(rng)
-                response = await http.get(f"{service.base_url}/v1/decisions", headers=headers,
-                                          params={"userId": user, "structure": request.structure,
-                                                  "application": request.application.value,
-                                                  "mode": request.mode.value})
+                response = await http.get(
+                    f"{service.base_url}/v1/decisions",
+                    headers=headers,
+                    params={
+                        "userId": user,
+                        "structure": request.structure,
+                        "application": request.application.value,
+                        "mode": request.mode.value,
+                    },
+                )
                 assert response.status_code == 200, response.text
 
             await _until_warm(ask)
-            single = _figures("HTTP GET /v1/decisions, 1 client",
-                              *await _load(ask, 300, concurrency=1), None)
+            single = _figures(
+                "HTTP GET /v1/decisions, 1 client", *await _load(ask, 300, concurrency=1), None
+            )
             before = await _server_time(http, service.base_url)
-            loaded = _figures("HTTP GET /v1/decisions, 50 clients", *await _load(ask, calls),
-                              None)
+            loaded = _figures("HTTP GET /v1/decisions, 50 clients", *await _load(ask, calls), None)
             after = await _server_time(http, service.base_url)
             mean = (after[0] - before[0]) / max(1, after[1] - before[1]) * 1000
-            return [*single, *loaded,
-                    Figure("  of which inside the service (mean, its own histogram)", mean,
-                           "ms", higher_is_better=False)]
+            return [
+                *single,
+                *loaded,
+                Figure(
+                    "  of which inside the service (mean, its own histogram)",
+                    mean,
+                    "ms",
+                    higher_is_better=False,
+                ),
+            ]
         finally:
             service.terminate()
 
@@ -230,7 +274,8 @@ async def _server_time(http: httpx.AsyncClient, base: str) -> tuple[float, float
     total = count = 0.0
     for line in text.splitlines():
         if 'route="/v1/decisions"' in line and line.startswith(
-                "chorale_http_request_duration_seconds_"):
+            "chorale_http_request_duration_seconds_"
+        ):
             value = float(line.rsplit(" ", 1)[1])
             if line.startswith("chorale_http_request_duration_seconds_sum"):
                 total = value

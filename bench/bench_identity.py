@@ -1,6 +1,8 @@
 """Identity: sign-ins per second through the use case (argon2id at the service's real cost,
-account read and write on the real database), and access-token verifications per second on
-the verifying side (``chorale_runtime.auth.TokenVerifier``, what every other service runs)."""
+account read and write on the real database), access-token verifications per second on
+the verifying side (``chorale_runtime.auth.TokenVerifier``, what every other service runs),
+and an honest sign-in's latency while one address floods sign-in at 200/s
+(``identity_flood.py``; goal: under a second, printed, not a timed test)."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ import time
 import uuid
 
 from harness import Context, Figure, percentile
+from identity_flood import LIMITS_OFF, describe, flood
 
 from chorale_identity.bootstrap import build_context
 from chorale_identity.service_layer import sessions
@@ -80,6 +83,19 @@ async def run(ctx_: Context) -> list[Figure]:
         for n in range(rounds):
             await verifier.verify(tokens[n % len(tokens)])
         verifications = rounds / (time.perf_counter() - started)
+
+        env = {
+            "KAFKA_BOOTSTRAP_SERVERS": infra.kafka_bootstrap,
+            "MONGODB_URI": infra.mongodb_uri,
+            "CHORALE_MONGODB_DATABASE": settings.database_name,
+            "CHORALE_TOPIC_PREFIX": f"bench-{uuid.uuid4().hex[:6]}.",
+            "CHORALE_LOG_LEVEL": "WARNING",
+        }
+        seconds = 6 if ctx_.quick else 15
+        limited = await flood(env, emails[0], PASSWORD, seconds)
+        print(f"  flood, default limits: {describe(*limited)}")
+        unlimited = await flood({**env, **LIMITS_OFF}, emails[1], PASSWORD, 6)
+        print(f"  flood, limits off (comparison): {describe(*unlimited)}")
     finally:
         await client.drop_database(settings.database_name)
         await client.close()
@@ -101,4 +117,16 @@ async def run(ctx_: Context) -> list[Figure]:
         ),
         Figure("sign-ins/s, 4 concurrent (argon2id in threads)", parallel, "/s", target=4),
         Figure("token verifications/s (runtime TokenVerifier)", verifications, "/s", target=2_000),
+        Figure(
+            "honest sign-in during a 200/s flood, worst",
+            max(limited[0]) * 1000,
+            "ms",
+            target=1000,
+            higher_is_better=False,
+        ),
+        Figure(
+            "  same, limits off (comparison only)",
+            max(unlimited[0]) * 1000,
+            "ms",
+        ),
     ]

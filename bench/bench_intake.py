@@ -68,13 +68,22 @@ def generate(folder: Path, prefix: str, count: int, seed: int) -> list[Path]:
     paths = []
     for i in range(count):
         draw = rng.random()
-        lines = rng.randint(1, 10) if draw < 0.6 else rng.randint(11, 50) if draw < 0.9 else \
-            rng.randint(51, 300)
+        lines = (
+            rng.randint(1, 10)
+            if draw < 0.6
+            else rng.randint(11, 50)
+            if draw < 0.9
+            else rng.randint(51, 300)
+        )
         raw = samples.make_invoice(
             "IN_DP_E1_UBL_INVOICE" if i % 2 == 0 else "IN_DP_E1_CII_16B",
-            buyer_siret=BUYER, supplier_siret=SUPPLIER, number=f"{prefix}-{i:06d}",
-            issue_date=issued, service_code=None if i % 10 == 9 else "SERV-COMPTA",
-            engagement=f"EJ-{i}" if i % 4 else None, lines=lines,
+            buyer_siret=BUYER,
+            supplier_siret=SUPPLIER,
+            number=f"{prefix}-{i:06d}",
+            issue_date=issued,
+            service_code=None if i % 10 == 9 else "SERV-COMPTA",
+            engagement=f"EJ-{i}" if i % 4 else None,
+            lines=lines,
         )
         path = folder / f"{prefix}-{i:06d}.xml"
         path.write_bytes(raw)
@@ -95,24 +104,43 @@ def raw_lxml_rate(blobs: list[bytes]) -> float:
 async def publish_reference_data(bootstrap: str, prefix: str) -> None:
     snapshots = [
         DirectorySnapshot(
-            identifiant=ident, typeIdentifiant="SIRET", statut="ACTIVE",
-            typeStructure="PUBLIQUE" if public else "PRIVEE", raisonSociale=f"Structure {ident}",
-            parametres={"codeServiceDoitEtreRenseigne": public}, version=1,
-            services=[{"codeService": "SERV-COMPTA", "libelle": "Comptabilité",
-                       "statut": "ACTIF", "dateDebutActivation": "2020-01-01"}] if public else [],
+            identifiant=ident,
+            typeIdentifiant="SIRET",
+            statut="ACTIVE",
+            typeStructure="PUBLIQUE" if public else "PRIVEE",
+            raisonSociale=f"Structure {ident}",
+            parametres={"codeServiceDoitEtreRenseigne": public},
+            version=1,
+            services=[
+                {
+                    "codeService": "SERV-COMPTA",
+                    "libelle": "Comptabilité",
+                    "statut": "ACTIF",
+                    "dateDebutActivation": "2020-01-01",
+                }
+            ]
+            if public
+            else [],
         )
         for ident, public in ((BUYER, True), (SUPPLIER, False))
     ]
-    accounts = [TechnicalAccountCreated(technicalAccountId=a, structure=SUPPLIER, clientId=a,
-                                        createdBy="bench") for a in ACCOUNTS]
+    accounts = [
+        TechnicalAccountCreated(
+            technicalAccountId=a, structure=SUPPLIER, clientId=a, createdBy="bench"
+        )
+        for a in ACCOUNTS
+    ]
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
     await producer.start()
     try:
-        for topic, payload, key in [*((Topic.DIRECTORY, s, s.identifiant) for s in snapshots),
-                                    *((Topic.IDENTITY, a, SUPPLIER) for a in accounts)]:
+        for topic, payload, key in [
+            *((Topic.DIRECTORY, s, s.identifiant) for s in snapshots),
+            *((Topic.IDENTITY, a, SUPPLIER) for a in accounts),
+        ]:
             env = new_envelope(payload, key=key, producer="bench")
-            await producer.send_and_wait(topic_name(topic, prefix), env.to_bytes(),
-                                         key=key.encode())
+            await producer.send_and_wait(
+                topic_name(topic, prefix), env.to_bytes(), key=key.encode()
+            )
     finally:
         await producer.stop()
 
@@ -125,9 +153,13 @@ class Terminals:
         self.changed = asyncio.Event()
 
     async def follow(self, bootstrap: str, topic: str) -> None:
-        consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap,
-                                    group_id=f"bench-{uuid.uuid4().hex[:8]}",
-                                    auto_offset_reset="earliest", enable_auto_commit=False)
+        consumer = AIOKafkaConsumer(
+            topic,
+            bootstrap_servers=bootstrap,
+            group_id=f"bench-{uuid.uuid4().hex[:8]}",
+            auto_offset_reset="earliest",
+            enable_auto_commit=False,
+        )
         await consumer.start()
         try:
             while True:
@@ -187,13 +219,18 @@ def minor_faults(pid: int | None) -> int:
 
 def listening_pid(port: int) -> int | None:
     """The process listening on `port` (FerretDB, Kafka)."""
-    inodes = {row.split()[9] for table in ("net/tcp", "net/tcp6")
-              for row in proc("self", table).splitlines()[1:]
-              if row.split()[3] == "0A" and int(row.split()[1].rsplit(":", 1)[1], 16) == port}
+    inodes = {
+        row.split()[9]
+        for table in ("net/tcp", "net/tcp6")
+        for row in proc("self", table).splitlines()[1:]
+        if row.split()[3] == "0A" and int(row.split()[1].rsplit(":", 1)[1], 16) == port
+    }
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
-            if any(os.readlink(f"/proc/{pid}/fd/{fd}")[8:-1] in inodes
-                   for fd in os.listdir(f"/proc/{pid}/fd")):
+            if any(
+                os.readlink(f"/proc/{pid}/fd/{fd}")[8:-1] in inodes
+                for fd in os.listdir(f"/proc/{pid}/fd")
+            ):
                 return int(pid)
         except OSError:
             continue
@@ -209,17 +246,23 @@ class CpuMeter:
 
     def _read(self) -> dict[str, float]:
         used = {name: sum(cpu_seconds(p) for p in pids) for name, pids in self.parties.items()}
-        return {**used, "intake kernel": cpu_seconds(self.parties["intake"][0], slice(12, 13)),
-                "faults": minor_faults(self.parties["intake"][0])}
+        return {
+            **used,
+            "intake kernel": cpu_seconds(self.parties["intake"][0], slice(12, 13)),
+            "faults": minor_faults(self.parties["intake"][0]),
+        }
 
     def report(self, label: str, flows: int) -> None:
         elapsed, end = time.perf_counter() - self.started, self._read()
         used = {n: end[n] - self.start[n] for n in end}
         total = sum(used[n] for n in self.parties)
         parts = ", ".join(f"{n} {v / flows * 1000:.2f}" for n, v in used.items() if n != "faults")
-        print(f"  {label}: {elapsed:.1f} s, {total / elapsed:.2f} cores busy; CPU ms per flow: "
-              f"{parts} (total {total / flows * 1000:.2f}); intake page faults per flow "
-              f"{used['faults'] / flows:.1f}", flush=True)
+        print(
+            f"  {label}: {elapsed:.1f} s, {total / elapsed:.2f} cores busy; CPU ms per flow: "
+            f"{parts} (total {total / flows * 1000:.2f}); intake page faults per flow "
+            f"{used['faults'] / flows:.1f}",
+            flush=True,
+        )
 
 
 async def stage_report(base_url: str) -> None:
@@ -228,16 +271,26 @@ async def stage_report(base_url: str) -> None:
         text = (await client.get(f"{base_url}/metrics")).text
     stats: dict[str, dict[str, float]] = {}
     for kind, stage, value in re.findall(
-            r'^chorale_intake_stage_duration_seconds_(sum|count)\{.*stage="(\w+)"\} (\S+)$',
-            text, re.M):
+        r'^chorale_intake_stage_duration_seconds_(sum|count)\{.*stage="(\w+)"\} (\S+)$', text, re.M
+    ):
         stats.setdefault(stage, {})[kind] = float(value)
-    parts = ", ".join(f"{s} {v['sum'] / v['count'] * 1000:.1f} ms × {v['count']:.0f}"
-                      for s, v in stats.items() if v.get("count"))
+    parts = ", ".join(
+        f"{s} {v['sum'] / v['count'] * 1000:.1f} ms × {v['count']:.0f}"
+        for s, v in stats.items()
+        if v.get("count")
+    )
     print(f"  stages (mean × count): {parts}", flush=True)
-    crs = {terminal: float(value) for terminal, value in re.findall(
-        r'^chorale_intake_cr_written_total\{.*terminal="(\w+)"\} (\S+)$', text, re.M)}
-    print(f"  CR files written: {crs.get('true', 0):.0f} terminal, {crs.get('false', 0):.0f} "
-          "showing a status on the way", flush=True)
+    crs = {
+        terminal: float(value)
+        for terminal, value in re.findall(
+            r'^chorale_intake_cr_written_total\{.*terminal="(\w+)"\} (\S+)$', text, re.M
+        )
+    }
+    print(
+        f"  CR files written: {crs.get('true', 0):.0f} terminal, {crs.get('false', 0):.0f} "
+        "showing a status on the way",
+        flush=True,
+    )
 
 
 def drop(path: Path, inbox: Path) -> float:
@@ -257,14 +310,21 @@ async def run(ctx) -> list[Figure]:  # type: ignore[no-untyped-def]
     bulk_files = await asyncio.to_thread(generate, work / "staging", "BULK", count, 42)
     paced_files = await asyncio.to_thread(generate, work / "staging", "PACE", paced_count, 43)
     sizes = sorted(p.stat().st_size for p in bulk_files)
-    print(f"  {count} + {paced_count} invoices generated in {time.perf_counter() - started:.1f}"
-          f" s; {sizes[0]} B to {sizes[-1]} B, median {sizes[len(sizes) // 2]} B", flush=True)
+    print(
+        f"  {count} + {paced_count} invoices generated in {time.perf_counter() - started:.1f}"
+        f" s; {sizes[0]} B to {sizes[-1]} B, median {sizes[len(sizes) // 2]} B",
+        flush=True,
+    )
     blobs = [p.read_bytes() for p in bulk_files]  # the files themselves are moved by the drop
 
     settings = dict(kv.split("=", 1) for kv in os.environ.get("BENCH_INTAKE_ENV", "").split())
-    env = {**service_env(infra, namespace, "invoice-intake"), "CHORALE_EDI_ROOT": str(edi),
-           "CHORALE_ARCHIVE_DIR": str(work / "archive"), "CHORALE_LOG_LEVEL": "WARNING",
-           **settings}
+    env = {
+        **service_env(infra, namespace, "invoice-intake"),
+        "CHORALE_EDI_ROOT": str(edi),
+        "CHORALE_ARCHIVE_DIR": str(work / "archive"),
+        "CHORALE_LOG_LEVEL": "WARNING",
+        **settings,
+    }
     service = ServiceProcess("chorale_intake", env, free_port(), work / "intake.log")
     terminals, peak, follower = Terminals(), 0.0, None
     await publish_reference_data(infra.kafka_bootstrap, namespace.topic_prefix)
@@ -275,25 +335,43 @@ async def run(ctx) -> list[Figure]:  # type: ignore[no-untyped-def]
         pid = service.process.pid
         inboxes = [edi / a / "in" for a in ACCOUNTS]
         await eventually(lambda: all(i.is_dir() for i in inboxes))  # the service makes them
-        follower = asyncio.create_task(terminals.follow(
-            infra.kafka_bootstrap, topic_name(Topic.FLOWS, namespace.topic_prefix)))
+        follower = asyncio.create_task(
+            terminals.follow(infra.kafka_bootstrap, topic_name(Topic.FLOWS, namespace.topic_prefix))
+        )
         await asyncio.sleep(1)  # the follower has joined its group
         for i, path in enumerate(warm_files):
             drop(path, inboxes[i % len(inboxes)])
         await terminals.wait_for({p.name for p in warm_files}, max(300, warm_count / 10))
         print(f"  warm-up: {warm_count} invoices through", flush=True)
         raw_before = await asyncio.to_thread(raw_lxml_rate, blobs)
-        ports = [int(u.rstrip("/").rsplit(":", 1)[1])
-                 for u in (infra.mongodb_uri, infra.kafka_bootstrap)]
-        meter = CpuMeter({"intake": [pid], "workers": family(pid)[1:],
-                          "ferretdb": [listening_pid(ports[0])],
-                          "kafka": [listening_pid(ports[1])], "bench": [os.getpid()]})
+        ports = [
+            int(u.rstrip("/").rsplit(":", 1)[1]) for u in (infra.mongodb_uri, infra.kafka_bootstrap)
+        ]
+        meter = CpuMeter(
+            {
+                "intake": [pid],
+                "workers": family(pid)[1:],
+                "ferretdb": [listening_pid(ports[0])],
+                "kafka": [listening_pid(ports[1])],
+                "bench": [os.getpid()],
+            }
+        )
         profiler = None
         if os.environ.get("BENCH_INTAKE_PYSPY"):
             profiler = await asyncio.create_subprocess_exec(
-                os.environ.get("PY_SPY", "py-spy"), "record", "--pid", str(pid), "--format",
-                "raw", "--rate", "200", "--output", os.environ["BENCH_INTAKE_PYSPY"],
-                "--nonblocking", *os.environ.get("BENCH_INTAKE_PYSPY_ARGS", "").split())
+                os.environ.get("PY_SPY", "py-spy"),
+                "record",
+                "--pid",
+                str(pid),
+                "--format",
+                "raw",
+                "--rate",
+                "200",
+                "--output",
+                os.environ["BENCH_INTAKE_PYSPY"],
+                "--nonblocking",
+                *os.environ.get("BENCH_INTAKE_PYSPY_ARGS", "").split(),
+            )
 
         drops = {p.name: drop(p, inboxes[i % len(inboxes)]) for i, p in enumerate(bulk_files)}
         waiting = asyncio.create_task(terminals.wait_for(set(drops), max(600, count / 10)))
@@ -328,8 +406,11 @@ async def run(ctx) -> list[Figure]:  # type: ignore[no-untyped-def]
         await client.close()
         shutil.rmtree(work, ignore_errors=True)
 
-    print(f"  bulk: {count} dropped at once, {rejected} rejected (no code service), "
-          f"{count - rejected} integrated", flush=True)
+    print(
+        f"  bulk: {count} dropped at once, {rejected} rejected (no code service), "
+        f"{count - rejected} integrated",
+        flush=True,
+    )
     raw_rate = (raw_before + raw_after) / 2
     return [
         Figure("raw lxml parse + XSD (1 core), before bulk", raw_before, "invoices/s"),
@@ -338,10 +419,11 @@ async def run(ctx) -> list[Figure]:  # type: ignore[no-untyped-def]
         Figure("ratio end to end / raw lxml (mean of both)", count / span / raw_rate, "", 0.25),
         Figure("bulk latency p50", percentile(bulk, 50), "s", higher_is_better=False),
         Figure("bulk latency p99", percentile(bulk, 99), "s", higher_is_better=False),
-        Figure(f"paced {PACE}/s latency p50", percentile(paced, 50), "s",
-               higher_is_better=False),
-        Figure(f"paced {PACE}/s latency p99", percentile(paced, 99), "s", 1.0,
-               higher_is_better=False),
-        Figure(f"peak RSS, intake + workers, {count} waiting", peak, "MB", 500,
-               higher_is_better=False),
+        Figure(f"paced {PACE}/s latency p50", percentile(paced, 50), "s", higher_is_better=False),
+        Figure(
+            f"paced {PACE}/s latency p99", percentile(paced, 99), "s", 1.0, higher_is_better=False
+        ),
+        Figure(
+            f"peak RSS, intake + workers, {count} waiting", peak, "MB", 500, higher_is_better=False
+        ),
     ]

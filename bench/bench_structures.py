@@ -32,9 +32,11 @@ from chorale_runtime.testing.servers import ServiceProcess, free_port, wait_read
 from chorale_runtime.testing.tokens import TokenFactory
 from chorale_structures.settings import StructuresSettings
 
-HEADER = ("type;identifiant;raisonSociale;libelleStructure;adresse;codePostal;ville;pays;"
-          "codeServiceDoitEtreRenseigne;numeroEJDoitEtreRenseigne;recevoirDonneesViaEDI;"
-          "presenceMOA")
+HEADER = (
+    "type;identifiant;raisonSociale;libelleStructure;adresse;codePostal;ville;pays;"
+    "codeServiceDoitEtreRenseigne;numeroEJDoitEtreRenseigne;recevoirDonneesViaEDI;"
+    "presenceMOA"
+)
 MOA = ("SANS_MOA", "AVEC_MOA", "EXCLUSIVEMENT_MOA")
 DEFAULT_SWEEP = StructuresSettings.model_fields["outbox_scan_interval"].default
 
@@ -91,8 +93,9 @@ async def _upload(client: httpx.AsyncClient, path: Path, headers: dict) -> dict:
             while chunk := f.read(1 << 20):
                 yield chunk
 
-    response = await client.post("/v1/structures/imports", content=chunks(),
-                                 headers={**headers, "Content-Type": "text/csv"})
+    response = await client.post(
+        "/v1/structures/imports", content=chunks(), headers={**headers, "Content-Type": "text/csv"}
+    )
     response.raise_for_status()
     return response.json()
 
@@ -132,13 +135,19 @@ async def run(ctx) -> list[Figure]:
         folder = Path(tmp)
         size = generate(folder / "referentiel.csv", count)
         print(f"  generated {count:,} structures, {size / 1e6:.1f} MB")
-        env = service_env(infra, namespace, "structures", CHORALE_JWKS_URL=jwks_url,
-                          CHORALE_IMPORT_DIR=str(folder / "imports"),
-                          CHORALE_LOG_LEVEL="WARNING",
-                          # as deployed (service_env shortens it for tests)
-                          CHORALE_OUTBOX_SCAN_INTERVAL=str(DEFAULT_SWEEP))
-        service = ServiceProcess("chorale_structures", env, free_port(),
-                                 folder / "structures.log").start()
+        env = service_env(
+            infra,
+            namespace,
+            "structures",
+            CHORALE_JWKS_URL=jwks_url,
+            CHORALE_IMPORT_DIR=str(folder / "imports"),
+            CHORALE_LOG_LEVEL="WARNING",
+            # as deployed (service_env shortens it for tests)
+            CHORALE_OUTBOX_SCAN_INTERVAL=str(DEFAULT_SWEEP),
+        )
+        service = ServiceProcess(
+            "chorale_structures", env, free_port(), folder / "structures.log"
+        ).start()
         try:
             await wait_ready(service.base_url, timeout=120)
             headers = tokens.operator("bench-operator")
@@ -152,21 +161,29 @@ async def run(ctx) -> list[Figure]:
                 cpu = cpu_seconds(service.process.pid) - cpu_before
             if report["statut"] != "TERMINE" or report["lignes"]["creees"] != count:
                 raise RuntimeError(f"import did not create every structure: {report}")
-            print(f"  upload {uploaded:.1f} s, import (upload included) {elapsed:.1f} s",
-                  flush=True)
+            print(
+                f"  upload {uploaded:.1f} s, import (upload included) {elapsed:.1f} s", flush=True
+            )
             drained = await _on_kafka(
-                infra.kafka_bootstrap, topic_name(Topic.DIRECTORY, namespace.topic_prefix),
-                count, 1800,
+                infra.kafka_bootstrap,
+                topic_name(Topic.DIRECTORY, namespace.topic_prefix),
+                count,
+                1800,
             )
             peak = proc_rss_mb(service.process.pid)
         finally:
             service.terminate()
             jwks_server.shutdown()
     return [
-        Figure("import lines per second (upload included)", count / elapsed, "lines/s",
-               target=2000),
+        Figure(
+            "import lines per second (upload included)", count / elapsed, "lines/s", target=2000
+        ),
         Figure("service peak resident memory", peak, "MB", target=500, higher_is_better=False),
-        Figure("service CPU per line (the host's load aside)", cpu / count * 1e6, "µs",
-               higher_is_better=False),
+        Figure(
+            "service CPU per line (the host's load aside)",
+            cpu / count * 1e6,
+            "µs",
+            higher_is_better=False,
+        ),
         Figure("snapshots on Kafka: seconds after the report", drained, "s"),
     ]

@@ -22,8 +22,9 @@ class Figure:
         ok = self.value >= self.target if self.higher_is_better else self.value <= self.target
         sign = "≥" if self.higher_is_better else "≤"
         ratio = self.value / self.target if self.target else float("inf")
-        return f"target {sign} {self.target:g} {self.unit}: {'met' if ok else 'MISSED'} " \
-               f"(×{ratio:.2f})"
+        return (
+            f"target {sign} {self.target:g} {self.unit}: {'met' if ok else 'MISSED'} (×{ratio:.2f})"
+        )
 
 
 def print_figures(figures: list[Figure]) -> None:

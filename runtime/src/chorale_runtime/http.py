@@ -65,6 +65,7 @@ def render_exception(exc: Exception, status_overrides: dict[str, int] | None) ->
         return JSONResponse(
             error_body(exc.code, exc.message, details),
             status_code=status_for(exc, status_overrides),
+            headers=getattr(exc, "headers", None),  # e.g. Retry-After of a 429 or 503
         )
     log.error("unhandled_error", error_type=type(exc).__name__, exc_info=exc)
     return JSONResponse(

@@ -39,16 +39,19 @@ def _link_becomes_link_id(data: dict[str, Any]) -> dict[str, Any]:
 
 @event
 class UserVerificationRequested(_UserEvent):
-    """Notifications mails a single-use link that expires at `expiresAt`. The event carries
-    only the opaque `linkId`: at sending time notifications asks identity for the usable link
-    (`POST /internal/v1/mail-links/{linkId}/token`) and puts it in the mail only.
+    """Notifications mails a single-use link that expires at `expiresAt` to `contactEmail`.
+    The event carries only the opaque `linkId`: at sending time notifications asks identity for
+    the usable link (`POST /internal/v1/mail-links/{linkId}/token`) and puts it in the mail only.
+    `contactEmail` is the address the link proves or recovers: the login e-mail for
+    EMAIL_VERIFICATION and PASSWORD_RESET, the new, still unconfirmed contact address for
+    CONTACT_EMAIL_VERIFICATION (not the contact e-mail in force).
 
     v2: `link` (the usable URL) replaced by `linkId`."""
 
     event_type = "user.verification_requested"
     schema_version = 2
     upcasters = {1: _link_becomes_link_id}
-    purpose: Literal["EMAIL_VERIFICATION", "PASSWORD_RESET"]
+    purpose: Literal["EMAIL_VERIFICATION", "PASSWORD_RESET", "CONTACT_EMAIL_VERIFICATION"]
     contactEmail: str
     prenom: str
     linkId: str
@@ -87,8 +90,22 @@ class RattachementRequested(_RattachementEvent):
 
 
 @event
+class RattachementInvited(_RattachementEvent):
+    """A gestionnaire invited the person whose login e-mail they typed (« Rattacher un
+    utilisateur »); the person accepts or declines in their account. `rattachementId` is the
+    invitation's id, which the rattachement takes if it is accepted (`rattachement.approved`,
+    `direct` true, follows then). Emitted only when the address is an account's login: an
+    address without an account is told nothing (no mail to addresses nobody proved)."""
+
+    event_type = "rattachement.invited"
+    invitedBy: str
+    commentaire: str | None = None
+
+
+@event
 class RattachementApproved(_RattachementEvent):
-    """Also emitted for a direct attachment by a gestionnaire (`direct` is then true)."""
+    """Also emitted when a person accepts a gestionnaire's invitation (`direct` is then true,
+    `decidedBy` the gestionnaire who invited)."""
 
     event_type = "rattachement.approved"
     decidedBy: str

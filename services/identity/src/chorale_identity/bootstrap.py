@@ -10,15 +10,23 @@ from fastapi import FastAPI
 from pymongo.asynchronous.database import AsyncDatabase
 
 from chorale_contracts import Topic
-from chorale_identity.adapters import accounts, gestionnaires, rattachements, technical_accounts
+from chorale_identity.adapters import (
+    accounts,
+    gestionnaires,
+    invitations,
+    rattachements,
+    technical_accounts,
+)
 from chorale_identity.adapters.accounts import AccountRepository
 from chorale_identity.adapters.documents import Notify
 from chorale_identity.adapters.gestionnaires import GestionnaireRepository
+from chorale_identity.adapters.invitations import InvitationRepository
 from chorale_identity.adapters.keyring import KeyRingRepository
 from chorale_identity.adapters.links import LinkRepository
 from chorale_identity.adapters.rattachements import RattachementRepository
 from chorale_identity.adapters.refresh_families import RefreshFamilyRepository
 from chorale_identity.adapters.secret_box import SecretBox, secret_box_from_settings
+from chorale_identity.adapters.sign_in_decoys import SignInDecoys
 from chorale_identity.adapters.structures import StructureDirectory
 from chorale_identity.adapters.technical_accounts import TechnicalAccountRepository
 from chorale_identity.domain.clock import Clock, SystemClock
@@ -32,11 +40,13 @@ from chorale_identity.entrypoints import (
     http_users,
 )
 from chorale_identity.entrypoints.deps import build_deps
+from chorale_identity.entrypoints.early_refusal import EarlyRefusal
 from chorale_identity.entrypoints.subscriptions import structures_subscription
 from chorale_identity.entrypoints.token_check import OwnKeysVerifier
 from chorale_identity.service_layer.access import GestionnairesOnly
 from chorale_identity.service_layer.context import IdentityContext
 from chorale_identity.service_layer.housekeeping import Housekeeping
+from chorale_identity.service_layer.password_work import PasswordWork
 from chorale_identity.service_layer.signing_keys import KeyRing
 from chorale_identity.settings import IdentitySettings
 from chorale_runtime.auth import TokenVerifier
@@ -48,12 +58,14 @@ OUTBOX_COLLECTIONS = [
     rattachements.COLLECTION,
     gestionnaires.COLLECTION,
     technical_accounts.COLLECTION,
+    invitations.COLLECTION,
 ]
 INDEXES = [
     *accounts.INDEXES,
     *rattachements.INDEXES,
     *gestionnaires.INDEXES,
     *technical_accounts.INDEXES,
+    *invitations.INDEXES,
 ]
 
 
@@ -98,6 +110,9 @@ def build_context(
         technical=TechnicalAccountRepository(db, notify),
         structures=StructureDirectory(db),
         authorizer=Authorizer(GestionnairesOnly(gps)),
+        password_work=PasswordWork(settings.argon2_slots, settings.argon2_max_wait_seconds),
+        decoys=SignInDecoys(db),
+        invitations=InvitationRepository(db, notify),
     )
 
 
@@ -150,5 +165,6 @@ def build_app(
             )
         ],
     )
+    app.add_middleware(EarlyRefusal, throttle=deps.throttle)
     app.state.identity = ctx
     return app

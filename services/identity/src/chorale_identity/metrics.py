@@ -1,7 +1,12 @@
 """Identity's own Prometheus metrics (the runtime's HTTP/Kafka metrics come on top).
 
-Sign-ins are counted by ``outcome`` (succeeded, failed, locked) and the precise ``reason`` of
-``SignInReason``: the public answer is the same for every failure, the metrics are not.
+No label of a metric fed by a public endpoint may tell whether an address has an account:
+whoever reads ``/metrics`` before and after their own attempt would learn it. So every
+sign-in failure before the password is proven (unknown address, wrong password, locked,
+unverified or deactivated account) is counted as one ``reason="INVALID_CREDENTIALS"``; only
+failures after the right password (``TOTP_REQUIRED``, ``TOTP_INVALID``) keep their reason.
+Registrations have one outcome, ``accepted``. Lockouts (which only an existing account can
+reach) are in the logs (``sign_in_refused`` with ``locked_now``), not in the metrics.
 """
 
 from __future__ import annotations
@@ -12,13 +17,8 @@ from chorale_identity.domain.sign_in import SignInOutcome, SignInReason
 
 SIGN_INS = Counter(
     "chorale_identity_sign_ins_total",
-    "Sign-in attempts of people by outcome (succeeded, failed, locked) and reason",
+    "Sign-in attempts of people by outcome (succeeded, failed) and non-revealing reason",
     ["service", "outcome", "reason"],
-)
-LOCKOUTS = Counter(
-    "chorale_identity_lockouts_total",
-    "Accounts locked for an hour after too many failed sign-ins",
-    ["service"],
 )
 TOKENS_ISSUED = Counter(
     "chorale_identity_tokens_issued_total",
@@ -32,22 +32,41 @@ TOKEN_REFUSALS = Counter(
 )
 REGISTRATIONS = Counter(
     "chorale_identity_registrations_total",
-    "Registration requests by outcome (created, existing_login)",
+    "Registration requests accepted (new or existing address alike)",
     ["service", "outcome"],
+)
+
+ARGON2_REFUSED = Counter(
+    "chorale_identity_argon2_refused_total",
+    "Requests answered 503 because every argon2id slot stayed busy",
+    ["service"],
+)
+
+RATE_LIMITED = Counter(
+    "chorale_identity_rate_limited_total",
+    "Requests answered 429 RATE_LIMITED, by limit (sign_in_per_address, …)",
+    ["service", "limit"],
 )
 
 SERVICE = "identity"
 
 
-def sign_in_outcome(outcome: SignInOutcome) -> str:
-    if outcome.ok:
-        return "succeeded"
-    if outcome.locked_now or outcome.reason is SignInReason.ACCOUNT_LOCKED:
-        return "locked"
-    return "failed"
+# Reasons that can only happen once the right password was given: no address to enumerate.
+_AFTER_PASSWORD = frozenset(
+    {SignInReason.OK, SignInReason.TOTP_REQUIRED, SignInReason.TOTP_INVALID}
+)
+FOLDED_REASON = "INVALID_CREDENTIALS"
+
+
+def public_labels(outcome: SignInOutcome) -> tuple[str, str]:
+    """(outcome, reason) as counted: the same for an unknown and a known address."""
+    reason = outcome.reason.value if outcome.reason in _AFTER_PASSWORD else FOLDED_REASON
+    return ("succeeded" if outcome.ok else "failed"), reason
 
 
 def record_sign_in(outcome: SignInOutcome) -> None:
-    SIGN_INS.labels(SERVICE, sign_in_outcome(outcome), outcome.reason.value).inc()
-    if outcome.locked_now:
-        LOCKOUTS.labels(SERVICE).inc()
+    SIGN_INS.labels(SERVICE, *public_labels(outcome)).inc()
+
+
+def record_registration() -> None:
+    REGISTRATIONS.labels(SERVICE, "accepted").inc()

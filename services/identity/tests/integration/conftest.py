@@ -40,6 +40,22 @@ FAST = {
     "mail_links_client_secret_sha256": hashlib.sha256(MAIL_LINKS_SECRET.encode()).hexdigest(),
     "argon2_time_cost": 1,
     "argon2_memory_kib": 8,
+    "argon2_insecure_for_tests": True,
+    # Tests sign in and register far more often than a person from one address: the limits
+    # have their own test (test_identity_flooding_http.py).
+    **{
+        f"rate_{name}": "0/1"
+        for name in (
+            "sign_in_per_address",
+            "sign_in_per_account",
+            "registration_per_address",
+            "registration_per_account",
+            "mail_per_address",
+            "mail_per_account",
+            "reauth_per_account",
+        )
+    },
+    "rate_concurrent_per_address": 0,
     "link_resend_cooldown_seconds": 0,
     "signing_key_refresh_seconds": 0.5,
 }
@@ -253,6 +269,23 @@ class Identity:
             return bool(doc and grant_id in (doc.get("grants") or {}))
 
         await eventually(seen, timeout=30)
+
+    async def invite_and_accept(
+        self, by: User, structure: str, member: User, code_service: str | None = None
+    ) -> dict:
+        """« Rattacher un utilisateur »: the gestionnaire invites, the person accepts."""
+        body: dict[str, Any] = {"email": member.email}
+        if code_service:
+            body["codeService"] = code_service
+        invited = await self.post(
+            f"/v1/structures/{structure}/rattachements", body, headers=by.headers
+        )
+        assert invited.status_code == 202, invited.text
+        accepted = await self.post(
+            f"/v1/invitations/{invited.json()['id']}/accept", headers=member.headers
+        )
+        assert accepted.status_code == 200, accepted.text
+        return accepted.json()
 
     def operator(self, subject: str = "operator-1") -> dict[str, str]:
         return self.tokens.operator(subject)

@@ -12,6 +12,7 @@ from chorale_identity.domain.totp import code_at
 pytestmark = pytest.mark.integration
 
 NEW_PASSWORD = "Autre-Mot-De-Passe-7"
+PASSWORD = "Correct-Horse-42!"
 
 
 async def test_register_verify_sign_in_and_update_my_account(identity):
@@ -40,17 +41,18 @@ async def test_register_verify_sign_in_and_update_my_account(identity):
     assert me["telephone"] == "01 23 45 67 89"
     assert not {"passwordHash", "totp", "failedAttempts"} & set(me)
 
+    sneaky = await identity.http.patch(
+        f"{identity.base}/v1/me", headers=headers, json={"contactEmail": "x@ville-exemple.fr"}
+    )
+    assert sneaky.status_code == 422
+    assert sneaky.json()["code"] == "CONTACT_EMAIL_NEEDS_CONFIRMATION"
     patched = await identity.http.patch(
         f"{identity.base}/v1/me",
         headers=headers,
-        json={
-            "contactEmail": "contact@ville-exemple.fr",
-            "prenom": "Jeanne-Marie",
-            "telephone": None,
-        },
+        json={"prenom": "Jeanne-Marie", "telephone": None},
     )
     assert patched.status_code == 200, patched.text
-    assert patched.json()["contactEmail"] == "contact@ville-exemple.fr"
+    assert patched.json()["contactEmail"] == email.lower()
     assert patched.json()["telephone"] is None
     updated = await identity.mailbox.wait_for(lambda e: e.event_type == "user.profile_updated")
     assert updated[0].payload["prenom"] == "Jeanne-Marie"
@@ -117,7 +119,9 @@ async def test_a_newer_link_supersedes_the_older_one(identity):
 
 async def test_totp_second_factor(identity):
     user = await identity.user()
-    started = await identity.post("/v1/me/totp", headers=user.headers)
+    started = await identity.post(
+        "/v1/me/totp", {"currentPassword": PASSWORD}, headers=user.headers
+    )
     assert started.status_code == 200
     secret = started.json()["secret"]
     assert started.json()["otpauthUri"].startswith("otpauth://totp/")

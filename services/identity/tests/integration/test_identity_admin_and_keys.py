@@ -44,6 +44,7 @@ async def test_create_operator_is_idempotent_and_never_echoes_the_password(
         "CHORALE_MONGODB_DATABASE": identity_settings.database_name,
         "CHORALE_ARGON2_MEMORY_KIB": "8",
         "CHORALE_ARGON2_TIME_COST": "1",
+        "CHORALE_ARGON2_INSECURE_FOR_TESTS": "true",
     }
     args = (
         "create-operator",

@@ -58,7 +58,7 @@ async def test_no_enumeration_through_registration_login_or_reset(identity):
     await identity.register(pending)
     deactivated = await identity.user()
     closed = await identity.post(
-        "/v1/me/deactivate", {"password": "Correct-Horse-42!"}, headers=deactivated.headers
+        "/v1/me/deactivate", {"currentPassword": "Correct-Horse-42!"}, headers=deactivated.headers
     )
     assert closed.status_code == 200
 
@@ -130,10 +130,10 @@ async def test_expired_revoked_and_deactivated_credentials_are_refused(identity)
     # Deactivation: the live access token, the session and the password all stop working.
     live = (await identity.login(user.email)).json()
     headers = {"Authorization": f"Bearer {live['accessToken']}"}
-    refused = await identity.post("/v1/me/deactivate", {"password": WRONG}, headers=headers)
+    refused = await identity.post("/v1/me/deactivate", {"currentPassword": WRONG}, headers=headers)
     assert refused.status_code == 401
     closed = await identity.post(
-        "/v1/me/deactivate", {"password": "Correct-Horse-42!"}, headers=headers
+        "/v1/me/deactivate", {"currentPassword": "Correct-Horse-42!"}, headers=headers
     )
     assert closed.status_code == 200 and closed.json()["status"] == "DEACTIVATED"
     me = await identity.get("/v1/me", headers=headers)

@@ -38,9 +38,7 @@ async def test_each_identity_event_kind_is_published(identity):
     ).json()["id"]
     await identity.post(f"/v1/rattachements/{second}/approve", {}, headers=a.headers)
     await identity.post(f"/v1/rattachements/{second}/detach", headers=b.headers)
-    await identity.post(
-        f"/v1/structures/{siret}/rattachements", {"email": c.email}, headers=a.headers
-    )
+    await identity.invite_and_accept(a, siret, c)
     await identity.post(
         f"/v1/structures/{siret}/gestionnaire-principal/transfer",
         {"toUserId": c.id},
@@ -50,7 +48,9 @@ async def test_each_identity_event_kind_is_published(identity):
     ta = (await identity.post(accounts, {"label": "EDI"}, headers=c.headers)).json()
     await identity.post(f"{accounts}/{ta['id']}/rotate", headers=c.headers)
     await identity.post(f"{accounts}/{ta['id']}/revoke", headers=c.headers)
-    await identity.post("/v1/me/deactivate", {"password": "Correct-Horse-42!"}, headers=d.headers)
+    await identity.post(
+        "/v1/me/deactivate", {"currentPassword": "Correct-Horse-42!"}, headers=d.headers
+    )
 
     wanted = set(domain_events.ALL)
     assert wanted == {cls.event_type for cls in REGISTRY.for_topic(Topic.IDENTITY)}

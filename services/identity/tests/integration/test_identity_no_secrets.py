@@ -53,7 +53,9 @@ async def test_secrets_never_logged_or_returned(infra, namespace, identity_setti
         secrets += [session["accessToken"], session["refreshToken"]]
         headers = {"Authorization": f"Bearer {session['accessToken']}"}
 
-        started = (await identity.post("/v1/me/totp", headers=headers)).json()
+        started = (
+            await identity.post("/v1/me/totp", {"currentPassword": NEW_PASSWORD}, headers=headers)
+        ).json()
         code = code_at(started["secret"], identity.clock.now())
         secrets += [started["secret"], code]
         await identity.post("/v1/me/totp/confirm", {"code": code}, headers=headers)

@@ -11,7 +11,11 @@ from chorale_runtime.testing.servers import ServiceProcess, free_port, wait_read
 
 pytestmark = pytest.mark.integration
 
-FAST_ENV = {"CHORALE_ARGON2_MEMORY_KIB": "8", "CHORALE_ARGON2_TIME_COST": "1"}
+FAST_ENV = {
+    "CHORALE_ARGON2_MEMORY_KIB": "8",
+    "CHORALE_ARGON2_TIME_COST": "1",
+    "CHORALE_ARGON2_INSECURE_FOR_TESTS": "true",
+}
 
 
 async def test_serves_keeps_its_key_across_restarts_and_stops_gracefully(
@@ -36,9 +40,10 @@ async def test_serves_keeps_its_key_across_restarts_and_stops_gracefully(
                 assert refused.status_code == 401
                 metrics = (await http.get("/metrics")).text
             assert (
-                'chorale_identity_sign_ins_total{outcome="failed",reason="UNKNOWN_ACCOUNT"'
+                'chorale_identity_sign_ins_total{outcome="failed",reason="INVALID_CREDENTIALS"'
                 in metrics.replace('service="identity",', "")
             )
+            assert "UNKNOWN_ACCOUNT" not in metrics and "existing_login" not in metrics
         finally:
             process.terminate()
         assert process.stopped_gracefully(), process.logs()[-3000:]

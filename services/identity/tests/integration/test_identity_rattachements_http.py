@@ -148,19 +148,9 @@ async def test_gestionnaire_attaches_directly_and_service_holders_stay_in_their_
     )
     holder, newcomer, other = [await identity.user() for _ in range(3)]
 
-    attached = await identity.post(
-        f"/v1/structures/{siret}/rattachements",
-        {"email": holder.email, "codeService": "COMPTA"},
-        headers=gp.headers,
-    )
-    assert attached.status_code == 201 and attached.json()["status"] == "VALIDEE"
-    assert attached.json()["origin"] == "DIRECT"
-    nobody = await identity.post(
-        f"/v1/structures/{siret}/rattachements",
-        {"email": "personne@exemple.fr"},
-        headers=gp.headers,
-    )
-    assert nobody.status_code == 404
+    attached = await identity.invite_and_accept(gp, siret, holder, "COMPTA")
+    assert attached["status"] == "VALIDEE" and attached["origin"] == "DIRECT"
+    assert attached["decidedBy"] == gp.id
 
     await identity.grant(holder.id, siret, code_service="COMPTA")
     compta = (
@@ -194,9 +184,7 @@ async def test_only_the_gp_transfers_the_role(identity):
     gp = await identity.user()
     siret = await identity.structure(type_structure="PRIVEE", created_by=gp.id)
     member, outsider = await identity.user(), await identity.user()
-    await identity.post(
-        f"/v1/structures/{siret}/rattachements", {"email": member.email}, headers=gp.headers
-    )
+    await identity.invite_and_accept(gp, siret, member)
     await identity.grant(member.id, siret)  # even « Organisation » modification is not enough
 
     url = f"/v1/structures/{siret}/gestionnaire-principal/transfer"

@@ -37,11 +37,18 @@ def test_user_events(make_account):
 def test_verification_requested_carries_only_the_link_id(make_account):
     account = make_account(verified=False)
     envelope = verification_requested(
-        account, LinkPurpose.PASSWORD_RESET, "link-1", T0 + timedelta(hours=1), CAUSE, T0
+        account,
+        LinkPurpose.PASSWORD_RESET,
+        "link-1",
+        T0 + timedelta(hours=1),
+        CAUSE,
+        T0,
+        to=account.login_email,
     )
     payload = REGISTRY.payload_class(envelope.event_type).model_validate(envelope.payload)
     assert payload.purpose == "PASSWORD_RESET" and payload.linkId == "link-1"
     assert "link" not in envelope.payload and envelope.schema_version == 2
+    assert payload.contactEmail == account.login_email
     assert envelope.key == account.id
 
 

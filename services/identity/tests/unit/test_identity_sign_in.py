@@ -117,7 +117,19 @@ def test_blocked_accounts_do_not_count_failures(make_account, now, hasher):
     deactivated = accounts.deactivate(make_account(), now).state
     outcome = attempt(deactivated, WRONG, now, hasher)
     assert outcome.account.failed_attempts == 0
-    assert not outcome.changed
+
+
+def test_every_failure_on_an_existing_account_is_stored(make_account, now, hasher):
+    """A blocked account costs the same write as a counted failure (no timing oracle); the
+    service layer pays an equivalent write for an unknown address (SignInDecoys)."""
+    later = now + timedelta(minutes=1)
+    for reason, (account, password) in _failure_cases(make_account, now, hasher).items():
+        outcome = attempt(account, password, later, hasher)
+        if account is None:
+            assert outcome.account is None, reason
+            continue
+        assert outcome.changed, reason
+        assert outcome.account.last_failed_sign_in_at == later, reason
 
 
 @pytest.fixture
@@ -167,3 +179,14 @@ def test_rehash_on_sign_in_when_parameters_changed(make_account, now):
     assert outcome.account.password_hash != account.password_hash
     assert "m=16,t=2,p=1" in outcome.account.password_hash
     assert stronger.verify(outcome.account.password_hash, PASSWORD)
+
+
+def test_metric_labels_do_not_tell_whether_an_address_has_an_account(make_account, now, hasher):
+    """Regression: ``reason="UNKNOWN_ACCOUNT"`` on the public /metrics told it."""
+    from chorale_identity.metrics import public_labels
+
+    labels = {
+        reason: public_labels(attempt(account, password, now + timedelta(minutes=1), hasher))
+        for reason, (account, password) in _failure_cases(make_account, now, hasher).items()
+    }
+    assert set(labels.values()) == {("failed", "INVALID_CREDENTIALS")}, labels

@@ -16,6 +16,7 @@ from chorale_contracts.events.identity import (
     GestionnaireDesignated,
     GestionnaireTransferred,
     RattachementApproved,
+    RattachementInvited,
     RattachementRefused,
     RattachementRequested,
     UserVerificationRequested,
@@ -101,6 +102,13 @@ async def test_each_event_kind_mails_the_right_people(publish, smtp, notificatio
         await publish(RattachementRefused(rattachementId="r-2", userId="refuse",
                                           structure=COMMUNE, decidedBy="gp",
                                           commentaire="Inconnu du service"), "r-2")
+        # invitation → the invited person only, with the link to answer it
+        await publish(RattachementInvited(rattachementId="r-3", userId="autre",
+                                          structure=COMMUNE, invitedBy="gp",
+                                          commentaire="Rejoignez-nous"), "r-3")
+        invited = await mail(smtp, "autre", "Invitation à rejoindre Commune de Testville")
+        assert "Gaëlle Martin vous invite" in invited.text and "Rejoignez-nous" in invited.text
+        assert "https://portail.test/mon-compte/invitations" in invited.text
         ok = await mail(smtp, "demandeur", "Rattachement validé")
         assert "Commune de Testville" in ok.text and "Bienvenue" in ok.text
         no = await mail(smtp, "refuse", "Rattachement refusé")

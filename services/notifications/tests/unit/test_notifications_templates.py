@@ -23,7 +23,7 @@ VALUES = {
     "partenaire": "P", "canal": "EDI", "codes": "X", "erreurs": ["X — m"],
     "numero_facture": "F-1", "fournisseur": "Four", "destinataire": "Dest",
     "date_facture": "02/11/2026", "montant": "1 EUR", "numero_flux": "FLX-1",
-    "expiration": "demain",
+    "expiration": "demain", "invitant": "Gaëlle <b>",
 }
 
 
@@ -97,3 +97,15 @@ def test_habilitation_lines_say_what_changed():
         "« Factures reçues » sur C : consultation → modification")
     assert compose.habilitation_line({**base, "kind": "revoked", "codeService": "S"}, "C") == (
         "« Factures reçues » en modification sur C (service S) : retirée")
+
+
+def test_every_link_purpose_identity_sends_has_its_template():
+    from typing import get_args
+
+    from chorale_contracts.events.identity import UserVerificationRequested
+    from chorale_notifications.adapters.templates import template_exists
+    from chorale_notifications.domain.compose import PURPOSE_TEMPLATES
+
+    purposes = set(get_args(UserVerificationRequested.model_fields["purpose"].annotation))
+    assert purposes == set(PURPOSE_TEMPLATES)
+    assert all(template_exists(t) for t in PURPOSE_TEMPLATES.values())

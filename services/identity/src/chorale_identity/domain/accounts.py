@@ -1,7 +1,11 @@
 """User accounts ("Mon compte") and their pure transitions.
 
 A person is identified by the login e-mail (stored lower-case, unique); notifications go to the
-contact e-mail. Status: PENDING_VERIFICATION → ACTIVE → DEACTIVATED (by the user; final).
+contact e-mail. Only a proven address is ever a contact e-mail: the login (proven by the
+verification link), or an address whose own confirmation link was followed. A new contact
+address waits in ``pending_contact_email`` until then, and mail keeps going to the previous
+one; links that prove or recover the account (verification, reset) go to the login only.
+Status: PENDING_VERIFICATION → ACTIVE → DEACTIVATED (by the user; final).
 Lockout: 5 failed sign-ins lock the account for 1 hour; the counter resets on a successful
 sign-in and once the lock has expired. The sign-in rule set itself is in ``sign_in.py``.
 """
@@ -40,6 +44,7 @@ class UserAccount(DomainModel):
     id: str
     login_email: str
     contact_email: str
+    pending_contact_email: str | None = None
     prenom: str
     nom: str
     telephone: str | None = None
@@ -55,6 +60,7 @@ class UserAccount(DomainModel):
     verified_at: AwareDatetime | None = None
     deactivated_at: AwareDatetime | None = None
     last_sign_in_at: AwareDatetime | None = None
+    last_failed_sign_in_at: AwareDatetime | None = None
     password_changed_at: AwareDatetime | None = None
 
     @property
@@ -72,6 +78,7 @@ class AccountView(DomainModel):
     id: str
     login_email: str
     contact_email: str
+    contact_email_en_attente: str | None
     prenom: str
     nom: str
     telephone: str | None
@@ -87,9 +94,11 @@ class AccountView(DomainModel):
 def to_view(account: UserAccount) -> AccountView:
     return AccountView(
         **account.model_dump(
-            include=set(AccountView.model_fields) - {"totp_enabled"}, by_alias=False
+            include=set(AccountView.model_fields) - {"totp_enabled", "contact_email_en_attente"},
+            by_alias=False,
         ),
         totp_enabled=account.totp_enabled,
+        contact_email_en_attente=account.pending_contact_email,
     )
 
 
@@ -109,7 +118,9 @@ def register(
     mobile: str | None = None,
     account_id: str | None = None,
 ) -> Transition[UserAccount]:
-    """A new account waiting for e-mail verification; the contact e-mail defaults to the login.
+    """A new account waiting for e-mail verification. Its contact e-mail is the login until
+    a different ``contact_email`` given here is confirmed by its own link (sent once the login
+    is verified): an address nobody proved never receives anything.
 
     Whether the login e-mail is already taken is for the repository (unique index) and the
     service layer, which must answer exactly as for a new address (no enumeration).
@@ -117,10 +128,12 @@ def register(
     now = require_utc(now)
     login = normalise_email(login_email)
     validate_password(password, email=login)
+    contact = normalise_email(contact_email) if contact_email else login
     account = UserAccount(
         id=account_id or new_id(),
         login_email=login,
-        contact_email=normalise_email(contact_email) if contact_email else login,
+        contact_email=login,
+        pending_contact_email=contact if contact != login else None,
         prenom=clean_name(prenom, "prénom"),
         nom=clean_name(nom, "nom"),
         telephone=clean_phone(telephone, "téléphone"),
@@ -155,7 +168,7 @@ def verify_email(account: UserAccount, now: datetime) -> Transition[UserAccount]
     return Transition(verified, events.USER_VERIFIED)
 
 
-def _require_not_deactivated(account: UserAccount) -> None:
+def require_not_deactivated(account: UserAccount) -> None:
     if account.status is AccountStatus.DEACTIVATED:
         raise DomainError(ErrorCode.ACCOUNT_DEACTIVATED)
 
@@ -167,7 +180,6 @@ def update_profile(
     account: UserAccount,
     now: datetime,
     *,
-    contact_email: str | None = None,
     prenom: str | None = None,
     nom: str | None = None,
     telephone: str | object | None = _UNSET,
@@ -175,12 +187,11 @@ def update_profile(
 ) -> Transition[UserAccount]:
     """Mon compte: ``None`` leaves a field as it is; an empty phone clears it.
 
-    The login e-mail is the identity and is not changed here.
+    The login e-mail is the identity and is not changed here; the contact e-mail changes
+    through ``request_contact_email`` / ``confirm_contact_email``.
     """
-    _require_not_deactivated(account)
+    require_not_deactivated(account)
     changes: dict[str, object] = {}
-    if contact_email is not None:
-        changes["contact_email"] = normalise_email(contact_email)
     if prenom is not None:
         changes["prenom"] = clean_name(prenom, "prénom")
     if nom is not None:
@@ -204,7 +215,7 @@ def set_password(
     The caller checks the current password or consumes the reset link first, and revokes the
     user's refresh-token families afterwards.
     """
-    _require_not_deactivated(account)
+    require_not_deactivated(account)
     validate_password(new_password, email=account.login_email)
     now = require_utc(now)
     updated = account.model_copy(

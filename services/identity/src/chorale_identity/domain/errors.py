@@ -18,8 +18,9 @@ INVALID_CREDENTIALS (401)
     sign-in failed, whatever the reason (unknown e-mail, wrong password, locked, deactivated or
     unverified account; unknown technical client id or wrong secret). The only public sign-in
     failure, so answers never reveal whether an e-mail is registered
-ACCOUNT_LOCKED (—)
-    *internal*: 5 failed sign-ins, locked for 1 hour (public answer: INVALID_CREDENTIALS)
+ACCOUNT_LOCKED (401)
+    5 failed sign-ins or re-authentications, locked for 1 hour. *Internal* at sign-in (public
+    answer: INVALID_CREDENTIALS); told to a signed-in person asked for their password again
 ACCOUNT_DEACTIVATED (—)
     *internal* at sign-in; 409 when acting on a deactivated account
 ACCOUNT_NOT_VERIFIED (—)
@@ -45,12 +46,21 @@ TOTP_NOT_ENROLLED (409)
     confirming or disabling a second factor that was never started
 TOTP_ALREADY_ENABLED (409)
     starting an enrolment while a confirmed factor exists
+CONTACT_EMAIL_NEEDS_CONFIRMATION (422)
+    ``PATCH /v1/me`` with ``contactEmail``: the contact e-mail changes only through
+    ``POST /v1/me/contact-email`` (current password, then a link sent to the new address)
+LINK_COOLDOWN (429)
+    a link was mailed to this account moments ago; ``details.retryAfter`` (seconds)
 RATTACHEMENT_EXISTS (409)
     a pending or valid rattachement already exists for (user, structure, service)
 RATTACHEMENT_NOT_FOUND (404)
     no such rattachement (raised by the service layer)
 RATTACHEMENT_ALREADY_DECIDED (409)
     approving or refusing a request that is no longer pending
+INVITATION_NOT_FOUND (404)
+    no open invitation with this id for the signed-in person (unknown, someone else's, expired)
+INVITATION_ALREADY_DECIDED (409)
+    the invitation was already accepted or declined
 RATTACHEMENT_NOT_ACTIVE (409)
     detaching a rattachement that is not VALIDEE
 NOT_GESTIONNAIRE_PRINCIPAL (403)
@@ -101,10 +111,14 @@ class ErrorCode(StrEnum):
     TOTP_INVALID = "TOTP_INVALID"
     TOTP_NOT_ENROLLED = "TOTP_NOT_ENROLLED"
     TOTP_ALREADY_ENABLED = "TOTP_ALREADY_ENABLED"
+    CONTACT_EMAIL_NEEDS_CONFIRMATION = "CONTACT_EMAIL_NEEDS_CONFIRMATION"
+    LINK_COOLDOWN = "LINK_COOLDOWN"
     RATTACHEMENT_EXISTS = "RATTACHEMENT_EXISTS"
     RATTACHEMENT_NOT_FOUND = "RATTACHEMENT_NOT_FOUND"
     RATTACHEMENT_ALREADY_DECIDED = "RATTACHEMENT_ALREADY_DECIDED"
     RATTACHEMENT_NOT_ACTIVE = "RATTACHEMENT_NOT_ACTIVE"
+    INVITATION_NOT_FOUND = "INVITATION_NOT_FOUND"
+    INVITATION_ALREADY_DECIDED = "INVITATION_ALREADY_DECIDED"
     NOT_GESTIONNAIRE_PRINCIPAL = "NOT_GESTIONNAIRE_PRINCIPAL"
     GP_TARGET_NOT_ATTACHED = "GP_TARGET_NOT_ATTACHED"
     GP_TARGET_INACTIVE = "GP_TARGET_INACTIVE"
@@ -137,10 +151,20 @@ MESSAGES: dict[ErrorCode, str] = {
     ErrorCode.TOTP_INVALID: "Le code d'authentification n'est pas valide.",
     ErrorCode.TOTP_NOT_ENROLLED: "Aucun facteur d'authentification n'est en cours d'activation.",
     ErrorCode.TOTP_ALREADY_ENABLED: "Un facteur d'authentification est déjà activé.",
+    ErrorCode.CONTACT_EMAIL_NEEDS_CONFIRMATION: (
+        "L'adresse de contact ne se modifie pas ici : utilisez « Changer d'adresse de "
+        "contact » (mot de passe actuel, puis confirmation par un lien envoyé à la nouvelle "
+        "adresse)."
+    ),
+    ErrorCode.LINK_COOLDOWN: (
+        "Un courriel vient d'être envoyé pour ce compte ; réessayez dans quelques instants."
+    ),
     ErrorCode.RATTACHEMENT_EXISTS: "Une demande de rattachement existe déjà.",
     ErrorCode.RATTACHEMENT_NOT_FOUND: "Rattachement introuvable.",
     ErrorCode.RATTACHEMENT_ALREADY_DECIDED: "Cette demande de rattachement a déjà été traitée.",
     ErrorCode.RATTACHEMENT_NOT_ACTIVE: "Ce rattachement n'est pas actif.",
+    ErrorCode.INVITATION_NOT_FOUND: "Invitation introuvable ou expirée.",
+    ErrorCode.INVITATION_ALREADY_DECIDED: "Vous avez déjà répondu à cette invitation.",
     ErrorCode.NOT_GESTIONNAIRE_PRINCIPAL: (
         "Seul le gestionnaire principal de la structure peut effectuer cette action."
     ),
@@ -177,10 +201,14 @@ HTTP_STATUS: dict[ErrorCode, int] = {
     ErrorCode.TOTP_INVALID: 401,
     ErrorCode.TOTP_NOT_ENROLLED: 409,
     ErrorCode.TOTP_ALREADY_ENABLED: 409,
+    ErrorCode.CONTACT_EMAIL_NEEDS_CONFIRMATION: 422,
+    ErrorCode.LINK_COOLDOWN: 429,
     ErrorCode.RATTACHEMENT_EXISTS: 409,
     ErrorCode.RATTACHEMENT_NOT_FOUND: 404,
     ErrorCode.RATTACHEMENT_ALREADY_DECIDED: 409,
     ErrorCode.RATTACHEMENT_NOT_ACTIVE: 409,
+    ErrorCode.INVITATION_NOT_FOUND: 404,
+    ErrorCode.INVITATION_ALREADY_DECIDED: 409,
     ErrorCode.NOT_GESTIONNAIRE_PRINCIPAL: 403,
     ErrorCode.GP_TARGET_NOT_ATTACHED: 409,
     ErrorCode.GP_TARGET_INACTIVE: 409,
@@ -193,7 +221,7 @@ HTTP_STATUS: dict[ErrorCode, int] = {
     ErrorCode.FORBIDDEN: 403,
 }
 
-# Never shown to a client: the entrypoint maps them to INVALID_CREDENTIALS before answering.
+# Never shown to a client who is not signed in: sign-in answers INVALID_CREDENTIALS instead.
 INTERNAL_CODES = frozenset({ErrorCode.ACCOUNT_LOCKED, ErrorCode.ACCOUNT_NOT_VERIFIED})
 
 

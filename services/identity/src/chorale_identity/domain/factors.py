@@ -37,6 +37,14 @@ def confirm_totp_enrolment(account: UserAccount, code: str, now: datetime) -> Us
     return account.model_copy(update={"totp": factor, "updated_at": require_utc(now)})
 
 
+def remove_totp(account: UserAccount, now: datetime) -> UserAccount:
+    """Remove the factor once the caller has checked a current code (re-authentication)."""
+    _require_active(account)
+    if account.totp is None:
+        raise DomainError(ErrorCode.TOTP_NOT_ENROLLED)
+    return account.model_copy(update={"totp": None, "updated_at": require_utc(now)})
+
+
 def disable_totp(account: UserAccount, code: str, now: datetime) -> UserAccount:
     """Removing the factor needs a current code, so a stolen session alone cannot do it."""
     _require_active(account)

@@ -153,6 +153,25 @@ class Argon2Params:
 
 DEFAULT_PARAMS = Argon2Params()
 
+# OWASP Password Storage Cheat Sheet, argon2id: any of these (memory KiB, iterations) pairs,
+# parallelism 1, is the floor. More memory or more iterations than a row is fine.
+OWASP_MINIMUM = ((47104, 1), (19456, 2), (12288, 3), (9216, 4), (7168, 5))
+
+
+def below_owasp_minimum(params: Argon2Params) -> str | None:
+    """Why ``params`` are too weak to run a service with (None: acceptable)."""
+    if params.parallelism >= 1 and any(
+        params.memory_cost >= memory and params.time_cost >= iterations
+        for memory, iterations in OWASP_MINIMUM
+    ):
+        return None
+    return (
+        f"argon2id m={params.memory_cost} KiB t={params.time_cost} p={params.parallelism} is "
+        "below the OWASP minimum (m=19456 KiB (19 MiB) with t=2, or m=47104 KiB with t=1, "
+        "m=12288 with t=3, m=9216 with t=4, m=7168 with t=5; p=1): raise "
+        "CHORALE_ARGON2_MEMORY_KIB / CHORALE_ARGON2_TIME_COST"
+    )
+
 
 class PasswordHasher:
     """argon2id hashing with a constant-cost answer for accounts that do not exist."""

@@ -80,12 +80,12 @@ def normalise_identifiant(value: str) -> str:
     return cleaned
 
 
-def _code_service(value: str | None) -> str | None:
+def clean_code_service(value: str | None) -> str | None:
     cleaned = (value or "").strip()
     return cleaned or None
 
 
-def _comment(value: str | None) -> str | None:
+def check_comment(value: str | None) -> str | None:
     cleaned = (value or "").strip()
     if len(cleaned) > COMMENT_MAX:
         raise DomainError(
@@ -120,7 +120,7 @@ def _new(
     origin: RattachementOrigin,
 ) -> Rattachement:
     now = require_utc(now)
-    key = (user_id, normalise_identifiant(identifiant_structure), _code_service(code_service))
+    key = (user_id, normalise_identifiant(identifiant_structure), clean_code_service(code_service))
     _ensure_no_live_duplicate(key, existing)
     decided = status is RattachementStatus.VALIDEE
     return Rattachement(
@@ -130,7 +130,7 @@ def _new(
         code_service=key[2],
         status=status,
         origin=origin,
-        commentaire=_comment(commentaire),
+        commentaire=check_comment(commentaire),
         requested_by=requested_by,
         created_at=now,
         updated_at=now,
@@ -213,7 +213,7 @@ def _decide(
             "status": status,
             "decided_by": decided_by,
             "decided_at": now,
-            "decision_commentaire": _comment(commentaire),
+            "decision_commentaire": check_comment(commentaire),
             "updated_at": now,
         }
     )
@@ -234,7 +234,7 @@ def refuse(
     rattachement: Rattachement, *, decided_by: str, commentaire: str, now: datetime
 ) -> Transition[Rattachement]:
     """A refusal must say why: the requester receives the comment."""
-    if not _comment(commentaire):
+    if not check_comment(commentaire):
         raise DomainError(ErrorCode.COMMENT_REQUIRED)
     decided = _decide(rattachement, RattachementStatus.REFUSEE, decided_by, commentaire, now)
     return Transition(decided, events.RATTACHEMENT_REFUSED)

@@ -8,17 +8,23 @@ precise reason travels separately in ``SignInOutcome.reason`` for logs and metri
 Only after the correct password on a usable account does the answer become specific:
 TOTP_REQUIRED (no code given) or TOTP_INVALID; someone who gets that far knows the password.
 A wrong TOTP code counts as a failed attempt, so the 5-failure lock also caps code guessing.
+
+``reauthentication_decision`` is the same proof asked again of someone already signed in,
+before a sensitive change (password, contact e-mail, second factor, deactivation): a stolen
+access token alone must not turn into a permanent takeover. Its failures count toward the
+same lockout as sign-in, so these endpoints are no password oracle either.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 
 from .accounts import (
     UserAccount,
     clear_expired_lock,
+    is_locked,
     record_failed_login,
     record_successful_login,
     sign_in_blocker,
@@ -97,7 +103,23 @@ def sign_in_decision(
     *,
     hasher: PasswordHasher,
 ) -> SignInOutcome:
-    now = require_utc(now)
+    """Every failure on an existing account changes it (``last_failed_sign_in_at`` at least),
+    so it is always stored: a blocked account costs the same write as a counted failure, and
+    the service layer pays an equivalent write for an unknown address (``SignInDecoys``)."""
+    outcome = _decide(account, password, totp_code, require_utc(now), hasher)
+    if outcome.ok or outcome.account is None:
+        return outcome
+    stamped = outcome.account.model_copy(update={"last_failed_sign_in_at": require_utc(now)})
+    return replace(outcome, account=stamped, changed=True)
+
+
+def _decide(
+    account: UserAccount | None,
+    password: str,
+    totp_code: str | None,
+    now: datetime,
+    hasher: PasswordHasher,
+) -> SignInOutcome:
     if account is None:
         hasher.dummy_verify(password)
         return _failure(None, None, SignInReason.UNKNOWN_ACCOUNT)
@@ -129,3 +151,55 @@ def sign_in_decision(
     if hasher.needs_rehash(current.password_hash):
         current = current.model_copy(update={"password_hash": hasher.hash(password)})
     return SignInOutcome(account=current, error=None, reason=SignInReason.OK, changed=True)
+
+
+REAUTH_WRONG_PASSWORD = "Le mot de passe actuel est incorrect."
+REAUTH_LOCKED = (
+    "Trop d'essais infructueux : le compte est verrouillé pendant une heure. "
+    "Réessayez plus tard ou réinitialisez votre mot de passe."
+)
+
+
+def reauthentication_decision(
+    account: UserAccount,
+    password: str,
+    totp_code: str | None,
+    now: datetime,
+    *,
+    hasher: PasswordHasher,
+) -> SignInOutcome:
+    """Does the signed-in person still hold the password (and the second factor, when on)?
+
+    The caller is authenticated, so the answers may be specific (wrong password, locked,
+    code required or wrong): there is no address to enumerate. Each wrong password or code
+    counts toward the sign-in lockout; while locked even the right password is refused. A
+    success clears the counter and consumes the TOTP step (no replay), like a sign-in, but
+    is not a sign-in (``last_sign_in_at`` unchanged).
+    """
+    now = require_utc(now)
+    password_ok = hasher.verify(account.password_hash, password)
+    current = clear_expired_lock(account, now)
+    if is_locked(current, now):
+        error = DomainError(ErrorCode.ACCOUNT_LOCKED, REAUTH_LOCKED)
+        return _failure(account, current, SignInReason.ACCOUNT_LOCKED, error)
+    if not password_ok:
+        error = DomainError(ErrorCode.INVALID_CREDENTIALS, REAUTH_WRONG_PASSWORD)
+        return _failure(
+            account, record_failed_login(current, now), SignInReason.WRONG_PASSWORD, error
+        )
+    if current.totp_enabled:
+        assert current.totp is not None
+        if not totp_code:
+            error = DomainError(ErrorCode.TOTP_REQUIRED)
+            return _failure(account, current, SignInReason.TOTP_REQUIRED, error)
+        try:
+            factor = verify_code(current.totp, totp_code, now)
+        except DomainError as error:
+            return _failure(
+                account, record_failed_login(current, now), SignInReason.TOTP_INVALID, error
+            )
+        current = current.model_copy(update={"totp": factor})
+    current = current.model_copy(update={"failed_attempts": 0, "locked_until": None})
+    return SignInOutcome(
+        account=current, error=None, reason=SignInReason.OK, changed=current != account
+    )

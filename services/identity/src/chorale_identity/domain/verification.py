@@ -1,4 +1,5 @@
-"""Single-use links: e-mail verification and password reset, valid 60 minutes.
+"""Single-use links: e-mail verification, password reset and contact e-mail confirmation, valid
+60 minutes.
 
 A link is issued as a record with an opaque ``link_id`` and no usable token: the
 ``user.verification_requested`` event carries only that id. When notifications sends the mail
@@ -32,6 +33,11 @@ SEPARATOR = "."  # never in a URL-safe base64 token or link id
 class LinkPurpose(StrEnum):
     EMAIL_VERIFICATION = "EMAIL_VERIFICATION"
     PASSWORD_RESET = "PASSWORD_RESET"
+    CONTACT_EMAIL_VERIFICATION = "CONTACT_EMAIL_VERIFICATION"
+
+
+# Links that prove or recover the account itself: they only ever go to the login e-mail.
+ACCOUNT_PURPOSES = frozenset({LinkPurpose.EMAIL_VERIFICATION, LinkPurpose.PASSWORD_RESET})
 
 
 class VerificationLink(DomainModel):
@@ -43,13 +49,20 @@ class VerificationLink(DomainModel):
     expires_at: AwareDatetime
     minted_at: AwareDatetime | None = None
     used_at: AwareDatetime | None = None
+    # The address the link was mailed to (a contact e-mail confirms exactly that address).
+    address: str | None = None
 
     def is_usable(self, now: datetime) -> bool:
         return self.used_at is None and require_utc(now) < self.expires_at
 
 
 def issue_link(
-    user_id: str, purpose: LinkPurpose, now: datetime, ttl: timedelta = LINK_TTL
+    user_id: str,
+    purpose: LinkPurpose,
+    now: datetime,
+    ttl: timedelta = LINK_TTL,
+    *,
+    address: str | None = None,
 ) -> VerificationLink:
     now = require_utc(now)
     return VerificationLink(
@@ -58,6 +71,7 @@ def issue_link(
         purpose=purpose,
         created_at=now,
         expires_at=now + ttl,
+        address=address,
     )
 
 

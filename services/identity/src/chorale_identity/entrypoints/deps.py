@@ -4,6 +4,7 @@
 token outlives nothing but its account). ``user``: a person's token and their active account.
 """
 
+import functools
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
@@ -11,6 +12,7 @@ from fastapi import Depends, Request
 
 from chorale_identity.domain.accounts import AccountStatus, UserAccount
 from chorale_identity.domain.errors import DomainError, ErrorCode
+from chorale_identity.entrypoints.throttle import Throttle
 from chorale_identity.service_layer.context import IdentityContext
 from chorale_identity.service_layer.events import Cause
 from chorale_runtime.auth import Principal
@@ -41,6 +43,21 @@ class Deps:
         self.principal = principal
         self.user = user
         self.cause: Any = Depends(cause_of)
+        self.throttle = Throttle(ctx.settings)
+
+    def one_at_a_time(
+        self, handler: Callable[..., Awaitable[Any]]
+    ) -> Callable[..., Awaitable[Any]]:
+        """On the routes that pay argon2id (they take ``request``): one request at a time per
+        client address. The place is given back when the handler returns, before the answer
+        is sent, so the same client's next request never finds it still taken."""
+
+        @functools.wraps(handler)
+        async def guarded(*args: Any, **kwargs: Any) -> Any:
+            with self.throttle.argon2_turn(kwargs["request"]):
+                return await handler(*args, **kwargs)
+
+        return guarded
 
 
 def build_deps(ctx: IdentityContext, verified: Callable[..., Awaitable[Principal]]) -> Deps:

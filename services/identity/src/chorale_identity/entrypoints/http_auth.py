@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, BackgroundTasks, Response
+from fastapi import APIRouter, BackgroundTasks, Request, Response
 
 from chorale_identity.entrypoints.deps import Deps, after_answer
 from chorale_identity.entrypoints.schemas import (
@@ -28,7 +28,9 @@ def build_router(deps: Deps) -> APIRouter:
     ctx = deps.ctx
 
     @router.post("/v1/auth/login", summary="Se connecter")
-    async def login(body: LoginBody) -> dict:
+    @deps.one_at_a_time
+    async def login(body: LoginBody, request: Request) -> dict:
+        deps.throttle.sign_in(request, body.email)
         issued = await sessions.sign_in(
             ctx, body.email, body.password.get_secret_value(), secret(body.totp)
         )
@@ -44,12 +46,20 @@ def build_router(deps: Deps) -> APIRouter:
         return Response(status_code=204)
 
     @router.post("/v1/auth/password-reset", status_code=202, summary="Mot de passe oublié")
-    async def reset(body: EmailBody, tasks: BackgroundTasks, cause: Cause = deps.cause) -> dict:
+    async def reset(
+        body: EmailBody, request: Request, tasks: BackgroundTasks, cause: Cause = deps.cause
+    ) -> dict:
+        deps.throttle.mail(request, body.email)
         tasks.add_task(after_answer, passwords.request_reset, ctx, body.email, cause)
         return RESET_REQUESTED
 
-    @router.post("/v1/auth/password-reset/confirm", summary="Choisir un nouveau mot de passe")
-    async def confirm(body: ResetConfirmBody) -> dict:
+    @router.post(
+        "/v1/auth/password-reset/confirm",
+        summary="Choisir un nouveau mot de passe",
+    )
+    @deps.one_at_a_time
+    async def confirm(body: ResetConfirmBody, request: Request) -> dict:
+        deps.throttle.mail(request, None)
         await passwords.confirm_reset(
             ctx, body.token.get_secret_value(), body.newPassword.get_secret_value()
         )

@@ -10,7 +10,7 @@ from chorale_identity.domain.accounts import UserAccount
 from chorale_identity.domain.rattachements import Rattachement, RattachementStatus
 from chorale_identity.entrypoints.deps import Deps
 from chorale_identity.entrypoints.schemas import DecisionBody, DirectAttachBody, RattachementBody
-from chorale_identity.service_layer import approbations, rattachements
+from chorale_identity.service_layer import approbations, invitations, rattachements
 from chorale_identity.service_layer.approbations import ApprobationFilter
 from chorale_identity.service_layer.events import Cause
 from chorale_runtime.auth import Principal
@@ -81,20 +81,28 @@ def build_router(deps: Deps) -> APIRouter:
 
     @router.post(
         "/v1/structures/{identifiant}/rattachements",
-        status_code=201,
-        summary="Rattacher un utilisateur",
+        status_code=202,
+        summary="Rattacher un utilisateur (invitation que la personne accepte)",
     )
-    async def attach(
+    async def invite(
         identifiant: str,
         body: DirectAttachBody,
         principal: Principal = deps.principal,
         cause: Cause = deps.cause,
     ) -> dict:
-        return out(
-            await rattachements.attach_user(
-                ctx, principal, identifiant, body.email, body.codeService, body.commentaire, cause
-            )
+        # The same answer whether or not the address has an account (no enumeration).
+        invitation = await invitations.invite(
+            ctx, principal, identifiant, body.email, body.codeService, body.commentaire, cause
         )
+        return {"message": invitations.INVITED, **invitations.invitation_view(invitation)}
+
+    @router.post("/v1/invitations/{iid}/accept", summary="Accepter une invitation")
+    async def accept(iid: str, account: UserAccount = deps.user, cause: Cause = deps.cause) -> dict:
+        return out(await invitations.accept(ctx, account, iid, cause))
+
+    @router.post("/v1/invitations/{iid}/decline", summary="Refuser une invitation")
+    async def decline(iid: str, account: UserAccount = deps.user) -> dict:
+        return invitations.invitation_view(await invitations.decline(ctx, account, iid))
 
     @router.get(
         "/v1/structures/{identifiant}/approbations",

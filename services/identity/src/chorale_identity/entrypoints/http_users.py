@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, BackgroundTasks
+from fastapi import APIRouter, BackgroundTasks, Request
 
 from chorale_identity.domain.accounts import to_view
 from chorale_identity.domain.validation import normalise_email
@@ -28,9 +28,19 @@ def build_router(deps: Deps) -> APIRouter:
     router = APIRouter(prefix="/v1/users", tags=["comptes"])
     ctx = deps.ctx
 
-    @router.post("", status_code=202, summary="Créer un compte utilisateur")
-    async def register(body: RegisterBody, cause: Cause = deps.cause) -> dict:
-        await registration.register(
+    @router.post(
+        "",
+        status_code=202,
+        summary="Créer un compte utilisateur",
+    )
+    @deps.one_at_a_time
+    async def register(
+        body: RegisterBody, request: Request, tasks: BackgroundTasks, cause: Cause = deps.cause
+    ) -> dict:
+        deps.throttle.registration(request, body.email)
+        # Validation and hashing now (refusals are about the input, never the address); the
+        # database work after the answer, so its duration says nothing about the address.
+        account = await registration.prepare(
             ctx,
             registration.Registration(
                 email=body.email,
@@ -41,8 +51,8 @@ def build_router(deps: Deps) -> APIRouter:
                 telephone=body.telephone,
                 mobile=body.mobile,
             ),
-            cause,
         )
+        tasks.add_task(after_answer, registration.store, ctx, account, cause)
         return REGISTERED
 
     @router.post("/verify", summary="Confirmer l'adresse électronique (lien reçu)")
@@ -51,7 +61,10 @@ def build_router(deps: Deps) -> APIRouter:
         return {"message": "Adresse électronique confirmée.", "status": account.status.value}
 
     @router.post("/verification/resend", status_code=202, summary="Renvoyer le lien")
-    async def resend(body: EmailBody, tasks: BackgroundTasks, cause: Cause = deps.cause) -> dict:
+    async def resend(
+        body: EmailBody, request: Request, tasks: BackgroundTasks, cause: Cause = deps.cause
+    ) -> dict:
+        deps.throttle.mail(request, body.email)
         # After the answer, so its timing says nothing about the address either.
         tasks.add_task(after_answer, registration.resend_verification, ctx, body.email, cause)
         return RESENT

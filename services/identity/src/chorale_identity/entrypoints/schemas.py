@@ -56,16 +56,28 @@ class ProfilePatch(_Contact):
     nom: str | None = Field(None, max_length=200)
 
 
-class PasswordBody(Body):
-    password: SecretStr = Field(max_length=1024)
+class ReauthBody(Body):
+    """The proof a sensitive change asks for: the current password, and the TOTP code
+    (``totp``, as at sign-in) when the second factor is on."""
 
-
-class PasswordChangeBody(Body):
     currentPassword: SecretStr = Field(max_length=1024)
+    totp: SecretStr | None = Field(None, max_length=20)
+
+
+class PasswordChangeBody(ReauthBody):
     newPassword: SecretStr = Field(max_length=1024)
 
 
+class ContactEmailBody(ReauthBody):
+    contactEmail: str = Field(max_length=254)
+
+
 class TotpCodeBody(Body):
+    code: SecretStr = Field(max_length=20)
+
+
+class TotpDisableBody(Body):
+    currentPassword: SecretStr = Field(max_length=1024)
     code: SecretStr = Field(max_length=20)
 
 

@@ -12,13 +12,16 @@ from typing import TypeVar
 from chorale_identity.adapters.accounts import AccountRepository
 from chorale_identity.adapters.documents import ConcurrentUpdate
 from chorale_identity.adapters.gestionnaires import GestionnaireRepository
+from chorale_identity.adapters.invitations import InvitationRepository
 from chorale_identity.adapters.links import LinkRepository
 from chorale_identity.adapters.rattachements import RattachementRepository
 from chorale_identity.adapters.refresh_families import RefreshFamilyRepository
+from chorale_identity.adapters.sign_in_decoys import SignInDecoys
 from chorale_identity.adapters.structures import StructureDirectory
 from chorale_identity.adapters.technical_accounts import TechnicalAccountRepository
 from chorale_identity.domain.clock import Clock
 from chorale_identity.domain.passwords import PasswordHasher
+from chorale_identity.service_layer.password_work import PasswordWork
 from chorale_identity.service_layer.signing_keys import KeyRing
 from chorale_identity.settings import IdentitySettings
 from chorale_runtime.authz import Authorizer
@@ -40,6 +43,9 @@ class IdentityContext:
     technical: TechnicalAccountRepository
     structures: StructureDirectory
     authorizer: Authorizer
+    password_work: PasswordWork
+    decoys: SignInDecoys
+    invitations: InvitationRepository
 
     def now(self) -> datetime:
         return self.clock.now()

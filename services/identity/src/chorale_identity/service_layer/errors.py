@@ -46,10 +46,6 @@ def user_not_found() -> ApiError:
     return ApiError("USER_NOT_FOUND", "Aucun compte utilisateur ne correspond.", 404)
 
 
-def user_inactive() -> ApiError:
-    return ApiError("USER_INACTIVE", "Le compte de cet utilisateur n'est pas actif.", 409)
-
-
 def technical_account_not_found() -> ApiError:
     return ApiError("TECHNICAL_ACCOUNT_NOT_FOUND", "Compte technique introuvable.", 404)
 

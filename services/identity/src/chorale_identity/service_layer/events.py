@@ -19,6 +19,7 @@ from chorale_identity.domain import events as types
 from chorale_identity.domain.accounts import UserAccount
 from chorale_identity.domain.base import Transition
 from chorale_identity.domain.gestionnaire import GestionnairePrincipal
+from chorale_identity.domain.invitations import Invitation
 from chorale_identity.domain.rattachements import Rattachement
 from chorale_identity.domain.technical_accounts import TechnicalAccount
 from chorale_identity.domain.verification import LinkPurpose
@@ -84,6 +85,17 @@ def _rattachement(r: Rattachement, d: dict[str, Any]) -> tuple[str, dict[str, An
     return r.id, {**base, "decidedBy": r.decided_by, "commentaire": commentaire, **extra}
 
 
+def _invited(i: Invitation, d: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    return i.id, {
+        "rattachementId": i.id,
+        "userId": d["userId"],
+        "structure": i.identifiant_structure,
+        "codeService": i.code_service,
+        "invitedBy": i.invited_by,
+        "commentaire": i.commentaire,
+    }
+
+
 def _designated(gp: GestionnairePrincipal, d: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     return gp.identifiant_structure, {
         "structure": gp.identifiant_structure,
@@ -121,6 +133,7 @@ _BUILDERS: dict[str, tuple[type[EventPayload], _Builder]] = {
     types.USER_PROFILE_UPDATED: (contract.UserProfileUpdated, _profile),
     types.USER_DEACTIVATED: (contract.UserDeactivated, _user),
     types.RATTACHEMENT_REQUESTED: (contract.RattachementRequested, _rattachement),
+    types.RATTACHEMENT_INVITED: (contract.RattachementInvited, _invited),
     types.RATTACHEMENT_APPROVED: (contract.RattachementApproved, _rattachement),
     types.RATTACHEMENT_REFUSED: (contract.RattachementRefused, _rattachement),
     types.RATTACHEMENT_DETACHED: (contract.RattachementDetached, _rattachement),
@@ -148,11 +161,15 @@ def verification_requested(
     expires_at: datetime,
     cause: Cause,
     now: datetime,
+    *,
+    to: str,
 ) -> Envelope:
+    """``to``: the address the link is mailed to (the login, or a contact address being
+    confirmed), carried in the payload's ``contactEmail``."""
     payload = contract.UserVerificationRequested(
         userId=account.id,
         purpose=purpose.value,
-        contactEmail=account.contact_email,
+        contactEmail=to,
         prenom=account.prenom,
         linkId=link_id,
         expiresAt=expires_at,

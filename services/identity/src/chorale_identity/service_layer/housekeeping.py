@@ -1,6 +1,6 @@
 """Hourly clean-up of what has expired for good (FerretDB has no TTL indexes): verification
 links a day after their expiry, refresh-token index entries and families after the family's
-end. Every replica may run it; deletions are idempotent."""
+end, sign-in decoys untouched for a day. Every replica may run it; deletions are idempotent."""
 
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ class Housekeeping:
         removed = {
             "links": await self._ctx.links.forget_expired(before),
             "refresh_tokens": await self._ctx.refresh.forget_expired(before),
+            "sign_in_decoys": await self._ctx.decoys.forget_older_than(before),
         }
         if any(removed.values()):
             log.info("housekeeping_done", **removed)

@@ -1,4 +1,9 @@
-"""Sending, minting and using the single-use links of e-mail verification and password reset.
+"""Sending, minting and using the single-use links: e-mail verification, password reset,
+contact e-mail confirmation.
+
+Verification and reset links prove or recover the account, so they go to the login e-mail
+only, never to a contact address (whoever typed a contact address at registration could
+otherwise take the login over). A contact-confirmation link goes to the new address it proves.
 
 The account document remembers the id of the latest link of each purpose: sending a new link
 supersedes the older ones without touching them, and using a link clears it in the same write
@@ -15,10 +20,11 @@ from datetime import datetime, timedelta
 
 from chorale_identity.adapters.accounts import LAST_LINK_AT, LINKS, StoredAccount
 from chorale_identity.adapters.documents import ConcurrentUpdate
-from chorale_identity.domain.accounts import AccountStatus
+from chorale_identity.domain.accounts import AccountStatus, UserAccount
 from chorale_identity.domain.errors import DomainError, ErrorCode
 from chorale_identity.domain.validation import normalise_email
 from chorale_identity.domain.verification import (
+    ACCOUNT_PURPOSES,
     LinkPurpose,
     VerificationLink,
     consume_link,
@@ -35,7 +41,18 @@ log = get_logger(__name__)
 def _path(ctx: IdentityContext, purpose: LinkPurpose) -> str:
     if purpose is LinkPurpose.EMAIL_VERIFICATION:
         return ctx.settings.email_verification_path
+    if purpose is LinkPurpose.CONTACT_EMAIL_VERIFICATION:
+        return ctx.settings.contact_email_verification_path
     return ctx.settings.password_reset_path
+
+
+def cooldown_left(ctx: IdentityContext, stored: StoredAccount) -> float:
+    """Seconds before this account may be sent another link (0: now)."""
+    last = stored.meta.get(LAST_LINK_AT)
+    if last is None:
+        return 0.0
+    cooldown = timedelta(seconds=ctx.settings.link_resend_cooldown_seconds)
+    return max(0.0, (last + cooldown - ctx.now()).total_seconds())
 
 
 def link_fields(
@@ -50,29 +67,49 @@ def link_fields(
     return fields
 
 
+def recipient(account: UserAccount, purpose: LinkPurpose) -> str | None:
+    """Where a link of ``purpose`` goes: the login for the account's own links, the pending
+    contact address for its confirmation (None: nothing to confirm)."""
+    if purpose in ACCOUNT_PURPOSES:
+        return account.login_email
+    return account.pending_contact_email
+
+
 def new_link_message(
-    ctx: IdentityContext, stored: StoredAccount, purpose: LinkPurpose, cause: Cause
+    ctx: IdentityContext,
+    stored: StoredAccount,
+    purpose: LinkPurpose,
+    cause: Cause,
+    *,
+    force: bool = False,
 ) -> tuple[VerificationLink, list, dict] | None:
     """A link, its ``user.verification_requested`` event and the account fields to store; None
-    during the cool-down after the previous mail."""
+    during the cool-down after the previous mail (unless ``force``: the caller checked it, or
+    the mail follows a single-use link) or when there is no address to send it to."""
     now = ctx.now()
-    last = stored.meta.get(LAST_LINK_AT)
-    cooldown = timedelta(seconds=ctx.settings.link_resend_cooldown_seconds)
-    if last is not None and now - last < cooldown:
+    if not force and cooldown_left(ctx, stored) > 0:
         log.info("link_not_sent_cooldown", user_id=stored.value.id, purpose=purpose.value)
         return None
-    issued = issue_link(stored.value.id, purpose, now)
+    to = recipient(stored.value, purpose)
+    if to is None:
+        return None
+    issued = issue_link(stored.value.id, purpose, now, address=to)
     event = verification_requested(
-        stored.value, purpose, issued.link_id, issued.expires_at, cause, now
+        stored.value, purpose, issued.link_id, issued.expires_at, cause, now, to=to
     )
     return issued, [event], link_fields(stored, purpose, issued)
 
 
 async def send_link(
-    ctx: IdentityContext, stored: StoredAccount, purpose: LinkPurpose, cause: Cause
+    ctx: IdentityContext,
+    stored: StoredAccount,
+    purpose: LinkPurpose,
+    cause: Cause,
+    *,
+    force: bool = False,
 ) -> bool:
     """Store a fresh link and the event that has notifications mail it."""
-    message = new_link_message(ctx, stored, purpose, cause)
+    message = new_link_message(ctx, stored, purpose, cause, force=force)
     if message is None:
         return False
     issued, events, fields = message
@@ -140,6 +177,8 @@ async def mint_link(ctx: IdentityContext, link_id: str) -> tuple[str, datetime]:
         stored = await ctx.accounts.get(record.user_id) if record else None
         if record is None or stored is None or _latest(stored, record.purpose) != link_id:
             raise DomainError(ErrorCode.MAIL_LINK_UNAVAILABLE)
+        if record.address is not None and record.address != recipient(stored.value, record.purpose):
+            raise DomainError(ErrorCode.MAIL_LINK_UNAVAILABLE)  # no longer the address to prove
         token, minted = mint_token(record, ctx.now())
         if not await ctx.links.replace_token(record, minted):
             raise ConcurrentUpdate(f"verification_links/{link_id}")  # used or minted meanwhile

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from typing import Any
 
@@ -12,6 +11,7 @@ from chorale_identity.domain.base import Transition
 from chorale_identity.domain.errors import DomainError, ErrorCode
 from chorale_identity.service_layer.context import IdentityContext, retrying
 from chorale_identity.service_layer.events import Cause, events_of
+from chorale_identity.service_layer.reauthentication import Proof, change_with_proof
 from chorale_runtime.logging import get_logger
 
 log = get_logger(__name__)
@@ -29,15 +29,17 @@ async def change_account(
 ) -> UserAccount:
     """Read, apply ``change`` (a domain transition or a new state), store with its event.
 
-    ``hashes``: the change runs argon2id, so it runs in a worker thread (argon2-cffi releases
-    the GIL) instead of stalling the event loop for ~100 ms.
+    ``hashes``: the change runs argon2id, so it runs in the bounded argon2 pool (worker
+    threads; argon2-cffi releases the GIL) instead of stalling the event loop for ~100 ms.
     """
 
     async def attempt() -> UserAccount:
         stored = await ctx.accounts.get(user_id)
         if stored is None:
             raise DomainError(ErrorCode.TOKEN_INVALID)
-        result = await asyncio.to_thread(change, stored.value) if hashes else change(stored.value)
+        result = (
+            await ctx.password_work.run(change, stored.value) if hashes else change(stored.value)
+        )
         transition = result if isinstance(result, Transition) else Transition(result, None)
         if transition.state == stored.value:
             return stored.value
@@ -56,22 +58,23 @@ async def update_profile(
     )
 
 
-async def deactivate(ctx: IdentityContext, account: UserAccount, password: str, cause: Cause):
-    """The user closes their account (password required: a stolen session is not enough).
-    A gestionnaire principal hands the role over first."""
-    if not await asyncio.to_thread(ctx.hasher.verify, account.password_hash, password):
-        raise DomainError(ErrorCode.INVALID_CREDENTIALS, "Le mot de passe est incorrect.")
+async def deactivate(ctx: IdentityContext, account: UserAccount, proof: Proof, cause: Cause):
+    """The user closes their account (password, and code if TOTP is on: a stolen session is
+    not enough). A gestionnaire principal hands the role over first (told only after the
+    proof)."""
     structures = await ctx.gestionnaires.structures_of(account.id)
-    if structures:
-        raise DomainError(ErrorCode.GP_MUST_TRANSFER_FIRST, details={"structures": structures})
-    updated = await change_account(
-        ctx, account.id, lambda a: accounts.deactivate(a, ctx.now()), cause
-    )
+
+    def close(current: UserAccount) -> Transition[UserAccount]:
+        if structures:
+            raise DomainError(ErrorCode.GP_MUST_TRANSFER_FIRST, details={"structures": structures})
+        return accounts.deactivate(current, ctx.now())
+
+    updated = await change_with_proof(ctx, account.id, proof, close, cause, action="deactivate")
     log.info("user_deactivated", user_id=account.id)
     return updated
 
 
-async def start_totp(ctx: IdentityContext, user_id: str) -> tuple[UserAccount, str]:
+async def start_totp(ctx: IdentityContext, user_id: str, proof: Proof) -> tuple[UserAccount, str]:
     uri: list[str] = []
 
     def start(account: UserAccount) -> UserAccount:
@@ -79,7 +82,7 @@ async def start_totp(ctx: IdentityContext, user_id: str) -> tuple[UserAccount, s
         uri[:] = [provisioning]
         return updated
 
-    account = await change_account(ctx, user_id, start)
+    account = await change_with_proof(ctx, user_id, proof, start, action="totp_start")
     return account, uri[0]
 
 
@@ -91,7 +94,12 @@ async def confirm_totp(ctx: IdentityContext, user_id: str, code: str) -> UserAcc
     return account
 
 
-async def disable_totp(ctx: IdentityContext, user_id: str, code: str) -> UserAccount:
-    account = await change_account(ctx, user_id, lambda a: factors.disable_totp(a, code, ctx.now()))
+async def disable_totp(ctx: IdentityContext, user_id: str, proof: Proof) -> UserAccount:
+    """The proof's code is the factor's current code (checked once, replay-proof)."""
+
+    def disable(account: UserAccount) -> UserAccount:
+        return factors.remove_totp(account, ctx.now())
+
+    account = await change_with_proof(ctx, user_id, proof, disable, action="totp_disable")
     log.info("totp_disabled", user_id=user_id)
     return account

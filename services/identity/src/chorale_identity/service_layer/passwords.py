@@ -6,11 +6,8 @@ A new password ends every session signed in before it: refresh families older th
 
 from __future__ import annotations
 
-import asyncio
-
 from chorale_identity.domain import accounts
 from chorale_identity.domain.accounts import AccountStatus, UserAccount
-from chorale_identity.domain.errors import DomainError, ErrorCode
 from chorale_identity.domain.passwords import validate_password
 from chorale_identity.domain.verification import LinkPurpose
 from chorale_identity.service_layer.context import IdentityContext, retrying
@@ -21,7 +18,7 @@ from chorale_identity.service_layer.mail_links import (
     mark_used,
     send_link_to,
 )
-from chorale_identity.service_layer.my_account import change_account
+from chorale_identity.service_layer.reauthentication import Proof, change_with_proof
 from chorale_runtime.logging import get_logger
 
 log = get_logger(__name__)
@@ -41,7 +38,7 @@ async def confirm_reset(ctx: IdentityContext, token: str, new_password: str) -> 
     async def attempt() -> None:
         current = await ctx.accounts.get(used.user_id)
         assert current is not None
-        changed = await asyncio.to_thread(
+        changed = await ctx.password_work.run(
             accounts.set_password, current.value, new_password, ctx.now(), ctx.hasher
         )
         fields = link_fields(current, LinkPurpose.PASSWORD_RESET, None)
@@ -52,15 +49,14 @@ async def confirm_reset(ctx: IdentityContext, token: str, new_password: str) -> 
 
 
 async def change_password(
-    ctx: IdentityContext, account: UserAccount, current_password: str, new_password: str
+    ctx: IdentityContext, account: UserAccount, proof: Proof, new_password: str
 ) -> None:
-    if not await asyncio.to_thread(ctx.hasher.verify, account.password_hash, current_password):
-        raise DomainError(ErrorCode.INVALID_CREDENTIALS, "Le mot de passe actuel est incorrect.")
-
-    await change_account(
+    validate_password(new_password, email=account.login_email)  # before paying argon2 twice
+    await change_with_proof(
         ctx,
         account.id,
+        proof,
         lambda a: accounts.set_password(a, new_password, ctx.now(), ctx.hasher),
-        hashes=True,
+        action="password_change",
     )
     log.info("password_changed", user_id=account.id)

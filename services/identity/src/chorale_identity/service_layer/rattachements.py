@@ -1,6 +1,7 @@
-"""Rattachements: request, direct attachment, approval, refusal, detachment, "Mes
-rattachements". Structures and services are checked against identity's read model of the
-structures topic; the live-key unique index settles concurrent duplicates."""
+"""Rattachements: request, direct attachment (an accepted invitation, see ``invitations``;
+the GP designation), approval, refusal, detachment, "Mes rattachements". Structures and
+services are checked against identity's read model of the structures topic; the live-key
+unique index settles concurrent duplicates."""
 
 from __future__ import annotations
 
@@ -10,12 +11,11 @@ from typing import Any
 from chorale_identity.adapters.documents import AlreadyExists
 from chorale_identity.adapters.structures import KnownStructure
 from chorale_identity.domain import rattachements as domain
-from chorale_identity.domain.accounts import AccountStatus, UserAccount
+from chorale_identity.domain.accounts import UserAccount
 from chorale_identity.domain.base import Transition
 from chorale_identity.domain.errors import DomainError, ErrorCode
 from chorale_identity.domain.gestionnaire import ensure_can_detach
 from chorale_identity.domain.rattachements import Rattachement, normalise_identifiant
-from chorale_identity.domain.validation import normalise_email
 from chorale_identity.service_layer import errors
 from chorale_identity.service_layer.access import require_gestionnaire
 from chorale_identity.service_layer.context import IdentityContext, retrying
@@ -107,37 +107,6 @@ async def attach(
     if rattachement_id is not None:  # deterministic, for event handlers that may replay
         t = Transition(t.state.model_copy(update={"id": rattachement_id}), t.event, t.details)
     return await _insert(ctx, t, cause)
-
-
-async def attach_user(
-    ctx: IdentityContext,
-    principal: Principal,
-    structure: str,
-    email: str,
-    code_service: str | None,
-    commentaire: str | None,
-    cause: Cause,
-) -> Rattachement:
-    """« Rattacher un utilisateur »: a gestionnaire attaches an existing, active account."""
-    known = await known_target(ctx, structure, code_service)
-    await require_gestionnaire(ctx.authorizer, principal, known.identifiant, code_service)
-    target = await ctx.accounts.by_login(normalise_email(email))
-    if target is None:
-        raise errors.user_not_found()
-    if target.value.status is not AccountStatus.ACTIVE:
-        raise errors.user_inactive()
-    is_gp = await ctx.gestionnaires.user_of(known.identifiant) == principal.subject
-    if target.value.id == principal.subject and not (is_gp or principal.is_operator):
-        raise DomainError(ErrorCode.FORBIDDEN, "Vous ne pouvez pas vous rattacher vous-même.")
-    return await attach(
-        ctx,
-        target.value.id,
-        known.identifiant,
-        code_service,
-        principal.subject,
-        cause,
-        commentaire,
-    )
 
 
 Guard = Callable[[Rattachement], Awaitable[None]]

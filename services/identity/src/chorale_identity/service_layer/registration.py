@@ -3,11 +3,15 @@
 No enumeration: registering an address that already has an account costs the same argon2id
 hash, answers the same, and creates nothing; the existing account receives nothing, except a
 fresh verification link if it is still waiting for one (its owner may just have lost the mail).
+
+The request only validates the fields and hashes the password (``prepare``: the same work
+whatever the address); the database work, which differs between a new and a taken address
+(three inserts against a failed claim and a read), happens after the answer (``store``), so
+the response time says nothing about the address either.
 """
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 
 from chorale_identity import metrics
@@ -17,6 +21,7 @@ from chorale_identity.domain.accounts import AccountStatus, UserAccount
 from chorale_identity.domain.base import Transition
 from chorale_identity.domain.events import USER_REGISTERED
 from chorale_identity.domain.verification import LinkPurpose
+from chorale_identity.service_layer.contact_email import send_pending_confirmation
 from chorale_identity.service_layer.context import IdentityContext, retrying
 from chorale_identity.service_layer.events import Cause, events_of
 from chorale_identity.service_layer.mail_links import (
@@ -48,10 +53,10 @@ class Registration:
         return f"Registration(prenom={self.prenom!r}, nom={self.nom!r}, password='***')"
 
 
-async def register(ctx: IdentityContext, cmd: Registration, cause: Cause) -> None:
+async def prepare(ctx: IdentityContext, cmd: Registration) -> UserAccount:
+    """Validate every field and hash the password, whether or not the address is taken."""
     now = ctx.now()
-    # Validates every field and hashes the password, whether or not the address is taken.
-    transition = await asyncio.to_thread(
+    transition = await ctx.password_work.run(
         accounts.register,
         login_email=cmd.email,
         password=cmd.password,
@@ -63,8 +68,13 @@ async def register(ctx: IdentityContext, cmd: Registration, cause: Cause) -> Non
         now=now,
         hasher=ctx.hasher,
     )
-    account = transition.state
-    owner = await ctx.accounts.claim_login(account.login_email, account.id, now)
+    return transition.state
+
+
+async def store(ctx: IdentityContext, account: UserAccount, cause: Cause) -> None:
+    """Create the account, or, for a taken address, at most re-send its verification link."""
+    metrics.record_registration()
+    owner = await ctx.accounts.claim_login(account.login_email, account.id, ctx.now())
     if owner != account.id:
         existing = await ctx.accounts.get(owner)
         if existing is not None:
@@ -87,12 +97,10 @@ async def _create(ctx: IdentityContext, account: UserAccount, cause: Cause) -> N
     except AlreadyExists:
         log.info("registration_raced", user_id=account.id)
         return
-    metrics.REGISTRATIONS.labels(metrics.SERVICE, "created").inc()
     log.info("user_registered", user_id=account.id)
 
 
 async def _existing_login(ctx: IdentityContext, existing: Versioned[UserAccount], cause: Cause):
-    metrics.REGISTRATIONS.labels(metrics.SERVICE, "existing_login").inc()
     log.info("registration_for_existing_login", user_id=existing.value.id)
     if existing.value.status is AccountStatus.PENDING_VERIFICATION:
         await send_link_to_user(
@@ -119,4 +127,6 @@ async def verify_email(ctx: IdentityContext, token: str, cause: Cause) -> UserAc
 
     account = await retrying(attempt)
     log.info("user_verified", user_id=account.id)
+    if account.pending_contact_email:
+        await send_pending_confirmation(ctx, account.id, cause)
     return account

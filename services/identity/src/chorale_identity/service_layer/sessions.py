@@ -2,12 +2,11 @@
 
 A failed attempt is stored with a compare-and-set like any change, so concurrent wrong
 passwords each count towards the lock; a retry after a lost race re-reads the account but
-does not pay argon2id again (``_OnceHasher``).
+does not pay argon2id again (``OnceHasher``).
 """
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -15,7 +14,6 @@ from typing import Any
 from chorale_identity import metrics
 from chorale_identity.domain.accounts import AccountStatus, UserAccount
 from chorale_identity.domain.errors import DomainError, ErrorCode
-from chorale_identity.domain.passwords import PasswordHasher
 from chorale_identity.domain.refresh_tokens import (
     RefreshResult,
     RevocationReason,
@@ -28,6 +26,7 @@ from chorale_identity.domain.technical_accounts import authenticate
 from chorale_identity.domain.tokens import IssuedAccessToken, SubjectType, issue_access_token
 from chorale_identity.domain.validation import normalise_email
 from chorale_identity.service_layer.context import IdentityContext, retrying
+from chorale_identity.service_layer.reauthentication import OnceHasher
 from chorale_runtime.logging import get_logger
 
 log = get_logger(__name__)
@@ -52,28 +51,6 @@ class IssuedTokens:
         return f"IssuedTokens(access={self.access!r}, refresh_token='***')"
 
 
-class _OnceHasher:
-    """One argon2id verification per stored hash, however many times the use case retries."""
-
-    def __init__(self, inner: PasswordHasher):
-        self._inner = inner
-        self._results: dict[str, bool] = {}
-
-    def verify(self, password_hash: str, password: str) -> bool:
-        if password_hash not in self._results:
-            self._results[password_hash] = self._inner.verify(password_hash, password)
-        return self._results[password_hash]
-
-    def dummy_verify(self, password: str) -> bool:
-        return self._inner.dummy_verify(password)
-
-    def needs_rehash(self, password_hash: str) -> bool:
-        return self._inner.needs_rehash(password_hash)
-
-    def hash(self, password: str) -> str:
-        return self._inner.hash(password)
-
-
 async def _access_token(
     ctx: IdentityContext, subject: str, typ: SubjectType, **claims: Any
 ) -> IssuedAccessToken:
@@ -93,13 +70,13 @@ async def sign_in(
         login: str | None = normalise_email(email)
     except DomainError:
         login = None
-    hasher = _OnceHasher(ctx.hasher)
+    hasher = OnceHasher(ctx.hasher)
 
     async def attempt() -> SignInOutcome:
         stored = await ctx.accounts.by_login(login) if login else None
         account = stored.value if stored else None
-        # argon2id in a worker thread: the event loop keeps serving while it runs.
-        outcome = await asyncio.to_thread(
+        # argon2id in the bounded pool: the event loop keeps serving while it runs.
+        outcome = await ctx.password_work.run(
             sign_in_decision,
             account,
             password,
@@ -109,6 +86,8 @@ async def sign_in(
         )
         if stored is not None and outcome.changed and outcome.account is not None:
             await ctx.accounts.save(stored, outcome.account)
+        elif stored is None:  # the same database work as a failure on an existing account
+            await ctx.decoys.record_failure(email, ctx.now())
         return outcome
 
     outcome = await retrying(attempt)

@@ -18,6 +18,7 @@ LINK_PLACEHOLDER = "CHORALE-LIEN-A-USAGE-UNIQUE"
 PURPOSE_TEMPLATES = {
     "EMAIL_VERIFICATION": "verification_email",
     "PASSWORD_RESET": "reinitialisation_mot_de_passe",
+    "CONTACT_EMAIL_VERIFICATION": "confirmation_adresse_contact",
 }
 
 

@@ -104,6 +104,7 @@ def notify_subscription(t: Triggers) -> Subscription:
         topics=(Topic.IDENTITY, Topic.HABILITATIONS, Topic.FLOWS, Topic.INVOICES),
         handlers={
             identity.RattachementRequested.event_type: t.rattachement_requested,
+            identity.RattachementInvited.event_type: t.rattachement_invited,
             identity.RattachementApproved.event_type: t.rattachement_decided,
             identity.RattachementRefused.event_type: t.rattachement_decided,
             identity.GestionnaireTransferred.event_type: t.gestionnaire_transferred,

@@ -18,6 +18,7 @@ from chorale_contracts.events.identity import (
     GestionnaireDesignated,
     GestionnaireTransferred,
     RattachementApproved,
+    RattachementInvited,
     RattachementRefused,
     RattachementRequested,
     UserVerificationRequested,
@@ -64,6 +65,18 @@ class Triggers:
             "demandeur": name, "demandeur_email": email,
             "commentaire": ev.commentaire or "(aucun)",
         }), users)
+
+    async def rattachement_invited(self, env: Envelope, ev: RattachementInvited) -> None:
+        """To the invited person (their contact e-mail): identity emits this only for an
+        account's login, never for an address nobody proved."""
+        await self._caught_up(env.occurred_at)
+        inviter, _ = await self._full_name(ev.invitedBy)
+        draft = Draft(Category.RATTACHEMENT_DECISION, "rattachement_invitation", {
+            "structure": where(await self._label(ev.structure), ev.codeService),
+            "invitant": inviter, "commentaire": ev.commentaire or "(aucun)",
+        })
+        draft.context["lien"] = self._n.link("/mon-compte/invitations")
+        await self._tell(env, draft, {ev.userId})
 
     async def rattachement_decided(
         self, env: Envelope, ev: RattachementApproved | RattachementRefused
