@@ -1,5 +1,6 @@
-"""The usable link of a verification or reset mail is minted by identity for notifications at
-sending time (service credential), never carried by the event; minting again replaces it."""
+"""The usable link of a verification, reset or contact-confirmation mail is minted by identity
+for notifications at sending time (service credential), never carried by the event; minting
+again replaces it."""
 
 from __future__ import annotations
 
@@ -67,3 +68,20 @@ async def test_minting_needs_the_service_credential(identity):
         answer = await identity.post(f"/internal/v1/mail-links/{link_id}/token", headers=headers)
         assert (answer.status_code, answer.json()["code"]) == (401, "SERVICE_UNAUTHENTICATED")
     assert (await identity.mint(link_id)).status_code == 200
+
+
+async def test_a_contact_confirmation_is_minted_only_while_its_address_waits(identity):
+    """Its event carries only the link id too; once the person cancelled the change, the mail
+    still queued for the old request gets no link."""
+    user = await identity.user()
+    new = f"contact-{uuid.uuid4().hex[:8]}@exemple.fr"
+    body = {"contactEmail": new, "currentPassword": "Correct-Horse-42!"}
+    assert (await identity.post("/v1/me/contact-email", body, headers=user.headers)).is_success
+    event = await requested(identity, new)
+    assert event.payload["purpose"] == "CONTACT_EMAIL_VERIFICATION"
+    assert "link" not in event.payload
+
+    body["contactEmail"] = user.email  # back to the address in force: the change is cancelled
+    assert (await identity.post("/v1/me/contact-email", body, headers=user.headers)).is_success
+    answer = await identity.mint(event.payload["linkId"])
+    assert (answer.status_code, answer.json()["code"]) == (410, "MAIL_LINK_UNAVAILABLE")

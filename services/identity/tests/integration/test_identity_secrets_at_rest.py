@@ -23,9 +23,14 @@ from chorale_runtime.testing.servers import free_port
 
 pytestmark = pytest.mark.integration
 
+PASSWORD = "Correct-Horse-42!"  # the password of the conftest's users
+
 
 async def enrol_totp(identity, user) -> str:
-    secret = (await identity.post("/v1/me/totp", headers=user.headers)).json()["secret"]
+    enrolment = await identity.post(
+        "/v1/me/totp", {"currentPassword": PASSWORD}, headers=user.headers
+    )
+    secret = enrolment.json()["secret"]
     code = code_at(secret, identity.clock.now())
     confirmed = await identity.post("/v1/me/totp/confirm", {"code": code}, headers=user.headers)
     assert confirmed.status_code == 200, confirmed.text

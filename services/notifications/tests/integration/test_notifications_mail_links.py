@@ -1,6 +1,6 @@
-"""Verification and reset mails: the event carries a link id, the usable link is asked of
-identity when the mail is sent and put in the SMTP message only; a retried or re-sent delivery
-gets a fresh link; a link identity no longer gives is not mailed."""
+"""Verification, reset and contact-confirmation mails: the event carries a link id, the usable
+link is asked of identity when the mail is sent and put in the SMTP message only; a retried or
+re-sent delivery gets a fresh link; a link identity no longer gives is not mailed."""
 
 from __future__ import annotations
 
@@ -16,9 +16,11 @@ from chorale_runtime.testing.kafka_probe import eventually
 pytestmark = pytest.mark.integration
 
 
-def requested(user_id: str, link_id: str) -> UserVerificationRequested:
+def requested(
+    user_id: str, link_id: str, purpose: str = "EMAIL_VERIFICATION"
+) -> UserVerificationRequested:
     return UserVerificationRequested(
-        userId=user_id, purpose="EMAIL_VERIFICATION", contactEmail=f"{user_id}@mail.test",
+        userId=user_id, purpose=purpose, contactEmail=f"{user_id}@mail.test",
         prenom="Zoé", linkId=link_id, expiresAt=datetime.now(UTC) + timedelta(hours=1),
     )
 
@@ -73,3 +75,24 @@ async def test_a_link_identity_no_longer_gives_is_not_mailed(
         assert doc["log"][-1]["resultat"] == "PERMANENT"
         assert "expiré, déjà utilisé ou remplacé" in doc["derniereReponse"]
     assert smtp.catcher.to("yann@mail.test") == []
+
+
+async def test_a_contact_email_confirmation_is_minted_at_sending_too(
+    publish, smtp, notifications, identity_links, mongo_client, namespace
+):
+    """The link that confirms a new contact address is a credential like the others."""
+    async with notifications():
+        await publish(requested("ines", "lien-contact", "CONTACT_EMAIL_VERIFICATION"), "ines")
+        await eventually(lambda: smtp.catcher.to("ines@mail.test"), timeout=60)
+        [mail] = smtp.catcher.to("ines@mail.test")
+        [token] = identity_links.minted["lien-contact"]
+        assert "adresse de contact" in mail.subject and f"?token={token}" in mail.text
+        deliveries = mongo_client[namespace.database("notifications")].deliveries
+
+        async def sent() -> dict | None:
+            doc = await deliveries.find_one({"linkId": "lien-contact"})
+            return doc if doc and doc["statut"] == "SENT" else None
+
+        await eventually(sent, timeout=30)
+        everything = json.dumps(await deliveries.find({}).to_list(None), default=str)
+        assert token not in everything
