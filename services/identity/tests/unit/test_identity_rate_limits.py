@@ -130,17 +130,36 @@ def _request(peer: str, forwarded: str | None = None):
     return Request({"type": "http", "client": (peer, 5000), "headers": headers})
 
 
-def test_one_argon2_request_at_a_time_per_client_address():
-    from chorale_identity.entrypoints.throttle import Throttle
+async def test_one_argon2_request_at_a_time_per_client_address(monkeypatch):
+    from chorale_identity.entrypoints import throttle as module
 
-    throttle = Throttle(IdentitySettings())  # defaults: loopback is a trusted proxy
+    monkeypatch.setattr(module, "TURN_WAIT", 0.05)
+    throttle = module.Throttle(IdentitySettings())  # defaults: loopback is a trusted proxy
     flooder, honest = _request("127.0.0.1", "203.0.113.7"), _request("127.0.0.1", "198.51.100.2")
-    with throttle.argon2_turn(flooder):
+    async with throttle.argon2_turn(flooder):
         assert throttle.busy("203.0.113.7")
-        with pytest.raises(RateLimited):
-            with throttle.argon2_turn(flooder):
+        with pytest.raises(RateLimited):  # waited its turn briefly, then refused
+            async with throttle.argon2_turn(flooder):
                 pass
-        with throttle.argon2_turn(honest):  # another address is not held up
+        async with throttle.argon2_turn(honest):  # another address is not held up
             pass
     assert not throttle.busy("203.0.113.7")
+    async with throttle.argon2_turn(flooder):  # the turn came back
+        pass
     assert throttle.address(_request("192.0.2.1", "203.0.113.7")) == "192.0.2.1"  # untrusted
+
+
+async def test_requests_from_one_address_queue_for_their_turn(monkeypatch):
+    from chorale_identity.entrypoints import throttle as module
+
+    throttle = module.Throttle(IdentitySettings())
+    office = _request("127.0.0.1", "192.0.2.50")
+    order = []
+
+    async def sign_in(n: int) -> None:
+        async with throttle.argon2_turn(office):
+            order.append(n)
+            await asyncio.sleep(0.01)
+
+    await asyncio.gather(*(sign_in(n) for n in range(3)))
+    assert sorted(order) == [0, 1, 2]

@@ -45,19 +45,24 @@ class Deps:
         self.cause: Any = Depends(cause_of)
         self.throttle = Throttle(ctx.settings)
 
-    def one_at_a_time(
-        self, handler: Callable[..., Awaitable[Any]]
-    ) -> Callable[..., Awaitable[Any]]:
-        """On the routes that pay argon2id (they take ``request``): one request at a time per
-        client address. The place is given back when the handler returns, before the answer
-        is sent, so the same client's next request never finds it still taken."""
+    def argon2_route(self, limit: Callable[[Request, dict[str, Any]], None]) -> Callable:
+        """For the routes that pay argon2id (they take ``request``): first ``limit`` (the
+        rate-limit buckets, given the request and the handler's arguments), then the address's
+        turn (one request at a time per client address). The turn is given back when the
+        handler returns, before the answer is sent, so the same client's next request never
+        finds it still taken."""
 
-        @functools.wraps(handler)
-        async def guarded(*args: Any, **kwargs: Any) -> Any:
-            with self.throttle.argon2_turn(kwargs["request"]):
-                return await handler(*args, **kwargs)
+        def decorate(handler: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+            @functools.wraps(handler)
+            async def guarded(*args: Any, **kwargs: Any) -> Any:
+                request = kwargs["request"]
+                limit(request, kwargs)
+                async with self.throttle.argon2_turn(request):
+                    return await handler(*args, **kwargs)
 
-        return guarded
+            return guarded
+
+        return decorate
 
 
 def build_deps(ctx: IdentityContext, verified: Callable[..., Awaitable[Principal]]) -> Deps:

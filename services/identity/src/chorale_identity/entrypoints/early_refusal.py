@@ -3,9 +3,10 @@
 Once an address's bucket for a path is empty, each further request of the flood would still
 cost the framework's routing, validation, logging and error rendering (≈ 3 ms of CPU each on
 the 2-core development machine, so 200/s took half a core from honest sign-ins). This
-middleware looks at the bucket without taking from it and, while it is empty (or while the
-address already has its argon2id request in progress), answers the same ``429 RATE_LIMITED``
-with ``Retry-After`` in a few dozen microseconds. While the bucket
+middleware looks at the bucket without taking from it and, while it is empty, answers the
+same ``429 RATE_LIMITED`` with ``Retry-After`` in a few dozen microseconds. (A request takes
+its token before it waits for its address's argon2id turn, so a flood empties its bucket in
+a fraction of a second and is refused here from then on.) While the bucket
 has tokens the request goes through, and the route takes its token as usual.
 """
 
@@ -35,9 +36,6 @@ class EarlyRefusal:
                 forwarded = Headers(scope=scope).getlist("x-forwarded-for")
                 address = self.throttle.address_of(client[0] if client else None, forwarded)
                 wait = buckets.peek(address)
-                path = scope["path"]
-                if wait <= 0 and path in self.throttle.argon2_paths and self.throttle.busy(address):
-                    wait = 1.0  # its previous request is still paying argon2id
                 if wait > 0:
                     metrics.RATE_LIMITED.labels(metrics.SERVICE, "early_per_address").inc()
                     await _drain(receive)

@@ -27,10 +27,15 @@ def build_router(deps: Deps) -> APIRouter:
     router = APIRouter(tags=["authentification"])
     ctx = deps.ctx
 
+    def sign_in_limits(request: Request, args: dict) -> None:
+        deps.throttle.sign_in(request, args["body"].email)
+
+    def reset_confirm_limits(request: Request, _args: dict) -> None:
+        deps.throttle.mail(request, None)
+
     @router.post("/v1/auth/login", summary="Se connecter")
-    @deps.one_at_a_time
+    @deps.argon2_route(sign_in_limits)
     async def login(body: LoginBody, request: Request) -> dict:
-        deps.throttle.sign_in(request, body.email)
         issued = await sessions.sign_in(
             ctx, body.email, body.password.get_secret_value(), secret(body.totp)
         )
@@ -57,9 +62,8 @@ def build_router(deps: Deps) -> APIRouter:
         "/v1/auth/password-reset/confirm",
         summary="Choisir un nouveau mot de passe",
     )
-    @deps.one_at_a_time
+    @deps.argon2_route(reset_confirm_limits)
     async def confirm(body: ResetConfirmBody, request: Request) -> dict:
-        deps.throttle.mail(request, None)
         await passwords.confirm_reset(
             ctx, body.token.get_secret_value(), body.newPassword.get_secret_value()
         )

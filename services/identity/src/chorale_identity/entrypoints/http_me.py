@@ -47,6 +47,9 @@ def build_router(deps: Deps) -> APIRouter:
     router = APIRouter(prefix="/v1/me", tags=["mon compte"])
     ctx = deps.ctx
 
+    def reauth_limits(request: Request, args: dict) -> None:
+        deps.throttle.reauthentication(request, args["account"].id)
+
     @router.get("", summary="Mon compte")
     async def me(account: UserAccount = deps.user) -> dict:
         return view(account)
@@ -70,24 +73,22 @@ def build_router(deps: Deps) -> APIRouter:
         status_code=204,
         summary="Changer mon mot de passe",
     )
-    @deps.one_at_a_time
+    @deps.argon2_route(reauth_limits)
     async def change_password(
         body: PasswordChangeBody, request: Request, account: UserAccount = deps.user
     ) -> None:
-        deps.throttle.reauthentication(request, account.id)
         await passwords.change_password(
             ctx, account, proof(body), body.newPassword.get_secret_value()
         )
 
     @router.post("/deactivate", summary="Désactiver mon compte")
-    @deps.one_at_a_time
+    @deps.argon2_route(reauth_limits)
     async def deactivate(
         body: ReauthBody,
         request: Request,
         account: UserAccount = deps.user,
         cause: Cause = deps.cause,
     ) -> dict:
-        deps.throttle.reauthentication(request, account.id)
         return view(await my_account.deactivate(ctx, account, proof(body), cause))
 
     @router.post(
@@ -95,14 +96,13 @@ def build_router(deps: Deps) -> APIRouter:
         status_code=202,
         summary="Changer mon adresse de contact (confirmée par un lien envoyé à la nouvelle)",
     )
-    @deps.one_at_a_time
+    @deps.argon2_route(reauth_limits)
     async def change_contact_email(
         body: ContactEmailBody,
         request: Request,
         account: UserAccount = deps.user,
         cause: Cause = deps.cause,
     ) -> dict:
-        deps.throttle.reauthentication(request, account.id)
         return view(
             await contact_email.request_change(
                 ctx, account.id, body.contactEmail, proof(body), cause
@@ -120,11 +120,10 @@ def build_router(deps: Deps) -> APIRouter:
         "/totp",
         summary="Commencer l'activation d'un second facteur (TOTP)",
     )
-    @deps.one_at_a_time
+    @deps.argon2_route(reauth_limits)
     async def start_totp(
         body: ReauthBody, request: Request, account: UserAccount = deps.user
     ) -> dict:
-        deps.throttle.reauthentication(request, account.id)
         updated, uri = await my_account.start_totp(ctx, account.id, proof(body))
         assert updated.totp is not None
         # Shown once, to be scanned (QR code of the URI) or typed into the authenticator app.
@@ -138,11 +137,10 @@ def build_router(deps: Deps) -> APIRouter:
         "/totp/disable",
         summary="Retirer le second facteur (mot de passe et code)",
     )
-    @deps.one_at_a_time
+    @deps.argon2_route(reauth_limits)
     async def disable_totp(
         body: TotpDisableBody, request: Request, account: UserAccount = deps.user
     ) -> dict:
-        deps.throttle.reauthentication(request, account.id)
         checked = Proof(body.currentPassword.get_secret_value(), body.code.get_secret_value())
         return view(await my_account.disable_totp(ctx, account.id, checked))
 

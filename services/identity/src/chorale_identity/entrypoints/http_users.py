@@ -28,16 +28,18 @@ def build_router(deps: Deps) -> APIRouter:
     router = APIRouter(prefix="/v1/users", tags=["comptes"])
     ctx = deps.ctx
 
+    def registration_limits(request: Request, args: dict) -> None:
+        deps.throttle.registration(request, args["body"].email)
+
     @router.post(
         "",
         status_code=202,
         summary="Créer un compte utilisateur",
     )
-    @deps.one_at_a_time
+    @deps.argon2_route(registration_limits)
     async def register(
         body: RegisterBody, request: Request, tasks: BackgroundTasks, cause: Cause = deps.cause
     ) -> dict:
-        deps.throttle.registration(request, body.email)
         # Validation and hashing now (refusals are about the input, never the address); the
         # database work after the answer, so its duration says nothing about the address.
         account = await registration.prepare(

@@ -2,14 +2,18 @@
 buckets each kind of request takes from, and the client address it is counted against.
 
 Besides the buckets, each client address may have at most ``rate_concurrent_per_address``
-requests that pay argon2id in progress at once (``argon2_turn``; more get ``429`` at once):
-a burst from one address then holds at most that many of the argon2id slots, and a person
-signing in from another address finds one free after at most one verification."""
+requests that pay argon2id in progress at once (``argon2_turn``; others wait up to a second,
+then ``429``): a burst from one address then holds at most that many of the argon2id slots,
+and a person signing in from another address finds one free after at most one verification.
+A request takes its bucket token before it waits for its turn, so a flood empties its bucket
+at once and is then refused ahead of the framework (``EarlyRefusal``)."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 
 from fastapi import Request
 
@@ -24,7 +28,25 @@ from chorale_identity.rate_limits import (
 )
 from chorale_identity.settings import IdentitySettings
 
+TURN_WAIT = 1.0  # seconds a request waits for its address's argon2id place
+
+
+@dataclass
+class _Turn:
+    places: asyncio.Semaphore
+    users: int = 0  # holding or waiting
+
+
 REAUTH_PATHS = ("password", "deactivate", "contact-email", "totp", "totp/disable")
+
+
+TURN_WAIT = 1.0  # seconds a request waits for its address's argon2id place
+
+
+@dataclass
+class _Turn:
+    places: asyncio.Semaphore
+    users: int = 0  # holding or waiting
 
 
 REAUTH_PATHS = ("password", "deactivate", "contact-email", "totp", "totp/disable")
@@ -40,7 +62,7 @@ class Throttle:
     def __init__(self, settings: IdentitySettings):
         self._trusted = parse_networks(settings.trusted_proxies)
         self._concurrent = settings.rate_concurrent_per_address
-        self._in_progress: dict[str, int] = {}
+        self._turns: dict[str, _Turn] = {}
 
         def buckets(rate: str) -> TokenBuckets:
             return TokenBuckets(Rate.parse(rate), settings.rate_limit_max_keys)
@@ -78,15 +100,11 @@ class Throttle:
             **{f"/v1/me/{path}": guessing for path in REAUTH_PATHS},
         }
 
-        # Paths whose requests pay argon2id (``argon2_turn``).
-        self.argon2_paths = frozenset(
-            {"/v1/auth/login", "/v1/users", "/v1/auth/password-reset/confirm"}
-            | {f"/v1/me/{path}" for path in REAUTH_PATHS}
-        )
-
     def busy(self, address: str) -> bool:
-        """This address already has as many argon2id requests in progress as it may."""
-        return bool(self._concurrent) and self._in_progress.get(address, 0) >= self._concurrent
+        """This address has as many argon2id requests in progress or waiting as it may have
+        in progress: its next one can only wait."""
+        turn = self._turns.get(address)
+        return bool(self._concurrent) and turn is not None and turn.users >= self._concurrent
 
     def address(self, request: Request) -> str:
         peer = request.client.host if request.client else None
@@ -95,23 +113,34 @@ class Throttle:
     def address_of(self, peer: str | None, forwarded_for: list[str]) -> str:
         return client_address(peer, forwarded_for, self._trusted)
 
-    @contextlib.contextmanager
-    def argon2_turn(self, request: Request) -> Iterator[None]:
-        """Hold one of this address's places for the argon2id work of the request."""
-        address = self.address(request)
-        held = self._in_progress.get(address, 0)
-        if self.busy(address):
-            metrics.RATE_LIMITED.labels(metrics.SERVICE, "concurrent_per_address").inc()
-            raise RateLimited(1.0)
-        self._in_progress[address] = held + 1
-        try:
+    @contextlib.asynccontextmanager
+    async def argon2_turn(self, request: Request) -> AsyncIterator[None]:
+        """Wait (at most ``TURN_WAIT`` seconds, then 429) for one of this address's places,
+        and hold it for the argon2id work of the request. Concurrent honest requests from
+        one address (an office behind one router) queue briefly; a flood is refused."""
+        if not self._concurrent:
             yield
+            return
+        address = self.address(request)
+        turn = self._turns.get(address)
+        if turn is None:
+            turn = self._turns[address] = _Turn(asyncio.Semaphore(self._concurrent))
+        turn.users += 1
+        try:
+            try:
+                async with asyncio.timeout(TURN_WAIT):
+                    await turn.places.acquire()
+            except TimeoutError:
+                metrics.RATE_LIMITED.labels(metrics.SERVICE, "concurrent_per_address").inc()
+                raise RateLimited(1.0) from None
+            try:
+                yield
+            finally:
+                turn.places.release()
         finally:
-            left = self._in_progress[address] - 1
-            if left:
-                self._in_progress[address] = left
-            else:
-                del self._in_progress[address]
+            turn.users -= 1
+            if not turn.users:
+                del self._turns[address]
 
     def sign_in(self, request: Request, email: str) -> None:
         self.sign_ins.check(address=self.address(request), account=_identifier(email))
