@@ -5,6 +5,8 @@
 * A verification link: the usable token reaches the person's mailbox and nothing else — not
   the Kafka topics (nor their DLQs), not the notifications database — and a delivery retried
   after an SMTP outage carries a link that verifies the account.
+* The link that confirms a new contact e-mail (sent to that address) likewise rests only in
+  the mail, and confirms the address for the signed-in person.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ FAST = {
     "CHORALE_ARGON2_TIME_COST": "1",
     "CHORALE_ARGON2_MEMORY_KIB": "8",
     "CHORALE_ARGON2_INSECURE_FOR_TESTS": "true",  # identity refuses such costs otherwise
+    "CHORALE_LINK_RESEND_COOLDOWN_SECONDS": "0",  # a contact change right after verifying
 }
 
 
@@ -187,4 +190,46 @@ async def test_the_usable_link_rests_only_in_the_mail_and_a_retried_delivery_wor
             assert await signed_in(http, identity, email)
     finally:
         running.start_smtp()  # if the test stopped before (no-op otherwise)
+        await mongo.close()
+
+
+def token_in(mail: Any) -> str:
+    return re.search(r"[?&]token=([A-Za-z0-9_.\-]+)", mail.text).group(1)
+
+
+async def test_the_contact_confirmation_link_rests_only_in_the_mail(stack, infra):
+    running, namespace = stack
+    identity = running.url("identity")
+    login = f"elu-{uuid.uuid4().hex[:6]}@ville.fr"
+    contact = f"secretariat-{uuid.uuid4().hex[:6]}@ville.fr"
+    mailbox = Mailbox(running.mail_dir)
+    mongo: AsyncMongoClient = AsyncMongoClient(infra.mongodb_uri, tz_aware=True)
+    try:
+        async with httpx.AsyncClient(timeout=30) as http:
+            registered = await http.post(f"{identity}/v1/users", json={
+                "email": login, "password": PASSWORD, "prenom": "Élu", "nom": "Local"})
+            assert registered.status_code == 202, registered.text
+            [verification] = await eventually(lambda: mailbox.to(login), timeout=60)
+            verified = await http.post(f"{identity}/v1/users/verify",
+                                       json={"token": token_in(verification)})
+            assert verified.status_code == 200, verified.text
+            headers = {"Authorization": f"Bearer {await signed_in(http, identity, login)}"}
+
+            asked = await http.post(f"{identity}/v1/me/contact-email", headers=headers, json={
+                "contactEmail": contact, "currentPassword": PASSWORD})
+            assert asked.status_code == 202, asked.text
+            [mail] = await eventually(lambda: mailbox.to(contact), timeout=60)
+            assert "/compte/confirmation-contact?token=" in mail.text
+            token = token_in(mail)
+
+            records = await kafka_records(infra.kafka_bootstrap, namespace.topic_prefix)
+            assert not [r for r in records if token.encode() in r]
+            for service in ("notifications", "identity"):
+                assert token not in await database_dump(mongo, namespace.database(service))
+
+            confirmed = await http.post(f"{identity}/v1/me/contact-email/confirm",
+                                        headers=headers, json={"token": token})
+            assert confirmed.status_code == 200, confirmed.text
+            assert confirmed.json()["contactEmail"] == contact
+    finally:
         await mongo.close()
