@@ -9,8 +9,10 @@ State lives under var/stack/: `logs/<service>.log`, `run/<service>.pid`.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -47,7 +49,8 @@ def processes() -> list[Proc]:
         Proc("identity", "chorale_identity", 8002,
              {"CHORALE_PUBLIC_BASE_URL": PORTAL_URL,  # mail links open the portal's pages
               # the portal (same host) passes each browser's address on: rate limits per person
-              "CHORALE_TRUSTED_PROXIES": "127.0.0.1,::1"}),
+              "CHORALE_TRUSTED_PROXIES": "127.0.0.1,::1",
+              "CHORALE_SECRETS_KEY_FILE": str(var / "identity" / "secrets.key")}),
         Proc("structures", "chorale_structures", 8001),
         Proc("habilitations", "chorale_habilitations", 8003),
         Proc("invoice-intake", "chorale_intake", 8004,
@@ -72,6 +75,25 @@ def _common_env(endpoints: dict[str, str]) -> dict[str, str]:
         "CHORALE_NOTIFICATIONS_URL": "http://127.0.0.1:8005",
         "CHORALE_PORTAL_URL": PORTAL_URL,
         "CHORALE_INVOICES_URL": "http://127.0.0.1:8006",
+    }
+
+
+def _service_secret_env() -> dict[str, dict[str, str]]:
+    """The secret notifications presents to identity for mail links (identity gets only its
+    SHA-256). Made once per machine, kept in var/stack/ with mode 0600, so services restarted
+    one at a time still agree."""
+    path = STATE / "mail-links.secret"
+    if not path.exists():
+        STATE.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(secrets.token_urlsafe(32))
+    secret = path.read_text().strip()
+    return {
+        "identity": {
+            "CHORALE_MAIL_LINKS_CLIENT_SECRET_SHA256": hashlib.sha256(secret.encode()).hexdigest()
+        },
+        "notifications": {"CHORALE_MAIL_LINKS_CLIENT_SECRET": secret},
     }
 
 
@@ -122,13 +144,15 @@ def _infra_endpoints() -> dict[str, str]:
 
 def up(timeout: float) -> int:
     common = _common_env(_infra_endpoints())
+    per_service = _service_secret_env()
     (STATE / "run").mkdir(parents=True, exist_ok=True)
     (STATE / "logs").mkdir(parents=True, exist_ok=True)
     for proc in processes():
         if _pid(proc.name):
             print(f"{proc.name}: already running")
             continue
-        env = {**os.environ, **common, **proc.env, "CHORALE_HTTP_PORT": str(proc.port)}
+        env = {**os.environ, **common, **proc.env, **per_service.get(proc.name, {}),
+               "CHORALE_HTTP_PORT": str(proc.port)}
         with _log_file(proc.name).open("ab") as log:
             child = subprocess.Popen(
                 [sys.executable, "-m", proc.module], env=env, stdout=log,

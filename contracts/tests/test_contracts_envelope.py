@@ -120,3 +120,13 @@ def test_registering_two_classes_under_one_type_fails():
 def test_topic_names_take_the_prefix_and_dlq_suffix():
     assert topic_name(Topic.DIRECTORY, "t1-") == "t1-chorale.directory.v1"
     assert dlq_topic(topic_name(Topic.FLOWS, "x.")) == "x.chorale.flows.v1.dlq"
+
+
+def test_a_v1_verification_request_loses_its_usable_link():
+    """v1 carried the usable link; v2 only a link id, which a v1 event cannot have."""
+    payload = decode_payload("user.verification_requested", 1, {
+        "userId": "u-1", "purpose": "EMAIL_VERIFICATION", "contactEmail": "a@b.fr",
+        "prenom": "Ada", "link": "https://chorale/verify?token=secret",
+        "expiresAt": "2026-12-03T16:00:00+00:00",
+    })
+    assert payload.linkId == "" and "secret" not in payload.model_dump_json()

@@ -19,7 +19,8 @@ ENV PATH="/src/.venv/bin:${PATH}" \
     PYTHONUNBUFFERED=1 \
     CHORALE_HTTP_HOST=0.0.0.0 \
     SERVICE_MODULE=${SERVICE_MODULE}
-RUN useradd --system --uid 10001 chorale
+# /data owned by the service's user: a named volume mounted there starts with that owner.
+RUN useradd --system --create-home --uid 10001 chorale && mkdir -p /data && chown chorale /data
 COPY --from=build /src/.venv /src/.venv
 USER chorale
 WORKDIR /home/chorale

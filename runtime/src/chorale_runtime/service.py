@@ -91,9 +91,7 @@ class Runtime:
         )
         self.router = KafkaRouter()
         self.broker: KafkaBroker | None = None
-        self.verifier = verifier or TokenVerifier(
-            settings.jwks_url, issuer=settings.jwt_issuer, audience=settings.jwt_audience
-        )
+        self.verifier = verifier or TokenVerifier.from_settings(settings)
         self.stopping = asyncio.Event()
         self.consumers: list[ReliableConsumer] = []
         self._produces = set(produces)

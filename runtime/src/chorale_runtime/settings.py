@@ -58,6 +58,13 @@ class ServiceSettings(BaseSettings):
         "http://127.0.0.1:8002/.well-known/jwks.json",
         description="Where the identity service publishes its token signing keys",
     )
+    jwks_max_age_seconds: float = Field(
+        60.0,
+        gt=0,
+        le=3600,
+        description="Longest time a verifier trusts the JWKS it fetched (bounds a revoked "
+        "key's life; identity's Cache-Control max-age applies when shorter)",
+    )
     jwt_issuer: str = Field("chorale-identity", description="Expected `iss` of access tokens")
     jwt_audience: str = Field("chorale", description="Expected `aud` of access tokens")
     outbox_scan_interval: float = Field(

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+import hashlib
+import secrets
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from aiosmtpd.controller import Controller
 
@@ -34,6 +37,19 @@ class RunningStack:
     processes: dict[str, ServiceProcess] = field(default_factory=dict)
     envs: dict[str, dict[str, str]] = field(default_factory=dict)
     smtp_port: int = 0
+    smtp_handler: Any = None
+    _smtp: Controller | None = None
+
+    def start_smtp(self) -> None:
+        """(Again, after ``stop_smtp``: an outage's end) the SMTP server, same port and store."""
+        if self._smtp is None:
+            self._smtp = Controller(self.smtp_handler, hostname="127.0.0.1", port=self.smtp_port)
+            self._smtp.start()
+
+    def stop_smtp(self) -> None:
+        if self._smtp is not None:
+            self._smtp.stop()
+            self._smtp = None
 
     def url(self, service: str) -> str:
         return self.processes[service].base_url
@@ -58,12 +74,15 @@ class RunningStack:
 
 
 def _envs(infra: Endpoints, namespace: Namespace, folder: Path, ports: dict[str, int],
-          smtp_port: int, services: dict[str, str]) -> dict[str, dict[str, str]]:
+          smtp_port: int, services: dict[str, str], shared_env: dict[str, str]
+          ) -> dict[str, dict[str, str]]:
     identity = f"http://127.0.0.1:{ports['identity']}"
     portal = f"http://127.0.0.1:{ports['portal']}" if "portal" in ports else None
+    mail_links_secret = secrets.token_urlsafe(32)  # notifications → identity (mail links)
     shared = {
         "CHORALE_JWKS_URL": f"{identity}/.well-known/jwks.json",
         "CHORALE_LOG_LEVEL": "INFO",
+        **shared_env,
     }
     extra = {
         # Mail links open the portal's pages when it runs; its browser test asks for a reset
@@ -71,12 +90,17 @@ def _envs(infra: Endpoints, namespace: Namespace, folder: Path, ports: dict[str,
         # The portal passes each browser's address on (X-Forwarded-For) from loopback.
         "identity": {"CHORALE_PUBLIC_BASE_URL": portal or identity,
                      "CHORALE_TRUSTED_PROXIES": "127.0.0.1,::1",
+                     "CHORALE_SECRETS_KEY_FILE": str(folder / "identity" / "secrets.key"),
+                     "CHORALE_MAIL_LINKS_CLIENT_SECRET_SHA256":
+                         hashlib.sha256(mail_links_secret.encode()).hexdigest(),
                      **({"CHORALE_LINK_RESEND_COOLDOWN_SECONDS": "0"} if portal else {})},
         "invoice-intake": {"CHORALE_EDI_ROOT": str(folder / "edi"),
                            "CHORALE_ARCHIVE_DIR": str(folder / "archive"),
                            "CHORALE_EDI_SCAN_INTERVAL": "0.2"},
         "notifications": {"CHORALE_SMTP_HOST": "127.0.0.1", "CHORALE_SMTP_PORT": str(smtp_port),
                           "CHORALE_HABILITATIONS_DIGEST_SECONDS": "1",
+                          "CHORALE_IDENTITY_URL": identity,
+                          "CHORALE_MAIL_LINKS_CLIENT_SECRET": mail_links_secret,
                           "CHORALE_NOTICE_DIGEST_SECONDS": "2",
                           "CHORALE_DISPATCH_INTERVAL": "0.2",
                           **({"CHORALE_PORTAL_URL": portal} if portal else {})},
@@ -94,19 +118,24 @@ def _envs(infra: Endpoints, namespace: Namespace, folder: Path, ports: dict[str,
 @contextlib.asynccontextmanager
 async def running_stack(
     infra: Endpoints, namespace: Namespace, folder: Path, ready_timeout: float = 180,
-    portal: bool = False,
+    portal: bool = False, *, only: Sequence[str] | None = None,
+    shared_env: dict[str, str] | None = None,
 ) -> AsyncIterator[RunningStack]:
+    """``portal``: the web portal too; ``only``: start these services (identity always);
+    ``shared_env``: settings for all."""
     services = {**SERVICES, **PORTAL} if portal else SERVICES
     folder.mkdir(parents=True, exist_ok=True)
     _, store = build(folder / "mail")
-    smtp_port = free_port()
-    smtp = Controller(store, hostname="127.0.0.1", port=smtp_port)
-    smtp.start()
+    stack = RunningStack(folder, smtp_port=free_port(), smtp_handler=store)
+    stack.start_smtp()
+    smtp_port = stack.smtp_port
     ports = {name: free_port() for name in services}
-    stack = RunningStack(folder, smtp_port=smtp_port)
-    stack.envs = _envs(infra, namespace, folder, ports, smtp_port, services)
+    stack.envs = _envs(infra, namespace, folder, ports, smtp_port, services, shared_env or {})
+    wanted = set(only or services) | {"identity"}
     try:
         for name, module in services.items():
+            if name not in wanted:
+                continue
             stack.processes[name] = ServiceProcess(
                 module, stack.envs[name], ports[name], folder / "logs" / f"{name}.log"
             ).start()
@@ -117,4 +146,4 @@ async def running_stack(
     finally:
         for process in stack.processes.values():
             process.terminate()
-        smtp.stop()
+        stack.stop_smtp()

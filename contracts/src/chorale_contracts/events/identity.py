@@ -4,7 +4,7 @@ Keys: `userId` for user.* events, `rattachementId` for rattachement.*, the struc
 `identifiant` for gestionnaire.* and technical_account.*."""
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from chorale_contracts.registry import EventPayload, event
 from chorale_contracts.topics import Topic
@@ -28,18 +28,33 @@ class UserRegistered(_UserEvent):
     roles: list[str] = []
 
 
+def _link_becomes_link_id(data: dict[str, Any]) -> dict[str, Any]:
+    """v1 carried the usable link itself; no usable token may rest in Kafka any more, and a v1
+    link cannot be minted again: an empty `linkId`, which identity never knows, so
+    notifications sends nothing (the person asks for a new link)."""
+    upgraded = {k: v for k, v in data.items() if k != "link"}
+    upgraded["linkId"] = ""
+    return upgraded
+
+
 @event
 class UserVerificationRequested(_UserEvent):
-    """Notifications mails the link to `contactEmail`; the link is single-use and expires at
-    `expiresAt`. `contactEmail` is the address the link proves or recovers: the login e-mail
-    for EMAIL_VERIFICATION and PASSWORD_RESET, the new, still unconfirmed contact address for
-    CONTACT_EMAIL_VERIFICATION (not the contact e-mail in force)."""
+    """Notifications mails a single-use link that expires at `expiresAt` to `contactEmail`.
+    The event carries only the opaque `linkId`: at sending time notifications asks identity for
+    the usable link (`POST /internal/v1/mail-links/{linkId}/token`) and puts it in the mail only.
+    `contactEmail` is the address the link proves or recovers: the login e-mail for
+    EMAIL_VERIFICATION and PASSWORD_RESET, the new, still unconfirmed contact address for
+    CONTACT_EMAIL_VERIFICATION (not the contact e-mail in force).
+
+    v2: `link` (the usable URL) replaced by `linkId`."""
 
     event_type = "user.verification_requested"
+    schema_version = 2
+    upcasters = {1: _link_becomes_link_id}
     purpose: Literal["EMAIL_VERIFICATION", "PASSWORD_RESET", "CONTACT_EMAIL_VERIFICATION"]
     contactEmail: str
     prenom: str
-    link: str
+    linkId: str
     expiresAt: datetime
 
 

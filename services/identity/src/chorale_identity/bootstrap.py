@@ -25,6 +25,7 @@ from chorale_identity.adapters.keyring import KeyRingRepository
 from chorale_identity.adapters.links import LinkRepository
 from chorale_identity.adapters.rattachements import RattachementRepository
 from chorale_identity.adapters.refresh_families import RefreshFamilyRepository
+from chorale_identity.adapters.secret_box import SecretBox, secret_box_from_settings
 from chorale_identity.adapters.sign_in_decoys import SignInDecoys
 from chorale_identity.adapters.structures import StructureDirectory
 from chorale_identity.adapters.technical_accounts import TechnicalAccountRepository
@@ -32,6 +33,7 @@ from chorale_identity.domain.clock import Clock, SystemClock
 from chorale_identity.domain.passwords import PasswordHasher
 from chorale_identity.entrypoints import (
     http_auth,
+    http_internal,
     http_me,
     http_rattachements,
     http_structures,
@@ -67,11 +69,13 @@ INDEXES = [
 ]
 
 
-def key_ring(db: AsyncDatabase, settings: IdentitySettings, clock: Clock) -> KeyRing:
+def key_ring(
+    db: AsyncDatabase, settings: IdentitySettings, clock: Clock, box: SecretBox
+) -> KeyRing:
     passphrase = settings.signing_key_passphrase
     rotation = settings.signing_key_rotation_days
     return KeyRing(
-        KeyRingRepository(db, passphrase.get_secret_value() if passphrase else None),
+        KeyRingRepository(db, box, passphrase.get_secret_value() if passphrase else None),
         clock,
         publish_delay=timedelta(seconds=settings.signing_key_publish_seconds),
         retention=timedelta(seconds=settings.signing_key_retention_seconds),
@@ -87,16 +91,18 @@ def build_context(
     notify: Notify | None = None,
     clock: Clock | None = None,
     hasher: PasswordHasher | None = None,
+    create_key_file: bool = True,
 ) -> IdentityContext:
     """Wire the use cases to a database (the service, the admin command, tests, the bench)."""
     clock = clock or SystemClock()
     gps = GestionnaireRepository(db, notify)
+    box = secret_box_from_settings(settings, create_key_file=create_key_file)
     return IdentityContext(
         settings=settings,
         clock=clock,
         hasher=hasher or PasswordHasher(settings.argon2_params),
-        keys=key_ring(db, settings, clock),
-        accounts=AccountRepository(db, notify),
+        keys=key_ring(db, settings, clock, box),
+        accounts=AccountRepository(db, box, notify),
         links=LinkRepository(db),
         refresh=RefreshFamilyRepository(db),
         rattachements=RattachementRepository(db, notify),
@@ -154,7 +160,9 @@ def build_app(
         "techniques. Voir services/identity/docs/api.md.",
         routers=[
             module.build_router(deps)
-            for module in (http_users, http_auth, http_me, http_rattachements, http_structures)
+            for module in (
+                http_users, http_auth, http_me, http_rattachements, http_structures, http_internal
+            )
         ],
     )
     app.add_middleware(EarlyRefusal, throttle=deps.throttle)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from datetime import timedelta
+from pathlib import Path
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 
@@ -27,8 +28,20 @@ class IdentitySettings(ServiceSettings):
         30, ge=1, description="A sign-in session ends after this many days whatever happens"
     )
 
+    secrets_key: SecretStr | None = Field(
+        None,
+        description="Key sealing the signing keys and TOTP seeds at rest (base64 of 32 bytes; "
+        "several comma-separated: the first seals, all open). Overrides the key file",
+    )
+    secrets_key_file: Path = Field(
+        Path("var/identity/secrets.key"),
+        description="File holding that key when CHORALE_SECRETS_KEY is unset; created "
+        "(mode 0600) at first start if absent. Back it up, apart from the database backups",
+    )
     signing_key_passphrase: SecretStr | None = Field(
-        None, description="Encrypts the stored private signing keys (PKCS#8); empty: stored clear"
+        None,
+        description="Only to read signing keys an earlier version stored encrypted with a "
+        "passphrase; they are re-sealed with the secrets key at start",
     )
     signing_key_rotation_days: int = Field(
         90, ge=0, description="Rotate the signing key automatically at this age (0: never)"
@@ -56,6 +69,13 @@ class IdentitySettings(ServiceSettings):
         "/compte/confirmation-contact",
         description="Path (under CHORALE_PUBLIC_BASE_URL) of the page that confirms a new "
         "contact e-mail; the link adds ?token=…",
+    )
+    mail_links_client_secret_sha256: str | None = Field(
+        None,
+        pattern=r"^[0-9a-fA-F]{64}$",
+        description="SHA-256 (hex) of the secret notifications presents to obtain the usable "
+        "link of a mail: verification, reset, contact e-mail confirmation (python -m "
+        "chorale_identity.admin new-service-secret); unset: no mail link can be sent",
     )
     link_resend_cooldown_seconds: int = Field(
         60, ge=0, description="At most one verification or reset mail per account in this time"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import random
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -33,7 +34,10 @@ from chorale_runtime.testing.servers import serve_in_process
 from chorale_runtime.testing.tokens import TokenFactory
 
 PASSWORD = "Correct-Horse-42!"
+# What notifications presents to mint the usable link of a mail (identity knows its SHA-256).
+MAIL_LINKS_SECRET = "test-mail-links-secret-" + uuid.uuid4().hex
 FAST = {
+    "mail_links_client_secret_sha256": hashlib.sha256(MAIL_LINKS_SECRET.encode()).hexdigest(),
     "argon2_time_cost": 1,
     "argon2_memory_kib": 8,
     "argon2_insecure_for_tests": True,
@@ -126,6 +130,7 @@ class User:
     email: str
     access: str
     refresh: str
+    verification_token: str = ""  # the link it was verified with (minted once)
 
     @property
     def headers(self) -> dict[str, str]:
@@ -162,7 +167,16 @@ class Identity:
             )
 
         found = await self.mailbox.wait_for(mine, count=nth)
-        return parse_qs(urlparse(found[nth - 1].payload["link"]).query)["token"][0]
+        minted = await self.mint(found[nth - 1].payload["linkId"])
+        assert minted.status_code == 200, minted.text
+        return parse_qs(urlparse(minted.json()["link"]).query)["token"][0]
+
+    async def mint(self, link_id: str, secret: str = MAIL_LINKS_SECRET) -> httpx.Response:
+        """What notifications does when it sends the mail of ``link_id``."""
+        return await self.post(
+            f"/internal/v1/mail-links/{link_id}/token",
+            headers={"Authorization": f"Bearer {secret}"},
+        )
 
     async def login(self, email: str, password: str = PASSWORD, **extra: Any):
         return await self.post("/v1/auth/login", {"email": email, "password": password, **extra})
@@ -171,11 +185,12 @@ class Identity:
         """A registered, verified, signed-in person."""
         email = email or f"user-{uuid.uuid4().hex[:8]}@exemple.fr"
         assert (await self.register(email, password)).status_code == 202
-        verified = await self.post("/v1/users/verify", {"token": await self.link_token(email)})
+        link = await self.link_token(email)
+        verified = await self.post("/v1/users/verify", {"token": link})
         assert verified.status_code == 200, verified.text
         tokens = (await self.login(email, password)).json()
         me = (await self.get("/v1/me", headers=_bearer(tokens["accessToken"]))).json()
-        return User(me["id"], email, tokens["accessToken"], tokens["refreshToken"])
+        return User(me["id"], email, tokens["accessToken"], tokens["refreshToken"], link)
 
     async def publish(self, topic: Topic, payload: EventPayload, key: str) -> Envelope:
         envelope = new_envelope(payload, key=key, producer="test")
@@ -281,8 +296,10 @@ def _bearer(token: str) -> dict[str, str]:
 
 
 @pytest.fixture
-def identity_settings(infra, namespace) -> IdentitySettings:
-    return settings_for(IdentitySettings, infra, namespace, **FAST)
+def identity_settings(infra, namespace, tmp_path) -> IdentitySettings:
+    return settings_for(
+        IdentitySettings, infra, namespace, **FAST, secrets_key_file=tmp_path / "secrets.key"
+    )
 
 
 @contextlib.asynccontextmanager

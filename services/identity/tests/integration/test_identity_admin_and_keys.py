@@ -104,9 +104,10 @@ async def test_create_operator_is_idempotent_and_never_echoes_the_password(
     assert plain.returncode == 1 and "--promote" in plain.stdout
 
 
-async def test_signing_key_rotation_shared_by_replicas(infra, namespace):
+async def test_signing_key_rotation_shared_by_replicas(infra, namespace, tmp_path):
     settings = settings_for(
-        IdentitySettings, infra, namespace, **FAST, signing_key_publish_seconds=2
+        IdentitySettings, infra, namespace, **FAST, signing_key_publish_seconds=2,
+        secrets_key_file=tmp_path / "secrets.key",
     )
     async with running_identity(infra, namespace, settings) as identity:
         await rotation_scenario(identity, settings)
@@ -150,4 +151,4 @@ async def rotation_scenario(identity, identity_settings):
     kept = (await identity.get("/.well-known/jwks.json")).json()
     assert [k["kid"] for k in kept["keys"]] == [new_kid]  # the old key retired
     stored = await ctx.accounts.store.col.database["signing_keys"].find_one({"_id": "keyring"})
-    assert all("PRIVATE KEY" in k["pem"] for k in stored["keys"])
+    assert all(k["sealedKey"].startswith("sealed:v1:") for k in stored["keys"])

@@ -36,7 +36,7 @@ async def test_secrets_never_logged_or_returned(infra, namespace, identity_setti
         secrets: list[str] = [PASSWORD, NEW_PASSWORD]
 
         user = await identity.user("secret.keeper@exemple.fr", PASSWORD)
-        secrets += [user.access, user.refresh, await identity.link_token(user.email)]
+        secrets += [user.access, user.refresh, user.verification_token]
         assert (await identity.login(user.email, "Mauvais-Mot-De-Passe-1")).status_code == 401
         refreshed = (await identity.post("/v1/auth/refresh", {"refreshToken": user.refresh})).json()
         secrets += [refreshed["accessToken"], refreshed["refreshToken"]]

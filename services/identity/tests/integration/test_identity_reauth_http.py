@@ -5,6 +5,7 @@ the password (and the TOTP code), failures counting toward the sign-in lockout."
 from __future__ import annotations
 
 from datetime import timedelta
+from urllib.parse import parse_qs, urlparse
 
 import pytest
 
@@ -75,8 +76,15 @@ async def test_changing_the_contact_email_needs_the_password_and_a_link(identity
     assert asked.status_code == 202, asked.text
     assert asked.json()["contactEmail"] == user.email
     assert asked.json()["contactEmailEnAttente"] == new
-    token = await identity.link_token(new, "CONTACT_EMAIL_VERIFICATION")
-    assert "/compte/confirmation-contact?token=" in links_to(identity, new)[0].payload["link"]
+    sent = await identity.mailbox.wait_for(
+        lambda e: e.event_type == "user.verification_requested"
+        and e.payload["contactEmail"] == new
+        and e.payload["purpose"] == "CONTACT_EMAIL_VERIFICATION"
+    )
+    assert "link" not in sent[0].payload  # only its id: minted when the mail is sent
+    minted = await identity.mint(sent[0].payload["linkId"])
+    assert "/compte/confirmation-contact?token=" in minted.json()["link"]
+    token = parse_qs(urlparse(minted.json()["link"]).query)["token"][0]
     assert not [
         e for e in identity.mailbox.of_type("user.profile_updated") if e.key == user.id
     ]  # notifications keep going to the proven address

@@ -10,7 +10,7 @@ from chorale_identity.domain.errors import (
 def test_every_code_has_a_french_message_and_an_http_status():
     for code in ErrorCode:
         assert MESSAGES[code].strip(), code
-        assert HTTP_STATUS[code] in {400, 401, 403, 404, 409, 422, 429}, code
+        assert HTTP_STATUS[code] in {400, 401, 403, 404, 409, 410, 422, 429}, code
 
 
 def test_codes_are_their_own_upper_snake_names():

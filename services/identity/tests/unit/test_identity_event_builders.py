@@ -34,19 +34,20 @@ def test_user_events(make_account):
     assert events_of(accounts.update_profile(verified.state, T0), CAUSE, T0) == []
 
 
-def test_verification_requested_carries_the_link(make_account):
+def test_verification_requested_carries_only_the_link_id(make_account):
     account = make_account(verified=False)
     envelope = verification_requested(
         account,
         LinkPurpose.PASSWORD_RESET,
-        "https://chorale.example/x?token=abc",
+        "link-1",
         T0 + timedelta(hours=1),
         CAUSE,
         T0,
         to=account.login_email,
     )
     payload = REGISTRY.payload_class(envelope.event_type).model_validate(envelope.payload)
-    assert payload.purpose == "PASSWORD_RESET" and payload.link.endswith("token=abc")
+    assert payload.purpose == "PASSWORD_RESET" and payload.linkId == "link-1"
+    assert "link" not in envelope.payload and envelope.schema_version == 2
     assert payload.contactEmail == account.login_email
     assert envelope.key == account.id
 

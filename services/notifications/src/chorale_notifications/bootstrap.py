@@ -13,6 +13,7 @@ from chorale_notifications.adapters.deliveries import DELIVERIES, Deliveries
 from chorale_notifications.adapters.digests import HabilitationDigests
 from chorale_notifications.adapters.flow_stats import FlowStats
 from chorale_notifications.adapters.inbox import Inbox, Preferences
+from chorale_notifications.adapters.mail_links import MailLinks
 from chorale_notifications.adapters.notice_digests import NoticeDigests
 from chorale_notifications.adapters.read_models import Organisation, People, StructureNames
 from chorale_notifications.adapters.smtp import Mailer
@@ -54,7 +55,8 @@ def build_app(settings: NotificationsSettings, **runtime_options) -> FastAPI:
     inbox, preferences, deliveries = Inbox(db), Preferences(db), Deliveries(db)
     flow_stats, digests = FlowStats(db), HabilitationDigests(db)
 
-    dispatcher = Dispatcher(deliveries, people, Mailer(settings), settings, runtime.publish_soon)
+    dispatcher = Dispatcher(deliveries, people, Mailer(settings), settings, runtime.publish_soon,
+                            MailLinks(settings))
     notifier = Notifier(inbox, deliveries, preferences, people, portal_url=settings.portal_url,
                         service=settings.service_name, enqueue=dispatcher.enqueue)
 

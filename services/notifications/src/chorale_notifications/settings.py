@@ -38,6 +38,16 @@ class NotificationsSettings(ServiceSettings):
                     "and retries are queued in memory at once; the scan is a safety net)",
     )
 
+    # -- single-use links (verification, password reset) ---------------------------------
+    identity_url: str = Field(
+        "http://127.0.0.1:8002", description="Identity service, asked for a mail's usable link"
+    )
+    mail_links_client_secret: SecretStr | None = Field(
+        None,
+        description="Secret presented to identity to obtain the usable link of a verification "
+        "or reset mail at sending time (identity holds its SHA-256)",
+    )
+
     # -- composition ------------------------------------------------------------------------
     portal_url: str = Field(
         "http://127.0.0.1:8080", description="Public URL of the portal (links in mails)"

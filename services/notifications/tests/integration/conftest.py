@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import email
 import email.policy
+import secrets
 import threading
 import uuid
 from collections.abc import AsyncIterator
@@ -18,6 +19,8 @@ import pytest
 import pytest_asyncio
 from aiokafka import AIOKafkaProducer
 from aiosmtpd.controller import Controller
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
 
 from chorale_contracts import Envelope, new_envelope, topic_name
 from chorale_contracts.events.habilitations import HabilitationGranted
@@ -169,12 +172,56 @@ TEST_SETTINGS = {
 }
 
 
+MAIL_LINKS_SECRET = "secret-de-service-" + uuid.uuid4().hex
+
+
+@dataclass
+class IdentityLinks:
+    """Identity's mail-link endpoint as notifications sees it over HTTP: mints a new token per
+    call (remembered for the tests), answers 410 for `gone` links, 503 `unavailable` times."""
+
+    minted: dict[str, list[str]] = field(default_factory=dict)
+    gone: set[str] = field(default_factory=set)
+    unavailable: int = 0
+    base: str = ""
+
+    def app(self) -> FastAPI:
+        app = FastAPI()
+
+        @app.post("/internal/v1/mail-links/{link_id}/token")
+        async def mint(link_id: str, request: Request) -> Any:
+            if request.headers.get("authorization") != f"Bearer {MAIL_LINKS_SECRET}":
+                return JSONResponse({"code": "SERVICE_UNAUTHENTICATED"}, status_code=401)
+            if self.unavailable:
+                self.unavailable -= 1
+                return JSONResponse({"code": "INTERNAL_ERROR"}, status_code=503)
+            if link_id in self.gone:
+                return JSONResponse({"code": "MAIL_LINK_UNAVAILABLE"}, status_code=410)
+            token = f"{link_id}.{secrets.token_urlsafe(16)}"
+            self.minted.setdefault(link_id, []).append(token)
+            return {"link": f"https://portail.test/compte/verification?token={token}",
+                    "expiresAt": "2099-01-01T00:00:00+00:00"}
+
+        return app
+
+
+@pytest_asyncio.fixture
+async def identity_links() -> AsyncIterator[IdentityLinks]:
+    links = IdentityLinks()
+    async with serve_in_process(links.app()) as base:
+        links.base = base
+        yield links
+
+
 @pytest.fixture
-def notifications(infra: Any, namespace: Any, smtp: SmtpServer, tokens: TokenFactory) -> Any:
+def notifications(infra: Any, namespace: Any, smtp: SmtpServer, tokens: TokenFactory,
+                  identity_links: IdentityLinks) -> Any:
     """`async with notifications(**overrides) as base_url:` runs the service in-process."""
 
     def run(**overrides: Any) -> contextlib.AbstractAsyncContextManager[str]:
         settings = settings_for(NotificationsSettings, infra, namespace, smtp_port=smtp.port,
+                                identity_url=identity_links.base,
+                                mail_links_client_secret=MAIL_LINKS_SECRET,
                                 **{**TEST_SETTINGS, **overrides})
         return serve_in_process(build_app(settings, verifier=tokens.verifier()))
 

@@ -78,7 +78,8 @@ async def mail(smtp, uid: str, starts: str, timeout: float = 60):
     return await eventually(found, timeout=timeout)
 
 
-async def test_each_event_kind_mails_the_right_people(publish, smtp, notifications):
+async def test_each_event_kind_mails_the_right_people(publish, smtp, notifications,
+                                                      identity_links):
     async with notifications():
         await seed_organisation(publish)
 
@@ -153,14 +154,15 @@ async def test_each_event_kind_mails_the_right_people(publish, smtp, notificatio
         # verification link → the contact e-mail in the event, even with no account yet
         await publish(UserVerificationRequested(
             userId="inconnu", purpose="PASSWORD_RESET", contactEmail="perdu@mail.test",
-            prenom="Lou", link="https://portail.test/reset?t=abc123",
+            prenom="Lou", linkId="lien-abc123",
             expiresAt=datetime.now(UTC) + timedelta(hours=1),
         ), "inconnu")
         await eventually(lambda: smtp.catcher.to("perdu@mail.test"), timeout=30)
         reset = smtp.catcher.to("perdu@mail.test")[0]
         assert reset.subject == "Réinitialisation de votre mot de passe"
-        assert "https://portail.test/reset?t=abc123" in reset.text
-        assert 'href="https://portail.test/reset?t=abc123"' in reset.html
+        [token] = identity_links.minted["lien-abc123"]  # minted by identity at sending time
+        link = f"https://portail.test/compte/verification?token={token}"
+        assert link in reset.text and f'href="{link}"' in reset.html
 
         # nobody else was told: consultation holder, other service, requester of the request
         await publish(invoice("F-2026-002", None), "inv-2")

@@ -54,7 +54,7 @@ async def test_preferences_inbox_and_read_marks(publish, smtp, notifications, to
                                               structure=COMMUNE, decidedBy="gp"), "r-9")
             await publish(UserVerificationRequested(
                 userId="lea", purpose="EMAIL_VERIFICATION", contactEmail=email_of("lea"),
-                prenom="Léa", link="https://portail.test/verifier?t=xyz",
+                prenom="Léa", linkId="lien-xyz",
                 expiresAt=datetime.now(UTC) + timedelta(days=1)), "lea")
 
             # Marc gets both invoices; Léa only the refusal and the verification link
@@ -74,7 +74,7 @@ async def test_preferences_inbox_and_read_marks(publish, smtp, notifications, to
             assert body["nonLus"] == 3
             assert [m["categorie"] for m in body["messages"]].count(
                 "FACTURE_MISE_A_DISPOSITION") == 2
-            assert all("verifier?t=" not in m["texte"] for m in body["messages"])
+            assert all("token=" not in m["texte"] for m in body["messages"])
             assert (await client.get("/v1/me/messages/unread-count")).json() == {"nonLus": 3}
 
             page = (await client.get("/v1/me/messages", params={"taille": 2})).json()

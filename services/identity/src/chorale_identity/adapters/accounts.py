@@ -5,6 +5,10 @@ Registration claims the login first (an insert: two concurrent registrations of 
 cannot both win), then inserts the account under the user id the claim names. A crash between
 the two leaves a claim without an account; the next registration of that address finishes it
 under the same id, so the claim is never orphaned for good.
+
+A TOTP seed is stored sealed with the secrets key (``secret_box``, context ``totp:<user id>``);
+a clear one an earlier version stored is still read, and ``reseal_totp_secrets`` (run at
+start) seals it.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from chorale_contracts import Envelope
 from chorale_identity.adapters.documents import AlreadyExists, Notify, Store, Versioned
+from chorale_identity.adapters.secret_box import SecretBox
 from chorale_identity.domain.accounts import OPERATOR, UserAccount
 from chorale_runtime.mongo import IndexSpec, is_duplicate_key
 
@@ -35,12 +40,52 @@ INDEXES = (
 StoredAccount = Versioned[UserAccount]
 
 
+def _totp_context(user_id: Any) -> str:
+    return f"totp:{user_id}"
+
+
 class AccountRepository:
-    def __init__(self, db: AsyncDatabase, notify: Notify | None = None):
+    def __init__(self, db: AsyncDatabase, box: SecretBox, notify: Notify | None = None):
+        self._box = box
         self.store: Store[UserAccount] = Store(
-            db[USERS], UserAccount, notify, (LINKS, LAST_LINK_AT)
+            db[USERS], UserAccount, notify, (LINKS, LAST_LINK_AT),
+            to_stored=self._seal, from_stored=self._open,
         )
         self._logins = db[LOGINS]
+
+    def _seal(self, user_id: Any, doc: dict[str, Any]) -> dict[str, Any]:
+        totp = doc.get("totp")
+        if not totp:
+            return doc
+        sealed = self._box.seal_text(totp["secret"], _totp_context(user_id))
+        return {**doc, "totp": {**totp, "secret": sealed}}
+
+    def _open(self, doc: dict[str, Any]) -> dict[str, Any]:
+        totp = doc.get("totp")
+        if not totp:
+            return doc
+        clear = self._box.open_text(totp["secret"], _totp_context(doc["_id"]))
+        return {**doc, "totp": {**totp, "secret": clear}}
+
+    async def reseal_totp_secrets(self) -> int:
+        """Seal with the current secrets key every TOTP seed that is not; open every other one
+        (a wrong key fails here, at start, not at someone's sign-in). Returns how many changed."""
+        changed = 0
+        docs = self.store.col.find({"totp": {"$ne": None}}, {"totp": 1, "version": 1})
+        async for doc in docs:
+            secret = (doc.get("totp") or {}).get("secret")
+            if not secret:
+                continue
+            clear = self._box.open_text(secret, _totp_context(doc["_id"]))
+            if self._box.is_current(secret):
+                continue
+            result = await self.store.col.update_one(
+                {"_id": doc["_id"], "version": doc["version"]},
+                {"$set": {"totp.secret": self._box.seal_text(clear, _totp_context(doc["_id"]))},
+                 "$inc": {"version": 1}},
+            )
+            changed += result.modified_count  # 0: changed meanwhile, hence stored sealed
+        return changed
 
     async def get(self, user_id: str) -> StoredAccount | None:
         return await self.store.get(user_id)

@@ -25,6 +25,17 @@ M = TypeVar("M", bound=BaseModel)
 BOOKKEEPING = frozenset({"_id", "version", OUTBOX_FIELD})
 
 Notify = Callable[[str, Any], None]
+# A repository's transformation between the model's dump and the stored document (sealing the
+# secrets it holds): ``to_stored(doc_id, doc)`` before a write, ``from_stored(doc)`` after a read.
+DocumentHook = Callable[..., dict[str, Any]]
+
+
+def _unchanged_out(_doc_id: Any, doc: dict[str, Any]) -> dict[str, Any]:
+    return doc
+
+
+def _unchanged_in(doc: dict[str, Any]) -> dict[str, Any]:
+    return doc
 
 
 class ConcurrentUpdate(Exception):
@@ -78,18 +89,23 @@ class Store(Generic[M]):
         model: type[M],
         notify: Notify | None = None,
         meta: Iterable[str] = (),
+        *,
+        to_stored: DocumentHook = _unchanged_out,
+        from_stored: DocumentHook = _unchanged_in,
     ):
         self.col = collection
         self.name = collection.name
         self.model = model
         self.meta = frozenset(meta)
         self.notify = notify or no_notify
+        self._to_stored = to_stored
+        self._from_stored = from_stored
 
     def load(self, doc: dict[str, Any] | None) -> Versioned[M] | None:
         if doc is None:
             return None
         return Versioned(
-            from_document(self.model, doc, self.meta),
+            from_document(self.model, self._from_stored(doc), self.meta),
             int(doc.get("version", 1)),
             {k: doc[k] for k in self.meta if k in doc},
         )
@@ -99,7 +115,7 @@ class Store(Generic[M]):
 
     async def find(self, query: dict[str, Any], **kwargs: Any) -> list[M]:
         docs = await self.col.find(query, {OUTBOX_FIELD: 0}, **kwargs).to_list(None)
-        return [from_document(self.model, d, self.meta) for d in docs]
+        return [from_document(self.model, self._from_stored(d), self.meta) for d in docs]
 
     async def insert(
         self,
@@ -108,7 +124,8 @@ class Store(Generic[M]):
         events: Sequence[Envelope] = (),
         extra: dict[str, Any] | None = None,
     ) -> None:
-        doc = {"_id": doc_id, "version": 1, **to_document(model), **(extra or {})}
+        stored = self._to_stored(doc_id, to_document(model))
+        doc = {"_id": doc_id, "version": 1, **stored, **(extra or {})}
         try:
             await self.col.insert_one(new_document(doc, events))
         except Exception as exc:
@@ -129,7 +146,8 @@ class Store(Generic[M]):
         """Store ``model`` if the document is still at the expected version; return the new
         version. Raise ``ConcurrentUpdate`` otherwise."""
         version = expected.version if isinstance(expected, Versioned) else expected
-        update: dict[str, Any] = {"$set": {**to_document(model), **(extra or {})}}
+        stored = self._to_stored(doc_id, to_document(model))
+        update: dict[str, Any] = {"$set": {**stored, **(extra or {})}}
         if _owns_version(self.model):
             if getattr(model, "version", None) != version + 1:
                 raise ValueError("the new state must carry the next version")

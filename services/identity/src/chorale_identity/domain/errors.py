@@ -33,6 +33,11 @@ TOKEN_REVOKED (401)
     a refresh token whose family was revoked (logout, reuse detected, account deactivated)
 VERIFICATION_LINK_INVALID (400)
     an e-mail verification / password reset link is unknown, used or expired
+MAIL_LINK_UNAVAILABLE (410)
+    notifications asked for the usable link of a link id that is unknown, used, expired or
+    superseded (internal endpoint): nothing is to be mailed
+SERVICE_UNAUTHENTICATED (401)
+    an internal endpoint called without the right service credential
 TOTP_REQUIRED (401)
     password correct, a second factor is enrolled and no code was given
 TOTP_INVALID (401)
@@ -100,6 +105,8 @@ class ErrorCode(StrEnum):
     TOKEN_EXPIRED = "TOKEN_EXPIRED"
     TOKEN_REVOKED = "TOKEN_REVOKED"
     VERIFICATION_LINK_INVALID = "VERIFICATION_LINK_INVALID"
+    MAIL_LINK_UNAVAILABLE = "MAIL_LINK_UNAVAILABLE"
+    SERVICE_UNAUTHENTICATED = "SERVICE_UNAUTHENTICATED"
     TOTP_REQUIRED = "TOTP_REQUIRED"
     TOTP_INVALID = "TOTP_INVALID"
     TOTP_NOT_ENROLLED = "TOTP_NOT_ENROLLED"
@@ -138,6 +145,8 @@ MESSAGES: dict[ErrorCode, str] = {
     ErrorCode.TOKEN_EXPIRED: "Le jeton a expiré.",
     ErrorCode.TOKEN_REVOKED: "Le jeton a été révoqué.",
     ErrorCode.VERIFICATION_LINK_INVALID: "Ce lien n'est pas valide ou a expiré.",
+    ErrorCode.MAIL_LINK_UNAVAILABLE: "Ce lien a expiré, a été utilisé ou remplacé.",
+    ErrorCode.SERVICE_UNAUTHENTICATED: "Service appelant non authentifié.",
     ErrorCode.TOTP_REQUIRED: "Un code d'authentification à deux facteurs est requis.",
     ErrorCode.TOTP_INVALID: "Le code d'authentification n'est pas valide.",
     ErrorCode.TOTP_NOT_ENROLLED: "Aucun facteur d'authentification n'est en cours d'activation.",
@@ -186,6 +195,8 @@ HTTP_STATUS: dict[ErrorCode, int] = {
     ErrorCode.TOKEN_EXPIRED: 401,
     ErrorCode.TOKEN_REVOKED: 401,
     ErrorCode.VERIFICATION_LINK_INVALID: 400,
+    ErrorCode.MAIL_LINK_UNAVAILABLE: 410,
+    ErrorCode.SERVICE_UNAUTHENTICATED: 401,
     ErrorCode.TOTP_REQUIRED: 401,
     ErrorCode.TOTP_INVALID: 401,
     ErrorCode.TOTP_NOT_ENROLLED: 409,

@@ -157,7 +157,7 @@ def events_of(transition: Transition[Any], cause: Cause, now: datetime) -> list[
 def verification_requested(
     account: UserAccount,
     purpose: LinkPurpose,
-    link: str,
+    link_id: str,
     expires_at: datetime,
     cause: Cause,
     now: datetime,
@@ -171,7 +171,7 @@ def verification_requested(
         purpose=purpose.value,
         contactEmail=to,
         prenom=account.prenom,
-        link=link,
+        linkId=link_id,
         expiresAt=expires_at,
     )
     return envelope(payload, account.id, cause, now)

@@ -1,31 +1,35 @@
-"""Sending and using the single-use links: e-mail verification, password reset, contact
-e-mail confirmation.
+"""Sending, minting and using the single-use links: e-mail verification, password reset,
+contact e-mail confirmation.
 
 Verification and reset links prove or recover the account, so they go to the login e-mail
 only, never to a contact address (whoever typed a contact address at registration could
 otherwise take the login over). A contact-confirmation link goes to the new address it proves.
 
-The account document remembers the fingerprint of the latest link of each purpose: sending a
-new link supersedes the older ones without touching them, and using a link clears it in the
-same write as the change it authorises. At most one mail per account per cool-down period,
-so the always-202 endpoints cannot be used to flood someone's mailbox.
+The account document remembers the id of the latest link of each purpose: sending a new link
+supersedes the older ones without touching them, and using a link clears it in the same write
+as the change it authorises. At most one mail per account per cool-down period, so the
+always-202 endpoints cannot be used to flood someone's mailbox.
+
+The event that has notifications send the mail carries only the link id; notifications asks
+for the usable link (``mint_link``) at the moment it sends, and puts it in the mail only.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from chorale_identity.adapters.accounts import LAST_LINK_AT, LINKS, StoredAccount
+from chorale_identity.adapters.documents import ConcurrentUpdate
 from chorale_identity.domain.accounts import AccountStatus, UserAccount
 from chorale_identity.domain.errors import DomainError, ErrorCode
 from chorale_identity.domain.validation import normalise_email
 from chorale_identity.domain.verification import (
     ACCOUNT_PURPOSES,
-    IssuedLink,
     LinkPurpose,
     VerificationLink,
     consume_link,
     issue_link,
+    mint_token,
 )
 from chorale_identity.service_layer.context import IdentityContext, retrying
 from chorale_identity.service_layer.events import Cause, verification_requested
@@ -51,13 +55,15 @@ def cooldown_left(ctx: IdentityContext, stored: StoredAccount) -> float:
     return max(0.0, (last + cooldown - ctx.now()).total_seconds())
 
 
-def link_fields(stored: StoredAccount, purpose: LinkPurpose, issued: IssuedLink | None) -> dict:
+def link_fields(
+    stored: StoredAccount, purpose: LinkPurpose, issued: VerificationLink | None
+) -> dict:
     """The bookkeeping update that records (or, with ``None``, clears) a purpose's link."""
     links = dict(stored.meta.get(LINKS) or {})
-    links[purpose.value] = issued.record.token_hash if issued else None
+    links[purpose.value] = issued.link_id if issued else None
     fields: dict = {LINKS: links}
     if issued is not None:
-        fields[LAST_LINK_AT] = issued.record.created_at
+        fields[LAST_LINK_AT] = issued.created_at
     return fields
 
 
@@ -76,7 +82,7 @@ def new_link_message(
     cause: Cause,
     *,
     force: bool = False,
-) -> tuple[IssuedLink, list, dict] | None:
+) -> tuple[VerificationLink, list, dict] | None:
     """A link, its ``user.verification_requested`` event and the account fields to store; None
     during the cool-down after the previous mail (unless ``force``: the caller checked it, or
     the mail follows a single-use link) or when there is no address to send it to."""
@@ -88,9 +94,8 @@ def new_link_message(
     if to is None:
         return None
     issued = issue_link(stored.value.id, purpose, now, address=to)
-    url = ctx.settings.link(_path(ctx, purpose), issued.token)
     event = verification_requested(
-        stored.value, purpose, url, issued.record.expires_at, cause, now, to=to
+        stored.value, purpose, issued.link_id, issued.expires_at, cause, now, to=to
     )
     return issued, [event], link_fields(stored, purpose, issued)
 
@@ -108,7 +113,7 @@ async def send_link(
     if message is None:
         return False
     issued, events, fields = message
-    await ctx.links.add(issued.record)
+    await ctx.links.add(issued)
     await ctx.accounts.save(stored, stored.value, events, fields)
     log.info("link_sent", user_id=stored.value.id, purpose=purpose.value)
     return True
@@ -153,10 +158,35 @@ async def check_link(
     record = await ctx.links.for_token(token)
     used = consume_link(record, token, purpose, ctx.now())
     stored = await ctx.accounts.get(used.user_id)
-    latest = (stored.meta.get(LINKS) or {}).get(purpose.value) if stored else None
-    if stored is None or latest != used.token_hash:
+    if stored is None or _latest(stored, purpose) != used.link_id:
         raise DomainError(ErrorCode.VERIFICATION_LINK_INVALID)
     return used, stored
+
+
+def _latest(stored: StoredAccount, purpose: LinkPurpose) -> str | None:
+    return (stored.meta.get(LINKS) or {}).get(purpose.value)
+
+
+async def mint_link(ctx: IdentityContext, link_id: str) -> tuple[str, datetime]:
+    """The usable URL of a link, for notifications to put in the mail it is sending, and its
+    expiry. A new token each time (the previous one stops working). MAIL_LINK_UNAVAILABLE if
+    the link is unknown, used, expired or superseded by a newer one."""
+
+    async def attempt() -> tuple[str, datetime]:
+        record = await ctx.links.get(link_id)
+        stored = await ctx.accounts.get(record.user_id) if record else None
+        if record is None or stored is None or _latest(stored, record.purpose) != link_id:
+            raise DomainError(ErrorCode.MAIL_LINK_UNAVAILABLE)
+        if record.address is not None and record.address != recipient(stored.value, record.purpose):
+            raise DomainError(ErrorCode.MAIL_LINK_UNAVAILABLE)  # no longer the address to prove
+        token, minted = mint_token(record, ctx.now())
+        if not await ctx.links.replace_token(record, minted):
+            raise ConcurrentUpdate(f"verification_links/{link_id}")  # used or minted meanwhile
+        return ctx.settings.link(_path(ctx, record.purpose), token), record.expires_at
+
+    url, expires_at = await retrying(attempt, times=3)
+    log.info("mail_link_minted", link_id=link_id)
+    return url, expires_at
 
 
 async def mark_used(ctx: IdentityContext, used: VerificationLink) -> None:

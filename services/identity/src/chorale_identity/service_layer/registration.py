@@ -90,7 +90,7 @@ async def _create(ctx: IdentityContext, account: UserAccount, cause: Cause) -> N
     message = new_link_message(ctx, pending, VERIFY, cause)
     assert message is not None
     issued, link_events, fields = message
-    await ctx.links.add(issued.record)
+    await ctx.links.add(issued)
     events = events_of(Transition(account, USER_REGISTERED), cause, now)
     try:
         await ctx.accounts.add(account, [*events, *link_events], fields)

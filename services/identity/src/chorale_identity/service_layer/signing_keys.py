@@ -42,6 +42,10 @@ def prune(
     return tuple(e for e in entries if e.kid in keep)
 
 
+class UnknownSigningKey(LookupError):
+    """No key of the ring has this ``kid``."""
+
+
 class KeyRing:
     def __init__(
         self,
@@ -117,6 +121,35 @@ class KeyRing:
             log.info("signing_key_rotated", kid=entry.kid, signs_from=entry.activates_at)
             return entry.kid
         raise ConcurrentUpdate("signing key ring kept changing during rotation")
+
+    async def revoke(self, kid: str) -> str | None:
+        """Remove ``kid`` from the ring at once: it neither signs nor verifies any more (every
+        verifier drops it at its next JWKS refresh). If it was the signing key, a new key signs
+        from now on (no publish delay: tokens of the revoked key are worthless anyway, and
+        verifiers fetch an unknown ``kid`` at once). Returns that new key's ``kid``."""
+        for _ in range(5):
+            ring = await self.load()
+            if kid not in {e.kid for e in ring.entries}:
+                raise UnknownSigningKey(kid)
+            now = self._clock.now()
+            signing = keyset_at(ring.entries, now, self._retention).current.kid
+            kept = tuple(e for e in ring.entries if e.kid != kid)
+            replacement = KeyEntry(generate_signing_key(), now, now) if signing == kid else None
+            try:
+                await self._repo.save((*kept, *([replacement] if replacement else [])),
+                                      ring.version)
+            except ConcurrentUpdate:
+                continue
+            await self.load()
+            new_kid = replacement.kid if replacement else None
+            log.warning("signing_key_revoked", kid=kid, new_signing_kid=new_kid)
+            return new_kid
+        raise ConcurrentUpdate("signing key ring kept changing during revocation")
+
+    async def reseal(self) -> int:
+        """Store sealed with the current secrets key the keys that are not (see keyring)."""
+        async with self._lock:
+            return await self._repo.reseal()
 
     async def rotate_if_due(self) -> bool:
         if self._rotation_age is None:

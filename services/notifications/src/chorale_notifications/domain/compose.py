@@ -12,6 +12,10 @@ from chorale_contracts.events.invoice_status import InvoiceStatus, InvoiceStatus
 from chorale_contracts.events.invoices import InvoiceMadeAvailable
 from chorale_notifications.domain.categories import Category
 
+# Stands for a single-use link in a stored message; replaced by the link identity mints at
+# sending time, in the SMTP message only (nothing matching it needs escaping in HTML).
+LINK_PLACEHOLDER = "CHORALE-LIEN-A-USAGE-UNIQUE"
+
 PURPOSE_TEMPLATES = {
     "EMAIL_VERIFICATION": "verification_email",
     "PASSWORD_RESET": "reinitialisation_mot_de_passe",

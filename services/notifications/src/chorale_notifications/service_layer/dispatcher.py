@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import heapq
+import html
 import itertools
 import time
 import uuid
@@ -30,9 +31,11 @@ from chorale_contracts import new_envelope
 from chorale_contracts.events.notifications import NotificationFailed, NotificationSent
 from chorale_notifications import metrics
 from chorale_notifications.adapters.deliveries import DELIVERIES, FAILED, PENDING, Deliveries
+from chorale_notifications.adapters.mail_links import LinkServiceError, LinkUnavailable, MailLinks
 from chorale_notifications.adapters.read_models import People
 from chorale_notifications.adapters.smtp import Mail, Mailer, SendResult
-from chorale_notifications.domain.categories import BULK, MAIL_ONLY, NORMAL, URGENT, Category
+from chorale_notifications.domain.categories import BULK, NORMAL, URGENT
+from chorale_notifications.domain.compose import LINK_PLACEHOLDER
 from chorale_notifications.domain.ids import mail_message_id
 from chorale_notifications.domain.retry import RetryPolicy
 from chorale_notifications.settings import NotificationsSettings
@@ -40,13 +43,13 @@ from chorale_runtime.logging import get_logger
 
 log = get_logger(__name__)
 
-SCRUBBED = "(contenu effacé après envoi : il contenait un lien à usage unique)"
-
 
 class Dispatcher:
     def __init__(self, deliveries: Deliveries, people: People, mailer: Mailer,
-                 settings: NotificationsSettings, publish_soon: Callable[[str, Any], None]):
+                 settings: NotificationsSettings, publish_soon: Callable[[str, Any], None],
+                 links: MailLinks):
         self._deliveries = deliveries
+        self._links = links
         self._people = people
         self._mailer = mailer
         self._s = settings
@@ -182,11 +185,23 @@ class Dispatcher:
             address = person.get("contactEmail")
             if not address:
                 return SendResult("TRANSIENT", "adresse de contact encore inconnue"), None
-        return await self._mailer.send(await self.mail_for(doc, address)), address
+        try:
+            mail = await self.mail_for(doc, address)
+        except LinkUnavailable as exc:
+            return SendResult("PERMANENT", f"aucun envoi : {exc}"), None
+        except LinkServiceError as exc:
+            return SendResult("TRANSIENT", f"lien non obtenu : {exc}"), None
+        return await self._mailer.send(mail), address
 
     async def mail_for(self, doc: dict[str, Any], address: str) -> Mail:
-        """The one place a mail is put together at send time, from its stored delivery."""
-        return Mail(to=address, subject=doc["subject"], text=doc["text"], html=doc["html"],
+        """The one place a mail is put together at send time, from its stored delivery. A
+        single-use link is minted now, once the address is known, and lives in this mail only."""
+        text, html_body = doc["text"], doc["html"]
+        if "linkId" in doc:
+            link = await self._links.mint(doc["linkId"])
+            text = text.replace(LINK_PLACEHOLDER, link)
+            html_body = html_body.replace(LINK_PLACEHOLDER, html.escape(link))
+        return Mail(to=address, subject=doc["subject"], text=text, html=html_body,
                     message_id=mail_message_id(doc["_id"], self._s.message_id_domain),
                     category=doc["categorie"])
 
@@ -208,9 +223,9 @@ class Dispatcher:
                   "category": doc["categorie"], "subject": doc["subject"],
                   "sourceEventId": doc["sourceEventId"]}
         if step == "SENT":
+            # The stored body of a single-use-link mail holds the placeholder, never the link:
+            # it stays as it is, so an operator's re-send mints a new link into it.
             update.update(statut="SENT", sentAt=now)
-            if Category(doc["categorie"]) in MAIL_ONLY:
-                update.update(text=SCRUBBED, html=SCRUBBED)
             events.append(NotificationSent(**common))
         elif step == "FAILED":
             update.update(statut=FAILED, failedAt=now)

@@ -68,16 +68,18 @@ class Notifier:
         return f"{self._portal}{path}"
 
     async def notify(self, source_id: str, source: Origin, draft: Draft,
-                     user_ids: Iterable[str], *, to: str | None = None) -> int:
-        """Create the message of `draft` for each user; returns how many were new."""
+                     user_ids: Iterable[str], *, to: str | None = None,
+                     link_id: str | None = None) -> int:
+        """Create the message of `draft` for each user; returns how many were new.
+        `link_id`: the mail carries that single-use link, minted by identity at sending."""
         created = 0
         for user_id in sorted(set(user_ids)):
-            if await self._one(source_id, source, draft, user_id, to):
+            if await self._one(source_id, source, draft, user_id, to, link_id):
                 created += 1
         return created
 
     async def _one(self, source_id: str, source: Origin, draft: Draft, user_id: str,
-                   to: str | None) -> bool:
+                   to: str | None, link_id: str | None) -> bool:
         person = await self._people.get(user_id) or {}
         context: dict[str, Any] = {
             "salutation": greeting(person.get("prenom")),
@@ -105,6 +107,7 @@ class Notifier:
             "html": rendered.html, "statut": PENDING if wanted else DISABLED,
             "priorite": rank, "tentatives": 0, "nextAttemptAt": now, "updatedAt": now,
             "correlationId": source.correlation_id, "log": [],
+            **({"linkId": link_id} if link_id is not None else {}),
         })
         if new_delivery and wanted:
             self._enqueue(mid, rank)

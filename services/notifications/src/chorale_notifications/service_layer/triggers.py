@@ -137,10 +137,12 @@ class Triggers:
             await self._tell(env, draft, users)
 
     async def verification_requested(self, env: Envelope, ev: UserVerificationRequested) -> None:
+        # The usable link is asked of identity when the mail is sent, and put in the mail only:
+        # what is stored here says where it goes (LINK_PLACEHOLDER) and which link (linkId).
         draft = Draft(Category.SECURITE_COMPTE, compose.PURPOSE_TEMPLATES[ev.purpose], {
-            "salutation": compose.greeting(ev.prenom), "lien": ev.link,
+            "salutation": compose.greeting(ev.prenom), "lien": compose.LINK_PLACEHOLDER,
             "expiration": ev.expiresAt.strftime("%d/%m/%Y à %H:%M UTC"),
         })
         # The address being verified is the one in the event, whatever the profile says.
         await self._n.notify(str(env.event_id), Origin.of(env), draft, {ev.userId},
-                             to=ev.contactEmail)
+                             to=ev.contactEmail, link_id=ev.linkId)
