@@ -49,3 +49,28 @@ def is_duplicate_key(exc: BaseException) -> bool:
     if isinstance(exc, DuplicateKeyError) or getattr(exc, "code", None) == 11000:
         return True
     return getattr(exc, "code", None) == 1 and "UNIQUE constraint failed" in str(exc)
+
+
+async def upsert_if_newer(collection: Any, filter_: dict[str, Any], update: dict[str, Any],
+                          versions: Iterable[tuple[str, int]]) -> None:
+    """Apply `update` (upserting) unless the document already holds, at any of `versions`'
+    paths, that version or a newer one: an event replayed or arriving late changes nothing.
+    The upsert of a document that exists but is newer meets the `_id` index and is refused;
+    that refusal is the expected "nothing to do"."""
+    guarded = {**filter_, **{path: {"$not": {"$gte": v}} for path, v in versions}}
+    try:
+        await collection.update_one(guarded, update, upsert=True)
+    except Exception as exc:
+        if not is_duplicate_key(exc):
+            raise
+
+
+async def insert_once(collection: Any, doc: dict[str, Any]) -> bool:
+    """Insert `doc`; False when its `_id` (or another unique key) is already there: a replay."""
+    try:
+        await collection.insert_one(doc)
+    except Exception as exc:
+        if is_duplicate_key(exc):
+            return False
+        raise
+    return True

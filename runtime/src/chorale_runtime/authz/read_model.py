@@ -28,7 +28,7 @@ from chorale_runtime.authz.changes import ChangeLog
 from chorale_runtime.authz.coherent import CoherentCache, shared
 from chorale_runtime.authz.decision import Grant
 from chorale_runtime.consumer import Subscription
-from chorale_runtime.mongo import is_duplicate_key
+from chorale_runtime.mongo import upsert_if_newer
 
 _GrantEvent = HabilitationGranted | HabilitationChanged | HabilitationRevoked
 USERS = "authz_users"
@@ -160,18 +160,10 @@ class AuthzReadModel:
         await self._changed(user_key(user_id))
 
     async def _guarded(self, event: _GrantEvent, update: dict) -> None:
-        newer = {"$not": {"$gte": event.version}}
-        try:
-            await self._users.update_one(
-                {"_id": event.userId, f"grants.{event.grantId}.version": newer,
-                 f"revoked.{event.grantId}": newer},
-                update,
-                upsert=True,
-            )
-        except Exception as exc:
-            # The document exists and holds this version or a newer one: nothing to do.
-            if not is_duplicate_key(exc):
-                raise
+        await upsert_if_newer(self._users, {"_id": event.userId}, update, [
+            (f"grants.{event.grantId}.version", event.version),
+            (f"revoked.{event.grantId}", event.version),
+        ])
         await self._changed(user_key(event.userId))
 
     async def _changed(self, key: str) -> None:

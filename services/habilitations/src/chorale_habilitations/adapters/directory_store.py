@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from chorale_contracts.events.directory import DirectorySnapshot
-from chorale_runtime.mongo import is_duplicate_key
+from chorale_runtime.mongo import upsert_if_newer
 
 COLLECTION = "directory"
 
@@ -24,14 +24,8 @@ class DirectoryStore:
             ],
             "version": snapshot.version,
         }
-        try:
-            await self._col.update_one(
-                {"_id": snapshot.identifiant, "version": {"$not": {"$gte": snapshot.version}}},
-                {"$set": doc}, upsert=True,
-            )
-        except Exception as exc:
-            if not is_duplicate_key(exc):  # an equal or newer snapshot is already there
-                raise
+        await upsert_if_newer(self._col, {"_id": snapshot.identifiant}, {"$set": doc},
+                              [("version", snapshot.version)])
 
     async def names(self, structures: set[str]) -> dict[str, dict[str, Any]]:
         if not structures:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chorale_runtime.mongo import is_duplicate_key
+from chorale_runtime.mongo import insert_once
 
 COLLECTION = "cdar_messages"
 
@@ -19,13 +19,7 @@ class CdarStore:
         self._col = db[COLLECTION]
 
     async def put(self, doc: dict[str, Any]) -> bool:
-        try:
-            await self._col.insert_one(doc)
-            return True
-        except Exception as exc:
-            if is_duplicate_key(exc):
-                return False
-            raise
+        return await insert_once(self._col, doc)
 
     async def get(self, message_id: str) -> dict[str, Any] | None:
         return await self._col.find_one({"_id": message_id})

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from chorale_contracts.events.directory import DirectorySnapshot
-from chorale_runtime.mongo import is_duplicate_key
+from chorale_runtime.mongo import upsert_if_newer
 
 COLLECTION = "directory"
 
@@ -22,14 +22,8 @@ class DirectoryStore:
     async def put(self, snapshot: DirectorySnapshot) -> None:
         doc = snapshot.model_dump(mode="json")
         doc.pop("identifiant")
-        try:
-            await self._col.update_one(
-                {"_id": snapshot.identifiant, "version": {"$not": {"$gte": snapshot.version}}},
-                {"$set": doc}, upsert=True,
-            )
-        except Exception as exc:
-            if not is_duplicate_key(exc):  # an equal or newer snapshot is already there
-                raise
+        await upsert_if_newer(self._col, {"_id": snapshot.identifiant}, {"$set": doc},
+                              [("version", snapshot.version)])
         self._summary.pop(snapshot.identifiant, None)
 
     async def get(self, structure: str) -> DirectorySnapshot | None:

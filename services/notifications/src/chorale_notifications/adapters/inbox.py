@@ -8,7 +8,7 @@ from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 
-from chorale_runtime.mongo import IndexSpec, is_duplicate_key
+from chorale_runtime.mongo import IndexSpec, insert_once
 
 MESSAGES = "messages"
 PREFERENCES = "preferences"
@@ -24,13 +24,7 @@ class Inbox:
 
     async def add(self, doc: dict[str, Any]) -> bool:
         """Insert once; False if this (event, recipient) message already exists (a replay)."""
-        try:
-            await self._col.insert_one(doc)
-            return True
-        except Exception as exc:
-            if is_duplicate_key(exc):
-                return False
-            raise
+        return await insert_once(self._col, doc)
 
     def _filter(self, user_id: str, unread_only: bool) -> dict[str, Any]:
         query: dict[str, Any] = {"userId": user_id}
