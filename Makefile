@@ -21,11 +21,11 @@ bootstrap: $(UV) ## Install Python 3.11 dependencies from uv.lock into .venv
 
 # The portal's browser tests drive Debian's chromium (Playwright cannot download its own browser
 # here). Installed when missing and we are root; otherwise one line says what to do.
-browser:
+browser: ## Install Debian's chromium for the portal's browser tests (when missing, as root)
 	@command -v chromium >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	    echo "installing chromium (Debian package) for the portal's browser tests…"; \
-	    (apt-get install -y -qq chromium >/dev/null 2>&1 || \
+	    (export DEBIAN_FRONTEND=noninteractive; apt-get install -y -qq chromium >/dev/null 2>&1 || \
 	     (apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq chromium >/dev/null 2>&1)) \
 	    || echo "chromium could not be installed (apt-get failed): the portal's browser tests will fail; install the 'chromium' package"; \
 	  else \
