@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import logging
 import os
 import time
 from pathlib import Path
@@ -43,6 +44,9 @@ class _Store:
 
 
 def build(folder: Path) -> tuple[FastAPI, _Store]:
+    # aiosmtpd logs every SMTP command at INFO ("mail.log"): tens of thousands of lines in a
+    # test run, saying nothing the stored messages do not. Its warnings still show.
+    logging.getLogger("mail.log").setLevel(logging.WARNING)
     store = _Store(folder)
     app = FastAPI(title="Chorale mail catcher (development)")
 
