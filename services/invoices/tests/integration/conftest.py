@@ -12,9 +12,7 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
-from aiokafka import AIOKafkaProducer
 
-from chorale_contracts import Envelope, new_envelope, topic_name
 from chorale_contracts.events.directory import (
     DirectoryParameters,
     DirectoryService,
@@ -22,9 +20,9 @@ from chorale_contracts.events.directory import (
 )
 from chorale_contracts.events.habilitations import HabilitationGranted
 from chorale_contracts.events.invoices import InvoiceDeposited, InvoiceMadeAvailable
-from chorale_contracts.registry import EventPayload
 from chorale_invoices.bootstrap import build_app
 from chorale_invoices.settings import InvoicesSettings
+from chorale_runtime.testing.kafka_publisher import EventPublisher, event_publisher
 from chorale_runtime.testing.plugin import settings_for
 from chorale_runtime.testing.servers import serve_in_process
 from chorale_runtime.testing.tokens import TokenFactory
@@ -33,17 +31,7 @@ SUPPLIER = "73282932000074"
 ACCOUNT = "ct-fournisseur-1"
 
 
-class Publisher:
-    def __init__(self, producer: AIOKafkaProducer, prefix: str):
-        self._producer = producer
-        self._prefix = prefix
-
-    async def __call__(self, payload: EventPayload, key: str) -> Envelope:
-        envelope = new_envelope(payload, key=key, producer="test")
-        await self._producer.send_and_wait(
-            topic_name(payload.topic, self._prefix), envelope.to_bytes(), key=key.encode())
-        return envelope
-
+class Publisher(EventPublisher):
     async def grant(self, user_id: str, structure: str, application: str, mode: str,
                     code_service: str | None = None) -> None:
         await self(HabilitationGranted(
@@ -82,12 +70,8 @@ class Publisher:
 
 @pytest_asyncio.fixture
 async def publish(infra: Any, namespace: Any) -> AsyncIterator[Publisher]:
-    producer = AIOKafkaProducer(bootstrap_servers=infra.kafka_bootstrap, acks="all")
-    await producer.start()
-    try:
-        yield Publisher(producer, namespace.topic_prefix)
-    finally:
-        await producer.stop()
+    async with event_publisher(Publisher, infra, namespace) as publisher:
+        yield publisher
 
 
 @pytest.fixture

@@ -17,18 +17,17 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
-from aiokafka import AIOKafkaProducer
 from aiosmtpd.controller import Controller
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from chorale_contracts import Envelope, new_envelope, topic_name
+from chorale_contracts import Envelope
 from chorale_contracts.events.habilitations import HabilitationGranted
 from chorale_contracts.events.identity import UserRegistered
 from chorale_contracts.events.invoices import InvoiceMadeAvailable
-from chorale_contracts.registry import EventPayload
 from chorale_notifications.bootstrap import build_app
 from chorale_notifications.settings import NotificationsSettings
+from chorale_runtime.testing.kafka_publisher import EventPublisher, event_publisher
 from chorale_runtime.testing.plugin import settings_for
 from chorale_runtime.testing.servers import free_port, serve_in_process
 from chorale_runtime.testing.tokens import TokenFactory
@@ -105,18 +104,7 @@ def smtp() -> Any:
         server.stop()
 
 
-class Publisher:
-    def __init__(self, producer: AIOKafkaProducer, prefix: str):
-        self._producer = producer
-        self._prefix = prefix
-
-    async def __call__(self, payload: EventPayload, key: str, **kw: Any) -> Envelope:
-        envelope = new_envelope(payload, key=key, producer="test", **kw)
-        await self._producer.send_and_wait(
-            topic_name(payload.topic, self._prefix), envelope.to_bytes(), key=key.encode()
-        )
-        return envelope
-
+class Publisher(EventPublisher):
     async def user(self, user_id: str, prenom: str = "Prénom", nom: str = "Nom") -> Envelope:
         return await self(UserRegistered(
             userId=user_id, loginEmail=f"{user_id}@login.test", contactEmail=email_of(user_id),
@@ -149,12 +137,8 @@ def made_available(number: str, destinataire: str, code_service: str | None = No
 
 @pytest_asyncio.fixture
 async def publish(infra: Any, namespace: Any) -> AsyncIterator[Publisher]:
-    producer = AIOKafkaProducer(bootstrap_servers=infra.kafka_bootstrap, acks="all")
-    await producer.start()
-    try:
-        yield Publisher(producer, namespace.topic_prefix)
-    finally:
-        await producer.stop()
+    async with event_publisher(Publisher, infra, namespace) as publisher:
+        yield publisher
 
 
 @pytest.fixture
