@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -19,10 +20,54 @@ import uvicorn
 from fastapi import FastAPI
 
 
+# Ports handed to tests come from below Linux's ephemeral range (32768-60999 by default): a port
+# the kernel picks with bind(0) is an ephemeral one, and any outgoing connection (a Kafka or
+# database client) may take it between the pick and the server's own bind — CI saw "Address
+# already in use" that way. Below the range only explicit binds compete. The local Kafka and
+# database instances use 9092-28017 (deploy/local/infra.py), hence the floor.
+_TEST_PORTS = range(29000, 32700)
+_handed_out: set[int] = set()
+
+
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A port nothing listens on, outside the ephemeral range, never handed out twice by this
+    process."""
+    candidates = [port for port in _TEST_PORTS if port not in _handed_out]
+    random.shuffle(candidates)
+    for port in candidates:
+        try:
+            _bound_socket(port).close()
+        except OSError:
+            continue
+        _handed_out.add(port)
+        return port
+    raise RuntimeError("no free port left for tests in 29000-32699")
+
+
+def _bound_socket(port: int) -> socket.socket:
+    sock = socket.socket()
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(("127.0.0.1", port))
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+def _listening_socket(port: int | None) -> socket.socket:
+    """A socket bound here and handed to uvicorn, so that nothing can take the port between
+    choosing it and serving on it."""
+    while True:
+        chosen = port or free_port()
+        try:
+            sock = _bound_socket(chosen)
+        except OSError:
+            if port:
+                raise
+            continue
+        sock.set_inheritable(False)
+        return sock
 
 
 @contextlib.asynccontextmanager
@@ -32,13 +77,14 @@ async def serve_in_process(
     """Start `app` (lifespan included) and yield its base URL; stop it on exit. A runtime's
     operations listener (/metrics, detailed /ready) is served too, on another free port:
     `app.state.admin_url`."""
-    port = port or free_port()
+    sock = _listening_socket(port)
+    port = sock.getsockname()[1]
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on")
     server = uvicorn.Server(config)
     server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
     base = f"http://127.0.0.1:{port}"
     async with _operations(app):
-        task = asyncio.create_task(server.serve())
+        task = asyncio.create_task(server.serve(sockets=[sock]))
         async with _started(server, task, ready_timeout):
             _OPERATIONS[base] = getattr(getattr(app, "state", None), "admin_url", "")
             try:
@@ -62,11 +108,12 @@ async def _operations(app: Any) -> AsyncIterator[None]:
     if admin_app is None:
         yield
         return
-    port = free_port()
+    sock = _listening_socket(None)
+    port = sock.getsockname()[1]
     server = uvicorn.Server(uvicorn.Config(admin_app, host="127.0.0.1", port=port,
                                            log_config=None, lifespan="off"))
     server.capture_signals = contextlib.nullcontext  # type: ignore[method-assign]
-    task = asyncio.create_task(server.serve())
+    task = asyncio.create_task(server.serve(sockets=[sock]))
     async with _started(server, task, 30):
         app.state.admin_url = f"http://127.0.0.1:{port}"
         yield
