@@ -12,73 +12,34 @@ critical accessibility violation."""
 from __future__ import annotations
 
 import random
-import re
-import shutil
-import time
 import uuid
 from datetime import date, timedelta
 from pathlib import Path
 from urllib.parse import urlparse
 
 import httpx
-import pyotp
 import pytest
 import pytest_asyncio
-from playwright.async_api import Page, async_playwright
+from playwright.async_api import Page
 
+from chorale_cli.journey.browser import TIMEOUT, Authenticator, PortalBrowser, browser_page
 from chorale_cli.journey.data import RIB_PDF, reference_csv, siret
-from chorale_cli.journey.env import Mailbox
-from chorale_cli.journey.http import Api, eventually
+from chorale_cli.journey.http import eventually
 from chorale_cli.journey.operators import admin_command_creator
 from chorale_cli.journey.stack import running_stack
 from chorale_runtime.testing.plugin import Namespace
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 
-ROOT = Path(__file__).resolve().parents[2]
-ARTIFACTS = ROOT / "var" / "test-artifacts" / "portal"
-AXE = (Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js").read_text()
 PASSWORD = "Portail-Essai-2026!"
 NEW_PASSWORD = "Nouveau-Secret-2027?"
-TIMEOUT = 60
-LINK = re.compile(r"https?://[^\s<>\"]+")
-AXE_RUN = """async () => {
-  const result = await axe.run(document, {resultTypes: ['violations']});
-  return result.violations.filter(v => ['serious', 'critical'].includes(v.impact))
-    .map(v => ({id: v.id, impact: v.impact, help: v.help,
-                nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))}));
-}"""
 
 
-def chromium() -> str:
-    path = shutil.which("chromium") or shutil.which("chromium-browser")
-    assert path, "chromium is not installed: run `make browser` (apt-get install chromium)"
-    return path
+class Portal(PortalBrowser):
+    """Jeanne's browser, and the names this module's story uses."""
 
-
-class Authenticator:
-    """The person's authenticator app: RFC 6238 codes, each time step used once (identity
-    refuses a replayed code), waiting for the next step when every usable one is spent."""
-
-    def __init__(self) -> None:
-        self.last_step = -1
-
-    async def code(self, secret: str) -> str:
-        async def usable_step() -> int | None:
-            now = int(time.time()) // 30
-            # A later step than the last one, within identity's window (now ± 1).
-            return max(self.last_step + 1, now) if self.last_step <= now else None
-
-        step = await eventually(usable_step, TIMEOUT, "a TOTP step not used yet", interval=1)
-        self.last_step = step
-        return pyotp.TOTP(secret).generate_otp(step)
-
-
-class Portal:
     def __init__(self, page: Page, base: str, stack, http: httpx.AsyncClient):
-        self.page, self.base, self.stack, self.http = page, base, stack, http
-        self.mailbox = Mailbox(stack.mail_dir)
-        self.screens: list[str] = []
+        super().__init__(page, base, stack, http)
         run = uuid.uuid4().hex[:8]
         self.email = f"jeanne.portail.{run}@ville.example"
         self.contact = f"compta.portail.{run}@ville.example"
@@ -89,79 +50,20 @@ class Portal:
         self.public_name = f"Commune de Portail {run}"
         self.token = ""
 
-    # -- the browser ---------------------------------------------------------------------
-    async def open(self, path: str) -> None:
-        await self.page.goto(self.base + path)
-
-    async def submit(self, button: str) -> None:
-        async with self.page.expect_navigation():
-            await self.page.get_by_role("button", name=button).click()
-
-    async def fill(self, values: dict[str, str]) -> None:
-        for name, value in values.items():
-            await self.page.fill(f"#champ-{name}", value)
-
-    async def text(self) -> str:
-        return await self.page.inner_text("body")
-
-    async def look(self, name: str) -> None:
-        """Screenshot at desktop and phone widths, then axe-core on the page."""
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        page = self.page
-        await page.screenshot(path=ARTIFACTS / f"{name}.png", full_page=True)
-        await page.set_viewport_size({"width": 390, "height": 844})
-        await page.screenshot(path=ARTIFACTS / f"{name}-390px.png", full_page=True)
-        width = await page.evaluate("document.documentElement.scrollWidth")
-        await page.set_viewport_size({"width": 1280, "height": 900})
-        assert width <= 390, f"{name}: the page scrolls sideways at 390 px ({width} px)"
-        await page.add_script_tag(content=AXE)
-        violations = await page.evaluate(AXE_RUN)
-        assert violations == [], f"{name}: {violations}"
-        assert await page.get_attribute("html", "lang") == "fr"
-        self.screens.append(name)
-
-    # -- the services' APIs, to check what the pages did ----------------------------------
-    def api(self, service: str, token: str | None = None) -> Api:
-        return Api(self.http, self.stack.url(service), token)
-
-    async def sign_in_api(self, email: str, password: str) -> str:
-        answer = await self.api("identity").call(
-            "POST", "/v1/auth/login", json={"email": email, "password": password})
-        return answer["accessToken"]
-
-    async def link_in_mail(self, to: str, path: str, already: int = 0) -> str:
-        def found() -> str | None:
-            links = [link for mail in self.mailbox.to(to) for link in LINK.findall(mail.text)
-                     if urlparse(link).path == path]
-            return links[already] if len(links) > already else None
-
-        return await eventually(found, TIMEOUT, f"a mail to {to} linking to {path}")
-
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def portal(infra, tmp_path_factory, request):
     namespace = Namespace("p" + uuid.uuid4().hex[:10])
     folder = tmp_path_factory.mktemp("portal-stack")
     async with running_stack(infra, namespace, folder, portal=True) as stack:
-        async with async_playwright() as playwright, httpx.AsyncClient(timeout=30) as http:
-            browser = await playwright.chromium.launch(
-                executable_path=chromium(), args=["--no-sandbox", "--disable-dev-shm-usage"])
-            # axe-core is injected by the test: the portal's own CSP forbids inline scripts.
-            context = await browser.new_context(bypass_csp=True, locale="fr-FR",
-                                                viewport={"width": 1280, "height": 900})
-            page = await context.new_page()
+        async with browser_page() as page, httpx.AsyncClient(timeout=30) as http:
+            portal = Portal(page, stack.url("portal"), stack, http)
             failed = request.session.testsfailed
             try:
-                yield Portal(page, stack.url("portal"), stack, http)
+                yield portal
             finally:
-                if request.session.testsfailed > failed:  # what the page and services said
-                    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-                    await page.screenshot(path=ARTIFACTS / "echec.png", full_page=True)
-                    print(f"----- page {page.url}\n{(await page.inner_text('body'))[:2000]}")
-                    for service in ("portal", "structures", "identity"):
-                        print(f"----- {service}\n" + stack.logs(service)[-4000:])
-                await context.close()
-                await browser.close()
+                if request.session.testsfailed > failed:
+                    await portal.report_failure(("portal", "structures", "identity"))
 
 
 async def test_a_person_creates_an_account_confirms_it_from_the_mail_and_signs_in(portal):
