@@ -2,7 +2,7 @@
 process next to Kafka and the database, on this machine, without Docker.
 
 Kafka and the database come from `KAFKA_BOOTSTRAP_SERVERS` / `MONGODB_URI` when both are set,
-otherwise from the project's local processes (deploy/local/infra.py, instance `dev`).
+otherwise from the project's local processes (deploy/local/chorale_infra, instance `dev`).
 State lives under var/stack/: `logs/<service>.log`, `run/<service>.pid`.
 """
 
@@ -25,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 STATE = Path(os.environ.get("CHORALE_STACK_DIR", ROOT / "var" / "stack"))
 sys.path.insert(0, str(ROOT / "deploy" / "local"))
-import infra  # noqa: E402  (deploy/local/infra.py, stdlib only)
+import chorale_infra as infra  # noqa: E402  (deploy/local/chorale_infra, stdlib only)
 
 
 @dataclass(frozen=True)

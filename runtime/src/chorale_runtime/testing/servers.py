@@ -19,7 +19,6 @@ import httpx
 import uvicorn
 from fastapi import FastAPI
 
-
 # Ports handed to tests come from below Linux's ephemeral range (32768-60999 by default): a port
 # the kernel picks with bind(0) is an ephemeral one, and any outgoing connection (a Kafka or
 # database client) may take it between the pick and the server's own bind — CI saw "Address
