@@ -7,6 +7,7 @@ Each test gets its own topic prefix and database names, so tests never see each 
 from __future__ import annotations
 
 import contextlib
+import logging
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -34,6 +35,12 @@ class Namespace:
 
     def database(self, service: str) -> str:
         return f"{self.token}_{service.replace('-', '_')}"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # The tests' SMTP servers (aiosmtpd) log every SMTP command at INFO: thousands of lines in
+    # a failing test's output, saying nothing the received messages do not. Warnings still show.
+    logging.getLogger("mail.log").setLevel(logging.WARNING)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
