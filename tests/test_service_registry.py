@@ -1,21 +1,12 @@
 """One registry of services (chorale_cli.services): every service folder has its entry, the
 entry agrees with the service's own code, and the files generated from it are current."""
 
-import importlib.util
 import tomllib
 from pathlib import Path
 
 from chorale_cli.services import SERVICES, in_start_order
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def _service_files():
-    path = ROOT / "deploy" / "service_files.py"
-    spec = importlib.util.spec_from_file_location("service_files", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_every_service_folder_has_an_entry_and_every_entry_a_folder():
@@ -41,15 +32,15 @@ def test_identity_starts_first():
     assert in_start_order()[0].name == "identity"
 
 
-def test_prometheus_and_compose_files_are_current():
-    generator = _service_files()
+def test_prometheus_and_compose_files_are_current(deploy_script):
+    generator = deploy_script("service_files")
     assert generator.PROMETHEUS.read_text() == generator.render_prometheus(), "run `make docs`"
     compose = generator.COMPOSE.read_text()
     assert generator.updated_compose(compose) == compose, "run `make docs`"
 
 
-def test_a_new_entry_gets_its_compose_block_and_scrape_target(monkeypatch):
-    generator = _service_files()
+def test_a_new_entry_gets_its_compose_block_and_scrape_target(deploy_script, monkeypatch):
+    generator = deploy_script("service_files")
     new = SERVICES["invoices"].__class__(
         "archives", "chorale_archives", "ArchivesSettings", 8007, "CHORALE_ARCHIVES_URL",
         "archives", "chorale-archives",
