@@ -30,7 +30,9 @@ class ServiceInfo:
     package: str
     """Its distribution name in the uv workspace (what the Docker image installs)."""
     operations: bool = True
-    """Has an operations listener (`/metrics`, detailed `/ready`) for Prometheus to scrape."""
+    """Built on the runtime: a JSON API (with `/docs`, checked by tests/test_api_docs.py) and an
+    operations listener (`/metrics`, detailed `/ready`) that Prometheus scrapes. The portal
+    serves pages and has neither."""
     end_to_end: bool = True
     """Started by `running_stack` in every end-to-end test (the portal only when asked for)."""
 
