@@ -57,8 +57,9 @@ lint: bootstrap ## Lint the code (ruff)
 contracts: bootstrap ## Regenerate contracts/ JSON Schemas and AsyncAPI after changing events
 	@$(RUN) python -m chorale_contracts.export
 
-docs: bootstrap ## Regenerate the README's configuration table from the settings classes
+docs: bootstrap ## Regenerate the README's configuration table, Prometheus' targets and compose's services
 	@$(RUN) python deploy/config_table.py
+	@$(RUN) python deploy/service_files.py
 
 bench: bootstrap ## Run the benchmarks and print their figures
 	@$(RUN) python bench/run.py $(BENCH_ARGS)

@@ -17,11 +17,11 @@ from identity_flood import LIMITS_OFF, describe, flood
 from chorale_identity.bootstrap import build_context
 from chorale_identity.service_layer import sessions
 from chorale_identity.settings import IdentitySettings
-from chorale_identity.testing import active_account
 from chorale_runtime.auth import TokenVerifier
 from chorale_runtime.logging import configure
 from chorale_runtime.mongo import connect
 from chorale_runtime.serialized import SerializedDatabase
+from chorale_testkit.identity_accounts import active_account
 
 PASSWORD = "Correct-Horse-42!"
 

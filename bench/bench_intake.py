@@ -1,7 +1,7 @@
 """Invoice intake end to end: EDI folders → terminal status event on Kafka.
 
 Generates 10,000 realistic invoices of varied sizes (1,000 with --quick) with
-`chorale_intake.samples` (half UBL, half CII; 1-300 lines; one in ten without the code service
+`chorale_testkit.invoices` (half UBL, half CII; 1-300 lines; one in ten without the code service
 its recipient requires, hence rejected), publishes the directory and four technical accounts,
 starts the intake service as its own process on the real Kafka and database, then:
 
@@ -54,7 +54,6 @@ from pymongo import AsyncMongoClient
 from chorale_contracts import Topic, new_envelope, topic_name
 from chorale_contracts.events.directory import DirectorySnapshot
 from chorale_contracts.events.identity import TechnicalAccountCreated
-from chorale_intake import samples
 from chorale_intake.domain import schematron, xsd
 from chorale_intake.domain.business_rules import BrFrMode
 from chorale_intake.domain.facturx import open_facturx
@@ -63,6 +62,7 @@ from chorale_intake.domain.xml_safety import hardened_parser
 from chorale_runtime.testing.kafka_probe import eventually
 from chorale_runtime.testing.plugin import Namespace, service_env
 from chorale_runtime.testing.servers import ServiceProcess, free_port, wait_ready
+from chorale_testkit import invoices as samples
 
 ROOT = Path(__file__).resolve().parents[1]
 BUYER, SUPPLIER = "20007104100046", "73282932000074"
@@ -144,7 +144,7 @@ def stage_costs(blobs: list[bytes]) -> list[Figure]:
             lambda root, kind: schematron.check(root, (french[kind],))), "ms/invoice",
             higher_is_better=False),
     ]
-    from chorale_intake.facturx_samples import make_facturx  # reportlab, factur-x: dev tools
+    from chorale_testkit.facturx import make_facturx  # reportlab, factur-x: dev tools
 
     pdfs = [make_facturx(raw) for raw, kind in zip(blobs, kinds, strict=True)
             if kind is RootKind.CII_INVOICE][:200]

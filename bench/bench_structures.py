@@ -33,8 +33,8 @@ from chorale_runtime.testing.plugin import Namespace, service_env
 from chorale_runtime.testing.servers import ServiceProcess, free_port, wait_ready
 from chorale_runtime.testing.tokens import TokenFactory
 from chorale_structures.domain.attachments import inspect_upload
-from chorale_structures.hostile import zip_bomb
 from chorale_structures.settings import StructuresSettings
+from chorale_testkit.hostile_zip import zip_bomb
 
 HEADER = (
     "type;identifiant;raisonSociale;libelleStructure;adresse;codePostal;ville;pays;"

@@ -6,6 +6,7 @@ import os
 import resource
 import statistics
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 
@@ -53,6 +54,8 @@ def proc_rss_mb(pid: int) -> float:
                 return int(line.split()[1]) / 1024
     return float("nan")
 
+LOCAL_INFRA = Path(__file__).resolve().parents[1] / "deploy" / "local" / "chorale_infra"
+
 
 class Context:
     def __init__(self, quick: bool = False):
@@ -69,7 +72,9 @@ class Context:
             # test runs left in a broker.
             # CHORALE_BENCH_INSTANCE lets several people bench on one machine without sharing
             # (and wiping) each other's broker.
-            self._infra = obtain(instance=os.environ.get("CHORALE_BENCH_INSTANCE", "bench"))
+            self._infra = obtain(
+                instance=os.environ.get("CHORALE_BENCH_INSTANCE", "bench"), local_infra=LOCAL_INFRA
+            )
             print(f"  {self._infra.describe()}")
         return self._infra
 

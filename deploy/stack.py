@@ -2,7 +2,7 @@
 process next to Kafka and the database, on this machine, without Docker.
 
 Kafka and the database come from `KAFKA_BOOTSTRAP_SERVERS` / `MONGODB_URI` when both are set,
-otherwise from the project's local processes (deploy/local/infra.py, instance `dev`).
+otherwise from the project's local processes (deploy/local/chorale_infra, instance `dev`).
 State lives under var/stack/: `logs/<service>.log`, `run/<service>.pid`.
 """
 
@@ -25,7 +25,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 STATE = Path(os.environ.get("CHORALE_STACK_DIR", ROOT / "var" / "stack"))
 sys.path.insert(0, str(ROOT / "deploy" / "local"))
-import infra  # noqa: E402  (deploy/local/infra.py, stdlib only)
+import chorale_infra as infra  # noqa: E402  (deploy/local/chorale_infra, stdlib only)
+from chorale_cli.services import KEY_ISSUER, SERVICES, in_start_order, jwks_url  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -37,44 +38,47 @@ class Proc:
     probe: str = "/ready"
 
 
-PORTAL_URL = "http://127.0.0.1:8080"
+PORTAL_URL = SERVICES["portal"].local_url
+
+MAIL_CATCHER = Proc(
+    "mailcatcher", "chorale_cli.mailcatcher", 8025,
+    {"CHORALE_MAILCATCHER_DIR": str(ROOT / "var" / "mail"), "CHORALE_SMTP_PORT": "2525"},
+    probe="/health",
+)
+
+
+def _development_env() -> dict[str, dict[str, str]]:
+    """Settings of a development stack beyond the defaults, by service."""
+    var = ROOT / "var"
+    return {
+        "identity": {
+            "CHORALE_PUBLIC_BASE_URL": PORTAL_URL,  # mail links open the portal's pages
+            # the portal (same host) passes each browser's address on: rate limits per person
+            "CHORALE_TRUSTED_PROXIES": "127.0.0.1,::1",
+            "CHORALE_SECRETS_KEY_FILE": str(var / "identity" / "secrets.key"),
+        },
+        "invoice-intake": {"CHORALE_EDI_ROOT": str(var / "edi"),
+                           "CHORALE_ARCHIVE_DIR": str(var / "archive")},
+        # Grouped notices every 20 s: on a development stack they show up quickly.
+        "notifications": {"CHORALE_SMTP_HOST": "127.0.0.1", "CHORALE_SMTP_PORT": "2525",
+                          "CHORALE_NOTICE_DIGEST_SECONDS": "20"},
+        "invoices": {"CHORALE_EDI_ROOT": str(var / "edi")},
+    }
 
 
 def processes() -> list[Proc]:
-    var = ROOT / "var"
-    return [
-        Proc("mailcatcher", "chorale_cli.mailcatcher", 8025,
-             {"CHORALE_MAILCATCHER_DIR": str(var / "mail"), "CHORALE_SMTP_PORT": "2525"},
-             probe="/health"),
-        Proc("identity", "chorale_identity", 8002,
-             {"CHORALE_PUBLIC_BASE_URL": PORTAL_URL,  # mail links open the portal's pages
-              # the portal (same host) passes each browser's address on: rate limits per person
-              "CHORALE_TRUSTED_PROXIES": "127.0.0.1,::1",
-              "CHORALE_SECRETS_KEY_FILE": str(var / "identity" / "secrets.key")}),
-        Proc("structures", "chorale_structures", 8001),
-        Proc("habilitations", "chorale_habilitations", 8003),
-        Proc("invoice-intake", "chorale_intake", 8004,
-             {"CHORALE_EDI_ROOT": str(var / "edi"), "CHORALE_ARCHIVE_DIR": str(var / "archive")}),
-        Proc("notifications", "chorale_notifications", 8005,
-             # Grouped notices every 20 s: on a development stack they show up quickly.
-             {"CHORALE_SMTP_HOST": "127.0.0.1", "CHORALE_SMTP_PORT": "2525",
-              "CHORALE_NOTICE_DIGEST_SECONDS": "20"}),
-        Proc("portal", "chorale_portal", 8080),
-        Proc("invoices", "chorale_invoices", 8006, {"CHORALE_EDI_ROOT": str(var / "edi")}),
+    """The mail catcher, then every service of the registry (chorale_cli.services)."""
+    extra = _development_env()
+    return [MAIL_CATCHER] + [
+        Proc(s.name, s.module, s.port, extra.get(s.name, {})) for s in in_start_order()
     ]
 
 
 def _common_env(endpoints: dict[str, str]) -> dict[str, str]:
     return {
         **endpoints,
-        "CHORALE_JWKS_URL": "http://127.0.0.1:8002/.well-known/jwks.json",
-        "CHORALE_STRUCTURES_URL": "http://127.0.0.1:8001",
-        "CHORALE_IDENTITY_URL": "http://127.0.0.1:8002",
-        "CHORALE_HABILITATIONS_URL": "http://127.0.0.1:8003",
-        "CHORALE_INTAKE_URL": "http://127.0.0.1:8004",
-        "CHORALE_NOTIFICATIONS_URL": "http://127.0.0.1:8005",
-        "CHORALE_PORTAL_URL": PORTAL_URL,
-        "CHORALE_INVOICES_URL": "http://127.0.0.1:8006",
+        "CHORALE_JWKS_URL": jwks_url(SERVICES[KEY_ISSUER].local_url),
+        **{s.url_setting: s.local_url for s in SERVICES.values()},
     }
 
 

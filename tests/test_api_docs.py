@@ -6,37 +6,34 @@ Apps are built, not started (no infrastructure needed: the documents do not depe
 
 from __future__ import annotations
 
+import importlib
 import re
 from pathlib import Path
 
 import httpx
 import pytest
 
-from chorale_habilitations.bootstrap import build_app as habilitations_app
-from chorale_habilitations.settings import HabilitationsSettings
-from chorale_identity.bootstrap import build_app as identity_app
-from chorale_identity.settings import IdentitySettings
-from chorale_intake.bootstrap import build_app as intake_app
-from chorale_intake.settings import IntakeSettings
-from chorale_notifications.bootstrap import build_app as notifications_app
-from chorale_notifications.settings import NotificationsSettings
+from chorale_cli.services import SERVICES
 from chorale_runtime.testing.tokens import TokenFactory
-from chorale_structures.bootstrap import build_app as structures_app
-from chorale_structures.settings import StructuresSettings
 
 TYPES = {".js": "text/javascript", ".css": "text/css", ".png": "image/png"}
+# The services with a JSON API (the portal serves pages), from the registry.
+API_SERVICES = [s.name for s in SERVICES.values() if s.operations]
+# Folders a service writes to: in the test's temporary folder.
+FOLDERS = {
+    "structures": lambda tmp: {"import_dir": tmp / "imports"},
+    "invoice-intake": lambda tmp: {"edi_root": tmp / "edi", "archive_dir": tmp / "archive"},
+    "invoices": lambda tmp: {"edi_root": tmp / "edi"},
+}
 
 
 def _apps(tmp: Path):
     verifier = TokenFactory().verifier()
-    yield "structures", structures_app(StructuresSettings(import_dir=tmp / "imports"),
-                                       verifier=verifier)
-    yield "identity", identity_app(IdentitySettings(), verifier=verifier)
-    yield "habilitations", habilitations_app(HabilitationsSettings(), verifier=verifier)
-    yield "invoice-intake", intake_app(IntakeSettings(edi_root=tmp / "edi",
-                                                      archive_dir=tmp / "archive"),
-                                       verifier=verifier)
-    yield "notifications", notifications_app(NotificationsSettings(), verifier=verifier)
+    for name in API_SERVICES:
+        service = SERVICES[name]
+        build_app = importlib.import_module(f"{service.module}.bootstrap").build_app
+        settings = service.settings_class()(**FOLDERS.get(name, lambda _: {})(tmp))
+        yield name, build_app(settings, verifier=verifier)
 
 
 @pytest.fixture(scope="module")
@@ -48,8 +45,7 @@ def _client(app) -> httpx.AsyncClient:
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://svc")
 
 
-@pytest.mark.parametrize("service", ["structures", "identity", "habilitations",
-                                     "invoice-intake", "notifications"])
+@pytest.mark.parametrize("service", API_SERVICES)
 async def test_docs_are_served_from_the_service_itself(apps, service):
     async with _client(apps[service]) as client:
         page = await client.get("/docs")
@@ -68,8 +64,7 @@ async def test_docs_are_served_from_the_service_itself(apps, service):
         assert (await client.get("/redoc")).status_code == 404  # ReDoc only exists on a CDN
 
 
-@pytest.mark.parametrize("service", ["structures", "identity", "habilitations",
-                                     "invoice-intake", "notifications"])
+@pytest.mark.parametrize("service", API_SERVICES)
 async def test_openapi_declares_the_bearer_scheme_on_protected_operations(apps, service):
     async with _client(apps[service]) as client:
         document = (await client.get("/openapi.json")).json()

@@ -9,6 +9,7 @@ COPY pyproject.toml uv.lock ./
 COPY contracts contracts
 COPY runtime runtime
 COPY cli cli
+COPY testkit testkit
 COPY services services
 RUN uv sync --frozen --no-dev --package "${SERVICE_PACKAGE}" --no-editable \
     && rm -rf /root/.cache

@@ -16,8 +16,8 @@ import pytest
 
 from chorale_cli.journey.people import PASSWORD
 from chorale_contracts import Envelope, Topic, topic_name
-from chorale_intake.samples import make_ubl_invoice
 from chorale_runtime.testing.kafka_probe import collect, eventually, while_progressing
+from chorale_testkit.invoices import make_ubl_invoice
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 TERMINAL = {"IN_INTEGRE", "IN_REJETE", "IN_INCIDENTE"}

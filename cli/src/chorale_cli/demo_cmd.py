@@ -13,6 +13,7 @@ from rich.table import Table
 
 from chorale_cli.journey import JourneyEnv, JourneyError, JourneyReport, Mailbox, run_journey
 from chorale_cli.journey.operators import admin_command_creator
+from chorale_cli.services import SERVICES
 
 
 def render_summary(report: JourneyReport, console: Console) -> None:
@@ -37,12 +38,12 @@ def render_summary(report: JourneyReport, console: Console) -> None:
 
 
 def demo(
-    structures: str = "http://127.0.0.1:8001",
-    identity: str = "http://127.0.0.1:8002",
-    habilitations: str = "http://127.0.0.1:8003",
-    intake: str = "http://127.0.0.1:8004",
-    notifications: str = "http://127.0.0.1:8005",
-    invoices: str = "http://127.0.0.1:8006",
+    structures: str = SERVICES["structures"].local_url,
+    identity: str = SERVICES["identity"].local_url,
+    habilitations: str = SERVICES["habilitations"].local_url,
+    intake: str = SERVICES["invoice-intake"].local_url,
+    notifications: str = SERVICES["notifications"].local_url,
+    invoices: str = SERVICES["invoices"].local_url,
     edi_root: Path = Path("var/edi"),
     mail_dir: Path = Path("var/mail"),
     timeout: float = 90.0,

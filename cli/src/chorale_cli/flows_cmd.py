@@ -16,6 +16,7 @@ from aiokafka import AIOKafkaConsumer
 from rich.console import Console
 
 from chorale_cli.flows_render import FlowRow, format_row, header, render_detail, render_stats
+from chorale_cli.services import SERVICES
 from chorale_contracts import Topic, topic_name
 
 app = typer.Typer(help="Suivi des flux : flux en direct, compte rendu d'un flux, agrégats.",
@@ -99,7 +100,9 @@ def _get(url: str, token: str | None, params: dict | None = None) -> dict:
 @app.command("show")
 def show_cmd(
     numero: str = typer.Argument(..., help="numéro de flux (numeroFluxDepot)"),
-    url: str = typer.Option("http://127.0.0.1:8004", "--url", help="service invoice-intake"),
+    url: str = typer.Option(
+        SERVICES["invoice-intake"].local_url, "--url", help="service invoice-intake"
+    ),
     token: str | None = typer.Option(None, "--token", envvar="CHORALE_TOKEN",
                                      help="jeton d'accès (ou CHORALE_TOKEN)"),
 ) -> None:
@@ -113,7 +116,9 @@ def stats_cmd(
     depuis: str | None = typer.Option(None, "--depuis", help="début ISO 8601 (UTC)"),
     jusqua: str | None = typer.Option(None, "--jusqua", help="fin ISO 8601 (UTC)"),
     partenaire: str | None = typer.Option(None, "--partenaire", help="SIRET du partenaire"),
-    url: str = typer.Option("http://127.0.0.1:8005", "--url", help="service notifications"),
+    url: str = typer.Option(
+        SERVICES["notifications"].local_url, "--url", help="service notifications"
+    ),
     token: str | None = typer.Option(None, "--token", envvar="CHORALE_TOKEN",
                                      help="jeton d'opérateur (ou CHORALE_TOKEN)"),
 ) -> None:

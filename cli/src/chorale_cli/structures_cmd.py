@@ -27,10 +27,12 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from chorale_cli.services import SERVICES
+
 app = typer.Typer(help="Structures : import du référentiel des structures publiques.",
                   no_args_is_help=True)
 
-DEFAULT_URL = os.environ.get("CHORALE_STRUCTURES_URL", "http://127.0.0.1:8001")
+DEFAULT_URL = os.environ.get("CHORALE_STRUCTURES_URL", SERVICES["structures"].local_url)
 CHUNK = 256 * 1024
 FINISHED = ("TERMINE", "ECHEC")
 

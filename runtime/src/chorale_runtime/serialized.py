@@ -2,7 +2,7 @@
 
 FerretDB 1.24 (SQLite backend) executes `update_one` and friends as "read the document, apply
 the update in Go, write it back" without isolation: two concurrent updates of one document lose
-one of them, even plain `$inc` (measured: 500 concurrent increments ended near 40). MongoDB does
+one of them, even plain `$inc` (docs/MEASUREMENTS.md). MongoDB does
 not have this problem. Each service owns its database and runs one process per database on
 FerretDB, so serializing, inside the process, the updates that target one document restores
 MongoDB's per-document atomicity where it matters: an aggregate's state change and its outbox

@@ -17,7 +17,8 @@ def tune_gc() -> None:
     """What exists once the app is built (modules, schemas, models) lives as long as the
     process: the cyclic collector stops scanning it (`gc.freeze`). And a young-generation
     collection every 10,000 allocations instead of 700: the intake allocates hundreds of
-    objects per flow, and under load collections took ~6 % of its CPU (perf), ~1 % after."""
+    objects per flow, and frequent collections cost a measurable share of its CPU under load
+    (docs/MEASUREMENTS.md)."""
     gc.freeze()
     gc.set_threshold(10_000, 20, 20)
 

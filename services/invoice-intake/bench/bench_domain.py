@@ -19,13 +19,13 @@ from datetime import date
 
 from lxml import etree
 
-from chorale_intake import samples
 from chorale_intake.domain import xsd
 from chorale_intake.domain.analysis import analyse
 from chorale_intake.domain.directory import RecipientEntry
 from chorale_intake.domain.rules import check_invoice
 from chorale_intake.domain.syntax import detect_root
 from chorale_intake.domain.xml_safety import hardened_parser
+from chorale_testkit import invoices as samples
 
 BUYER, SUPPLIER = "20007104100046", "73282932000074"
 

@@ -9,7 +9,7 @@ from chorale_cli.journey.data import yesterday
 from chorale_cli.journey.http import eventually
 from chorale_cli.journey.people import register_and_verify
 from chorale_cli.journey.state import Flow, JourneyState
-from chorale_intake.samples import make_ubl_invoice
+from chorale_testkit.invoices import make_ubl_invoice
 
 TERMINAL = {"IN_INTEGRE", "IN_REJETE", "IN_INCIDENTE"}
 

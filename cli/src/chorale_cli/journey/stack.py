@@ -15,20 +15,15 @@ from typing import Any
 from aiosmtpd.controller import Controller
 
 from chorale_cli.mailcatcher import build
+from chorale_cli.services import KEY_ISSUER, in_start_order, jwks_url
 from chorale_runtime.testing.infra import Endpoints
 from chorale_runtime.testing.plugin import Namespace, service_env
 from chorale_runtime.testing.servers import ServiceProcess, free_port, wait_ready
 
-SERVICES = {
-    "identity": "chorale_identity",
-    "structures": "chorale_structures",
-    "habilitations": "chorale_habilitations",
-    "invoice-intake": "chorale_intake",
-    "notifications": "chorale_notifications",
-    "invoices": "chorale_invoices",
-}
-# The web portal: started only by the tests that drive it (`running_stack(portal=True)`).
-PORTAL = {"portal": "chorale_portal"}
+# Every service of the registry by module; those not `end_to_end` (the web portal) only for
+# the tests that ask for them (`running_stack(portal=True)`).
+SERVICES = {s.name: s.module for s in in_start_order() if s.end_to_end}
+PORTAL = {s.name: s.module for s in in_start_order() if not s.end_to_end}
 
 
 @dataclass
@@ -76,11 +71,11 @@ class RunningStack:
 def _envs(infra: Endpoints, namespace: Namespace, folder: Path, ports: dict[str, int],
           smtp_port: int, services: dict[str, str], shared_env: dict[str, str]
           ) -> dict[str, dict[str, str]]:
-    identity = f"http://127.0.0.1:{ports['identity']}"
+    identity = f"http://127.0.0.1:{ports[KEY_ISSUER]}"
     portal = f"http://127.0.0.1:{ports['portal']}" if "portal" in ports else None
     mail_links_secret = secrets.token_urlsafe(32)  # notifications → identity (mail links)
     shared = {
-        "CHORALE_JWKS_URL": f"{identity}/.well-known/jwks.json",
+        "CHORALE_JWKS_URL": jwks_url(identity),
         "CHORALE_LOG_LEVEL": "INFO",
         **shared_env,
     }
@@ -131,7 +126,7 @@ async def running_stack(
     smtp_port = stack.smtp_port
     ports = {name: free_port() for name in services}
     stack.envs = _envs(infra, namespace, folder, ports, smtp_port, services, shared_env or {})
-    wanted = set(only or services) | {"identity"}
+    wanted = set(only or services) | {KEY_ISSUER}
     try:
         for name, module in services.items():
             if name not in wanted:

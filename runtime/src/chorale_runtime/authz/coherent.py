@@ -1,10 +1,11 @@
 """The read-through cache of the authz read model, kept coherent by the change feed.
 
-Why a cache: on FerretDB 1.24 (SQLite backend) a read by `_id` scans the whole collection (its
-`_id` pushdown writes `_ferretdb_sjson->'$._id'` while the unique index is on
+Why a cache: on upstream FerretDB 1.24 (SQLite backend) a read by `_id` scans the whole
+collection (its `_id` pushdown writes `_ferretdb_sjson->'$._id'` while the unique index is on
 `_ferretdb_sjson->"_id"`, and SQLite only uses an expression index for the identical
-expression), so one decision cost ~15 ms with 2,000 users and ~80 ms with 10,000. In memory a
-decision costs microseconds.
+expression; `deploy/local` builds it with a fix, other deployments may not have it), so a
+decision read from the database grows with the number of users; from memory it costs
+microseconds (figures in docs/MEASUREMENTS.md).
 
 Why it stays correct: a change reaches this process's cache either directly (this process's
 consumer applied the event and invalidates at once) or through the change feed (another replica

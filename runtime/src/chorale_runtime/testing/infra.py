@@ -3,7 +3,9 @@ in the order of DESIGN.md §5:
 
 1. `KAFKA_BOOTSTRAP_SERVERS` and `MONGODB_URI` from the environment;
 2. containers through testcontainers, when a Docker engine answers;
-3. the project's own local processes (`deploy/local/infra.py`: Kafka KRaft + FerretDB).
+3. the project's own local processes (Kafka KRaft + FerretDB), run by the standard-library
+   package whose folder the caller passes (`local_infra=`; the repository's is
+   `deploy/local/chorale_infra`, named by the pytest setting `chorale_local_infra`).
 
 There is no fourth way: if none works, the tests fail with the reason. Never an in-memory fake.
 """
@@ -44,22 +46,25 @@ class InfrastructureUnavailable(RuntimeError):
     pass
 
 
-def repo_root(start: Path | None = None) -> Path:
-    here = (start or Path(__file__)).resolve()
-    for parent in [here, *here.parents]:
-        if (parent / "deploy" / "local" / "infra.py").exists():
-            return parent
-    raise InfrastructureUnavailable("cannot find deploy/local/infra.py above " + str(here))
-
-
-def load_local_infra(root: Path | None = None) -> ModuleType:
-    path = repo_root(root) / "deploy" / "local" / "infra.py"
-    spec = importlib.util.spec_from_file_location("chorale_local_infra", path)
+def load_local_infra(package: Path) -> ModuleType:
+    """The local-infrastructure package (`chorale_infra`) found in the folder `package`."""
+    init = Path(package).resolve() / "__init__.py"
+    if not init.is_file():
+        raise InfrastructureUnavailable(f"no local infrastructure package at {package}")
+    loaded = sys.modules.get(_LOCAL_INFRA)
+    if loaded is not None and Path(loaded.__file__ or "").resolve() == init:
+        return loaded
+    spec = importlib.util.spec_from_file_location(
+        _LOCAL_INFRA, init, submodule_search_locations=[str(init.parent)]
+    )
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
+    sys.modules[_LOCAL_INFRA] = module
     spec.loader.exec_module(module)
     return module
+
+
+_LOCAL_INFRA = "chorale_infra"
 
 
 def docker_available() -> bool:
@@ -103,8 +108,13 @@ def _from_containers() -> Endpoints:
     )
 
 
-def _from_local_processes(instance: str) -> Endpoints:
-    infra = load_local_infra()
+def _from_local_processes(instance: str, local_infra: Path | None) -> Endpoints:
+    if local_infra is None:
+        raise InfrastructureUnavailable(
+            "no Kafka/MongoDB in the environment, no Docker, and no local infrastructure package "
+            "given (pytest setting `chorale_local_infra`)"
+        )
+    infra = load_local_infra(local_infra)
     was_running = infra.status(instance).running
     try:
         # Started here: from empty data, so topics and databases of earlier runs (thousands of
@@ -121,18 +131,19 @@ def _from_local_processes(instance: str) -> Endpoints:
         f"local processes (instance {instance!r})",
         started.kafka_version,
         f"FerretDB {started.ferretdb_version}"
-        + (f" (built with fixes: {', '.join(sorted(infra.FERRETDB_PATCHES))})"
-           if getattr(infra, "FERRETDB_PATCHES", None) else ""),
+        + f" (built with fixes: {', '.join(sorted(infra.FERRETDB_PATCHES))})",
         cleanup=cleanup,
     )
 
 
-def obtain(instance: str | None = None) -> Endpoints:
+def obtain(instance: str | None = None, local_infra: Path | None = None) -> Endpoints:
     """`instance`: the local-processes instance to use (default `test`, or
-    `CHORALE_TEST_INSTANCE`)."""
+    `CHORALE_TEST_INSTANCE`); `local_infra`: the folder of the package that runs them."""
     found = _from_environment()
     if found:
         return found
     if docker_available() and os.environ.get("CHORALE_TEST_NO_DOCKER") != "1":
         return _from_containers()
-    return _from_local_processes(instance or os.environ.get("CHORALE_TEST_INSTANCE", "test"))
+    return _from_local_processes(
+        instance or os.environ.get("CHORALE_TEST_INSTANCE", "test"), local_infra
+    )

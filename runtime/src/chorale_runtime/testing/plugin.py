@@ -7,9 +7,11 @@ Each test gets its own topic prefix and database names, so tests never see each 
 from __future__ import annotations
 
 import contextlib
+import logging
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
@@ -35,13 +37,34 @@ class Namespace:
         return f"{self.token}_{service.replace('-', '_')}"
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    # The tests' SMTP servers (aiosmtpd) log every SMTP command at INFO: thousands of lines in
+    # a failing test's output, saying nothing the received messages do not. Warnings still show.
+    logging.getLogger("mail.log").setLevel(logging.WARNING)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addini(
+        "chorale_local_infra",
+        "folder of the package that runs Kafka + FerretDB as local processes, from the rootdir "
+        "(used when neither the environment nor Docker gives them)",
+        default="",
+    )
+
+
+def local_infra_package(config: pytest.Config) -> Path | None:
+    """Where the ini setting `chorale_local_infra` says the local-infrastructure package is."""
+    setting = str(config.getini("chorale_local_infra"))
+    return config.rootpath / setting if setting else None
+
+
 @pytest.fixture(scope="session")
 def infra(request: pytest.FixtureRequest) -> Iterator[Endpoints]:
     capture = request.config.pluginmanager.get_plugin("capturemanager")
     reporter = request.config.pluginmanager.get_plugin("terminalreporter")
     # Shown, not captured: the log must say which Kafka and database the tests ran against.
     with capture.global_and_fixture_disabled() if capture else contextlib.nullcontext():
-        endpoints = obtain()
+        endpoints = obtain(local_infra=local_infra_package(request.config))
         if reporter is not None:
             reporter.write_line("")
             reporter.write_line(endpoints.describe())

@@ -10,7 +10,7 @@ import uuid
 import pytest
 
 from chorale_identity.domain.rattachements import attach_directly
-from chorale_identity.testing import active_account
+from chorale_testkit.identity_accounts import active_account
 
 pytestmark = pytest.mark.integration
 

@@ -21,9 +21,9 @@ from chorale_contracts import Envelope, Topic, new_envelope, topic_name
 from chorale_contracts.events.common import TERMINAL_FLOW_STATUSES
 from chorale_contracts.events.directory import DirectorySnapshot
 from chorale_contracts.events.identity import TechnicalAccountCreated, TechnicalAccountRevoked
-from chorale_intake import samples
 from chorale_intake.settings import IntakeSettings
 from chorale_runtime.testing.plugin import settings_for
+from chorale_testkit import invoices as samples
 
 BUYER = "20007104100046"  # public structure, code service required
 OTHER_BUYER = "21750001600019"  # public structure, no parameters; also deposits (ta-pub)

@@ -8,12 +8,12 @@ import zipfile
 
 import pytest
 
-from chorale_intake import hostile
 from chorale_intake.bootstrap import build_app
 from chorale_intake.settings import IntakeSettings
 from chorale_runtime.testing.kafka_probe import eventually
 from chorale_runtime.testing.plugin import settings_for
 from chorale_runtime.testing.servers import serve_in_process, wait_ready
+from chorale_testkit import hostile_xml as hostile
 
 pytestmark = pytest.mark.integration
 

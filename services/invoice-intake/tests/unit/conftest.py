@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from chorale_intake import samples
 from chorale_intake.domain.analysis import analyse
 from chorale_intake.domain.directory import RecipientEntry
 from chorale_intake.domain.extraction import InvoiceFacts
+from chorale_testkit import invoices as samples
 
 DATA = Path(__file__).parent / "data"
 

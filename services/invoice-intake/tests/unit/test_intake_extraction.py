@@ -9,7 +9,7 @@ from chorale_intake.domain.analysis import analyse
 from chorale_intake.domain.errors import RuleCode
 from chorale_intake.domain.extraction import DocumentKind
 from chorale_intake.domain.syntax import RootKind, Syntax
-from chorale_intake.samples import invoice_amounts
+from chorale_testkit.invoices import invoice_amounts
 
 UBL_CUSTOMER_ID = "<cac:PartyIdentification>\n                <cbc:ID>10202</cbc:ID>"
 

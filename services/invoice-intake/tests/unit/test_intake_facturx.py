@@ -18,7 +18,7 @@ from chorale_intake.domain.facturx import (
     conformance_level,
     profile_of_guideline,
 )
-from chorale_intake.facturx_samples import GUIDELINES, make_facturx, visual_pdf
+from chorale_testkit.facturx import GUIDELINES, make_facturx, visual_pdf
 
 FACTURX = "IN_DP_E2_CII_FACTURX"
 

@@ -10,7 +10,6 @@ from datetime import UTC, date, datetime, timedelta
 
 from chorale_contracts import Envelope
 from chorale_contracts.events.common import FlowStatus
-from chorale_intake import samples
 from chorale_intake.domain.analysis import analyse
 from chorale_intake.domain.flow import Etape, Flow
 from chorale_intake.domain.numbering import flow_number, is_flow_number
@@ -21,6 +20,7 @@ from chorale_intake.service_layer.events import (
     restore_events,
     with_events,
 )
+from chorale_testkit import invoices as samples
 
 NOW = datetime(2024, 6, 14, 9, 30, tzinfo=UTC)
 

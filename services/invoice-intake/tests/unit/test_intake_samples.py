@@ -6,9 +6,9 @@ from decimal import Decimal
 
 import pytest
 
-from chorale_intake import samples
 from chorale_intake.domain.analysis import analyse
 from chorale_intake.domain.extraction import DocumentKind
+from chorale_testkit import invoices as samples
 
 
 @pytest.mark.parametrize("lines", [1, 2, 17, 250])

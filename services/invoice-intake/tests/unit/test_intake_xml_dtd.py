@@ -11,10 +11,10 @@ import urllib.request
 import pytest
 from lxml import etree
 
-from chorale_intake import hostile
 from chorale_intake.domain import xml_safety
 from chorale_intake.domain.errors import ErrorLevel, IntakeRejected, RuleCode
 from chorale_intake.domain.xml_safety import hardened_parser, parse_safely
+from chorale_testkit import hostile_xml as hostile
 
 LAUGHS = hostile.BILLION_LAUGHS
 

@@ -10,9 +10,9 @@ import zipfile
 import pytest
 from lxml import etree
 
-from chorale_intake import hostile
 from chorale_intake.domain.errors import ErrorLevel, IntakeRejected, RuleCode
 from chorale_intake.domain.xml_safety import DEFAULT_MAX_BYTES, parse_safely
+from chorale_testkit import hostile_xml as hostile
 
 LAUGHS = hostile.BILLION_LAUGHS
 

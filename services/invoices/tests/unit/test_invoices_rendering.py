@@ -7,9 +7,9 @@ from datetime import date
 
 import pytest
 
-from chorale_intake.samples import make_invoice
 from chorale_invoices.domain.errors import InvoiceError
 from chorale_invoices.domain.rendering import render
+from chorale_testkit.invoices import make_invoice
 
 
 @pytest.mark.parametrize("syntax", ["IN_DP_E1_UBL_INVOICE", "IN_DP_E1_CII_16B"])

@@ -19,8 +19,8 @@ from chorale_notifications.adapters.read_models import Organisation, People, Str
 from chorale_notifications.adapters.smtp import Mailer
 from chorale_notifications.adapters.structure_directory import StructureDirectory
 from chorale_notifications.domain.frequency import Frequency, labels
-from chorale_notifications.entrypoints.api_me import me_router
-from chorale_notifications.entrypoints.api_operations import operations_router
+from chorale_notifications.entrypoints.http_me import me_router
+from chorale_notifications.entrypoints.http_operations import operations_router
 from chorale_notifications.entrypoints.subscriptions import (
     account_mail_subscription,
     caught_up_barrier,

@@ -1,4 +1,4 @@
-"""A ZIP upload whose member inflates past 1 GB (see `chorale_structures.hostile`): sniffing
+"""A ZIP upload whose member inflates past 1 GB (see `chorale_testkit.hostile_zip`): sniffing
 its content type reads a few KiB of it, in bounded memory, and off the event loop. How long
 sniffing takes is a benchmark figure (`make bench BENCH_ARGS=structures`), not asserted here."""
 
@@ -19,10 +19,10 @@ from chorale_structures.domain.attachments import (
     inspect_upload,
     sniff_content_type,
 )
-from chorale_structures.hostile import MIB, zip_bomb
 from chorale_structures.service_layer import attachments as attachments_service
 from chorale_structures.service_layer.attachments import Attachments
 from chorale_structures.service_layer.context import Actor
+from chorale_testkit.hostile_zip import MIB, zip_bomb
 
 BOMB_MIB = 1100  # inflates to 1,153,433,600 bytes: past 1 GB
 

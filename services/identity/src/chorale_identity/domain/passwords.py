@@ -12,9 +12,9 @@ Hashing parameters (``DEFAULT_PARAMS``), chosen deliberately:
 * OWASP's floor is m=19 MiB, t=2, p=1; we pay 3.4× that memory because a sign-in is rare for
   a person while an offline attacker pays the memory on every guess. ``parallelism=1`` keeps a
   sign-in from taking both cores of a small host.
-* Measured on the 2-core Intel Xeon development machine (argon2-cffi 25.1, median of 7): one
-  verification takes **≈ 122 ms** (m=19 MiB would be ≈ 25 ms; t=3/m=64 MiB ≈ 177 ms). That is
-  ≈ 8 sign-ins per second per core: rate limiting sign-in is therefore not optional.
+* One verification takes a tenth of a second of one core or so (docs/MEASUREMENTS.md): a core
+  verifies a handful of sign-ins per second, so rate limiting sign-in is not optional and the
+  work is bounded (``service_layer/password_work.py``).
 * ``needs_rehash`` tells the sign-in path to re-hash a stored hash made with other
   parameters, so they can be changed later without a migration.
 """

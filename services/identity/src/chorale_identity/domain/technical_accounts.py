@@ -4,7 +4,7 @@ A technical account (``id``: a UUID, the ``sub`` of its access tokens) belongs t
 and signs in with client credentials: a public client id (``ta_…``) and a secret (``tas_…``,
 256 random bits) shown once at creation or rotation. The secret is stored as SHA-256, not
 argon2: a 256-bit random value cannot be guessed whatever the hash speed, so a slow hash would
-only make every API call cost ~100 ms of CPU for no gain. (Passwords are different: people
+only make every API call cost an argon2 verification for no gain. (Passwords are different: people
 choose them, so they get argon2id.)
 
 Rotation replaces the secret (the old one stops working at once); revocation is final. Access

@@ -1,8 +1,8 @@
 """Refuse a flooding address before any framework work (ASGI, ahead of every middleware).
 
 Once an address's bucket for a path is empty, each further request of the flood would still
-cost the framework's routing, validation, logging and error rendering (≈ 3 ms of CPU each on
-the 2-core development machine, so 200/s took half a core from honest sign-ins). This
+cost the framework's routing, validation, logging and error rendering: a flood takes CPU from
+honest sign-ins (figures in docs/MEASUREMENTS.md). This
 middleware looks at the bucket without taking from it and, while it is empty, answers the
 same ``429 RATE_LIMITED`` with ``Retry-After`` in a few dozen microseconds. (A request takes
 its token before it waits for its address's argon2id turn, so a flood empties its bucket in

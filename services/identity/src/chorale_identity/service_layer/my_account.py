@@ -30,7 +30,7 @@ async def change_account(
     """Read, apply ``change`` (a domain transition or a new state), store with its event.
 
     ``hashes``: the change runs argon2id, so it runs in the bounded argon2 pool (worker
-    threads; argon2-cffi releases the GIL) instead of stalling the event loop for ~100 ms.
+    threads; argon2-cffi releases the GIL) instead of stalling the event loop.
     """
 
     async def attempt() -> UserAccount:

@@ -1,6 +1,7 @@
 """argon2id work, bounded: at most ``slots`` computations at once, each in a worker thread.
 
-One verification costs ~120 ms of one core and 64 MiB. Unbounded, a flood of sign-ins would
+One verification costs a tenth of a second of one core or so and 64 MiB
+(docs/MEASUREMENTS.md). Unbounded, a flood of sign-ins would
 queue thousands of them in the thread pool (memory, and minutes of latency for everyone);
 on the event loop it would stall every other request. So each computation first takes one of
 ``slots`` places (default: one per core); a request that cannot get one within ``max_wait``

@@ -1,12 +1,10 @@
 """Writing CRs to the partners' out/ folders: one writer, the latest state of a flow wins.
 
-Creating and renaming a file costs a few hundred microseconds of kernel time, the largest cost
-of a flow in the service process if every status got its own CR (on ext4 without a journal, each
-new inode is sought past those deleted in the last minutes: up to 13 % of the service's CPU in
-the benchmark, perf). So a non-terminal CR (IN_EN_ATTENTE_TRAITEMENT, IN_EN_COURS_TRAITEMENT) is
-written `delay` seconds after the change at most (1 s by default: in the benchmark's backlog,
-0.4 to 1 such CR per flow at 0.2 s, 0.04 at 1 s), and not at all if a later status of the same
-flow replaces it meanwhile: a status that lasts long enough to be seen is shown; one that lasts
+Creating and renaming a file is kernel work that would be the largest cost of a flow in the
+service process if every status got its own CR (figures in docs/MEASUREMENTS.md). So a
+non-terminal CR (IN_EN_ATTENTE_TRAITEMENT, IN_EN_COURS_TRAITEMENT) is written `delay` seconds
+after the change at most (1 s by default), and not at all if a later status of the same flow
+replaces it meanwhile: a status that lasts long enough to be seen is shown; one that lasts
 a fraction of a second is not. A terminal CR is written at once, and the caller waits for it (it
 must be on disk before the flow is marked finished). A single writer also means a slow
 non-terminal write can never land after the terminal one.

@@ -3,7 +3,7 @@ time.
 
 FerretDB 1.24 (SQLite) runs an `insert` cheaply, and a `find`, `update` or `delete` by one `_id`
 too with the one-line fix `deploy/local` builds it with; but a `delete_many` by `$in` reads the
-whole collection (measured upstream: 64 flows among 1,000 waiting, ~90 ms of FerretDB CPU), and
+whole collection (docs/MEASUREMENTS.md), and
 one delete per flow doubles the writes of the hot path. So a flow is never deleted on its own:
 each service instance writes its received flows into generations,
 `flows_pending_<instance>_<gen>` collections (a new one every `generation_size` flows or

@@ -1,13 +1,13 @@
 """The lists' index, in memory: every invoice's list row, grouped by recipient and by supplier.
 
 Why in memory: FerretDB 1.24 serves only `{"_id": x}` from an index; any other filter reads
-the whole collection (measured here: ≈8 s to count 1,600 matches among 100,000 invoices, ≈15 s
-for a projection of them all). The service therefore loads the rows once at start-up (one
-pass, readiness waits for it) and updates them on every write it makes, which is sound because
-one process owns a service database on FerretDB (docs/SERVICE_GUIDE.md). A row is ~0.5 KB:
-100,000 invoices ≈ 50 MB. A deployment that outgrows memory would run on MongoDB and query
-the collection with indexes on (destinataire, codeService, statut, dateDepot) and
-(fournisseur, dateDepot) instead: not built, see docs/statuses.md.
+the whole collection: seconds for a count among 100,000 invoices (docs/MEASUREMENTS.md). The
+service therefore loads the rows once at start-up (one pass, readiness waits for it) and
+updates them on every write it makes, which is sound because one process owns a service
+database on FerretDB (docs/SERVICE_GUIDE.md). Memory grows with the number of invoices (a row
+is under a kilobyte). A deployment that outgrows memory would run on MongoDB and query the
+collection with indexes on (destinataire, codeService, statut, dateDepot) and (fournisseur,
+dateDepot) instead: not built, see docs/statuses.md.
 """
 
 from __future__ import annotations

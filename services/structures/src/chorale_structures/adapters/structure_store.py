@@ -40,7 +40,7 @@ SEARCH_INDEXES = [  # sort by raison sociale, code postal prefix
 
 async def ensure_search_indexes(db: Any) -> None:
     """On MongoDB only. FerretDB 1.24 never uses a secondary index (its query pushdown covers
-    ``_id`` alone), so there they would only slow every insert down (by a sixth, measured)."""
+    ``_id`` alone), so there they would only slow every insert down (docs/MEASUREMENTS.md)."""
     if "ferretdbVersion" in await db.command("buildInfo"):
         return
     await ensure_indexes(db, SEARCH_INDEXES)

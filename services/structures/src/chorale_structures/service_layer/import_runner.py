@@ -53,9 +53,10 @@ _COUNTER = {
 @contextlib.contextmanager
 def _fewer_collections() -> Iterator[None]:
     """An import allocates millions of short-lived objects (rows, models, events), nearly all
-    freed by reference counting; with the default thresholds the cyclic collector ran so often,
-    over the service's whole heap, that it took about 45% of the parsing and planning time
-    (measured). Collect the youngest generation 100 times less often during the import."""
+    freed by reference counting; with the default thresholds the cyclic collector runs so
+    often, over the service's whole heap, that it takes a large share of the parsing and
+    planning time (docs/MEASUREMENTS.md). Collect the youngest generation 100 times less often
+    during the import."""
     thresholds = gc.get_threshold()
     gc.set_threshold(max(thresholds[0], 70_000), *thresholds[1:])
     try:

@@ -15,10 +15,10 @@ import pytest
 
 from chorale_contracts import Topic, topic_name
 from chorale_intake.bootstrap import build_app
-from chorale_intake.facturx_samples import make_facturx
 from chorale_runtime.testing.kafka_probe import collect
 from chorale_runtime.testing.servers import serve_in_process, wait_ready
 from chorale_runtime.testing.tokens import TokenFactory
+from chorale_testkit.facturx import make_facturx
 
 pytestmark = pytest.mark.integration
 

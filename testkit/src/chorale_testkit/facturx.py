@@ -17,7 +17,7 @@ GUIDELINES = {
     "en16931": "urn:cen.eu:en16931:2017",
     "extended": "urn:cen.eu:en16931:2017#conformant#urn:factur-x.eu:1p0:extended",
 }
-SAMPLE_GUIDELINE = GUIDELINES["en16931"]  # what `samples.make_cii_invoice` writes
+SAMPLE_GUIDELINE = GUIDELINES["en16931"]  # what `invoices.make_cii_invoice` writes
 
 
 def visual_pdf(title: str = "Facture") -> bytes:
