@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 # Messages shown after a redirect (`?message=<key>`): a fixed list, so a link can never make
 # the portal display text of the sender's choosing.
 NOTICES: dict[str, str] = {
@@ -41,10 +43,8 @@ NOTICES: dict[str, str] = {
     "coordonnees_desactivees": "Les coordonnées bancaires sont désactivées.",
     "piece_ajoutee": "La pièce jointe est ajoutée.",
     "piece_supprimee": "La pièce jointe est supprimée.",
-    "facture_deposee": "Votre facture est déposée. Son compte rendu se complète dans quelques "
-                       "instants : cette page se met à jour d'elle-même.",
-    "import_lance": "Le fichier est reçu ; l'import se déroule : cette page se met à jour "
-                    "d'elle-même.",
+    "facture_deposee": "Votre facture est déposée : voici le compte rendu de son flux.",
+    "import_lance": "Le fichier est reçu : l'import est lancé.",
     "demande_acceptee": "La demande est acceptée.",
     "demande_refusee": "La demande est refusée ; le demandeur en est informé.",
     "envoi_relance": "L'envoi est relancé : il repart dans quelques instants.",
@@ -133,7 +133,7 @@ def datetime_fr(value: str | None) -> str:
 
 def euros(value: object) -> str:
     """1234.5 → « 1 234,50 € » (French grouping and decimal comma)."""
-    grouped = f"{value:,.2f}".replace(",", "\u202f").replace(".", ",")  # type: ignore[str-format]
+    grouped = f"{Decimal(str(value)):,.2f}".replace(",", "\u202f").replace(".", ",")
     return f"{grouped} €"
 
 
