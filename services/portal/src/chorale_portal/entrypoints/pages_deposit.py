@@ -15,12 +15,12 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from starlette.datastructures import FormData, UploadFile
 
 from chorale_portal.adapters.services_api import ApiProblem
 from chorale_portal.domain import invoice_entry
 from chorale_portal.domain.form_errors import FormErrors, form_errors
 from chorale_portal.domain.invoice_entry import Party
+from chorale_portal.entrypoints.uploads import declared_too_large, uploaded_file
 from chorale_portal.entrypoints.web import (
     call,
     checked_form,
@@ -33,7 +33,6 @@ from chorale_portal.entrypoints.web import (
 # The intake's own limit (CHORALE_MAX_BYTES, 10 MiB by default) is what counts; the portal
 # refuses a larger upload before sending it on.
 MAX_INVOICE_BYTES = 10 * 1024 * 1024
-FORM_OVERHEAD_BYTES = 64 * 1024
 TOO_LARGE = "Le fichier dépasse la taille maximale de 10 Mo : une facture par fichier."
 TERMINAL = {"IN_INTEGRE", "IN_REJETE", "IN_INCIDENTE"}
 NO_STRUCTURE = ("Vous n'avez l'habilitation « Factures émises » en modification sur aucune "
@@ -83,7 +82,7 @@ def build_router() -> APIRouter:
     @router.post("/depot-facture/fichier")
     async def deposit_file(request: Request) -> Response:
         structures = await deposit_structures(request)
-        if _too_large(request):
+        if declared_too_large(request, MAX_INVOICE_BYTES):
             return await deposit_page(request, structures, status=413,
                                       errors=FormErrors(fields={"fichier": TOO_LARGE}))
         form = await checked_form(request)
@@ -91,7 +90,8 @@ def build_router() -> APIRouter:
         structure = form.get("structure")
         if structure not in structures:
             errors.add("structure", "Structure émettrice : choisissez l'une des vôtres.")
-        file = _file_of(form, errors)
+        file = uploaded_file(form, errors, limit=MAX_INVOICE_BYTES, too_large=TOO_LARGE,
+                             missing="Fichier de la facture : choisissez un fichier.")
         if errors or file is None:
             return await deposit_page(request, structures, status=400, errors=errors, form=form)
         await file.seek(0)
@@ -211,26 +211,3 @@ def build_router() -> APIRouter:
 
 def _flow_path(numero: str) -> str:
     return f"/depot-facture/flux/{quote(numero, safe='')}"
-
-
-def _too_large(request: Request) -> bool:
-    try:
-        declared = int(request.headers.get("content-length") or 0)
-    except ValueError:
-        return False
-    return declared > MAX_INVOICE_BYTES + FORM_OVERHEAD_BYTES
-
-
-def _file_of(form: FormData, errors: FormErrors) -> UploadFile | None:
-    file = form.get("fichier")
-    if not isinstance(file, UploadFile) or not file.filename:
-        errors.add("fichier", "Fichier de la facture : choisissez un fichier.")
-        return None
-    if file.size is not None and file.size > MAX_INVOICE_BYTES:
-        errors.add("fichier", TOO_LARGE)
-        return None
-    if file.size == 0:
-        errors.add("fichier", "Le fichier est vide.")
-        return None
-    return file
-
