@@ -3,9 +3,10 @@ Playwright) against the real stack: every service as its own process, Kafka, the
 the mail catcher.
 
 An operator imports the reference list of public structures from the back office, follows the
-import to its report, and designates the first gestionnaire principal of the structure it
-created. A supplier's user (gestionnaire principal of its private structure, hence « Factures
-émises » in modification) deposits an invoice file, then fills in the invoice form; both become
+import to its report, designates the first gestionnaire principal of the structure it
+created, and refuses a request for a public structure with its motive. A supplier's user
+(gestionnaire principal of its private structure, hence « Factures émises » in modification)
+deposits an invoice file, then fills in the invoice form; both become
 flows of the channel PORTAIL, integrated by the intake, whose CRs the person reads. Every screen
 is photographed (desktop and 390 px, var/test-artifacts/portal/back-office/) and checked with
 axe-core."""
@@ -42,6 +43,7 @@ class Story:
         self.gp = f"gp.bo.{run}@commune.example"
         self.supplier = f"fournisseur.bo.{run}@martin.example"
         self.public_siret, self.private_siret = siret(rng), siret(rng)
+        self.requested_siret = siret(rng)
         self.public_name = f"Commune de Back-office {run}"
 
 
@@ -128,10 +130,21 @@ async def test_the_operator_imports_the_reference_list_and_designates_the_first_
     gp = await operator.call("GET", f"/v1/structures/{s.public_siret}/gestionnaire-principal")
     assert gp["userId"] == (await p.api("identity", gp_user).call("GET", "/v1/me"))["id"]
 
-    # the requests queue and the mail deliveries are there for the operator
+    # the requests queue: a person asks for a public structure, the operator refuses it
+    asked = await p.api("structures", gp_user).call("POST", "/v1/demandes", expect=201, json={
+        "type": "CREATION_STRUCTURE_PUBLIQUE", "commentaire": "Syndicat intercommunal",
+        "structure": {"identifiant": s.requested_siret, "typeIdentifiant": "SIRET",
+                      "raisonSociale": "Syndicat des eaux du Chaourçois"}})
     await p.page.get_by_role("link", name="Demandes").click()
-    assert "Demandes des structures" in await p.text()
+    assert "Syndicat des eaux du Chaourçois" in await p.text()
+    await p.page.get_by_label("Motif du refus").fill("Structure déjà couverte par la commune.")
     await p.look("06-demandes")
+    await p.submit("Refuser")
+    assert "La demande est refusée" in await p.text()
+    decided = await p.api("structures", gp_user).call(
+        "GET", f"/v1/demandes/{asked['idDemande']}")
+    assert decided["statut"] == "REFUSEE"
+    assert decided["commentaireOperateur"] == "Structure déjà couverte par la commune."
     await p.page.get_by_role("link", name="Envois de courriels").click()
     await p.look("07-envois")
     await p.submit("Se déconnecter")
