@@ -33,7 +33,7 @@ class FlowStatusChanged(EventPayload):
     numeroFluxDepot: str
     statut: FlowStatus
     statutPrecedent: FlowStatus | None = None
-    canal: Literal["EDI", "API"]
+    canal: Literal["EDI", "API", "PORTAIL"]
     technicalAccountId: str
     structurePartenaire: str
     nomFichier: str

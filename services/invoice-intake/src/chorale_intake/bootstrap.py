@@ -22,6 +22,7 @@ from chorale_intake.adapters.publisher import Publisher
 from chorale_intake.entrypoints.edi_watcher import EdiWatcher
 from chorale_intake.entrypoints.http_api import build_router
 from chorale_intake.entrypoints.http_original import build_original_router
+from chorale_intake.entrypoints.http_portal import build_portal_router
 from chorale_intake.entrypoints.subscriptions import directory_subscription, identity_subscription
 from chorale_intake.service_layer.duplicates import Duplicates
 from chorale_intake.service_layer.finisher import Finisher
@@ -145,7 +146,9 @@ def build_app(
     app = runtime.create_app(
         title="Chorale — Dépôt de factures",
         description="Flux EDI et API, validation, comptes rendus, suivi des flux.",
-        routers=[router, build_original_router(
+        routers=[build_portal_router(
+            settings=settings, receipts=receipts, directory=directory, authorizer=authorizer,
+            current=runtime.principal_dependency()), router, build_original_router(
             store=store, archive=archive, authorizer=authorizer,
             current=runtime.principal_dependency())],
     )

@@ -180,3 +180,16 @@ def test_event_ids_are_name_based_uuids_distinct_for_each_step_and_invoice():
     failed = with_events(incident(received(), "x", started=NOW, finished=NOW), 2, producer="p")
     again = with_events(waiting_again(failed, at=NOW, owner="1"), 1, producer="p")
     assert again.events[0]["event_id"] not in {e["event_id"] for e in failed.events}
+
+
+def test_a_portal_flow_names_its_depositor_in_its_cr_row_and_events():
+    flow = with_events(received().model_copy(update={
+        "canal": "PORTAIL", "technicalAccountId": "", "deposant": "u-42", "events": ()}),
+        2, producer="invoice-intake")
+    assert flow.compte_rendu()["canal"] == "PORTAIL"
+    assert flow.compte_rendu()["deposant"] == "u-42"
+    assert flow.summary()["deposant"] == "u-42" and flow.summary()["technicalAccountId"] == ""
+    assert Flow.from_document(flow.to_document()).deposant == "u-42"
+    payloads = [Envelope.model_validate_json(e["value"]).payload for e in flow.events]
+    assert {p["canal"] for p in payloads} == {"PORTAIL"}
+    assert received().compte_rendu()["deposant"] is None  # EDI and API flows: nobody

@@ -22,7 +22,9 @@ from chorale_portal.adapters.session_store import MongoSessionStore, SessionStor
 from chorale_portal.entrypoints import (
     pages_account,
     pages_auth,
+    pages_backoffice,
     pages_bank,
+    pages_deposit,
     pages_invitations,
     pages_services,
     pages_structures,
@@ -50,7 +52,10 @@ def build_app(settings: PortalSettings, *, transport: httpx.AsyncBaseTransport |
     if store is None:
         mongo = connect(settings.mongodb_uri.get_secret_value(), settings.client_id)
         store = MongoSessionStore(SerializedDatabase(mongo[settings.database_name]))
-    api = ServicesApi({"identity": settings.identity_url, "structures": settings.structures_url},
+    api = ServicesApi({"identity": settings.identity_url, "structures": settings.structures_url,
+                       "habilitations": settings.habilitations_url,
+                       "invoice-intake": settings.intake_url,
+                       "notifications": settings.notifications_url},
                       settings.service_timeout_seconds, transport=transport)
     sessions = Sessions(store, api, idle=timedelta(minutes=settings.session_idle_minutes),
                         max_age=timedelta(hours=settings.session_max_hours))
@@ -92,6 +97,6 @@ def build_app(settings: PortalSettings, *, transport: httpx.AsyncBaseTransport |
     install_probes(app, settings.service_name, {"database": database_ready})
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for module in (pages_auth, pages_account, pages_invitations, pages_structures,
-                   pages_services, pages_bank):
+                   pages_services, pages_bank, pages_deposit, pages_backoffice):
         app.include_router(module.build_router())
     return app

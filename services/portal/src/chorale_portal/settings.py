@@ -19,6 +19,15 @@ class PortalSettings(ServiceSettings):
     structures_url: str = Field(
         "http://127.0.0.1:8001", description="Base URL of the structures service's API"
     )
+    habilitations_url: str = Field(
+        "http://127.0.0.1:8003", description="Base URL of the habilitations service's API"
+    )
+    intake_url: str = Field(
+        "http://127.0.0.1:8004", description="Base URL of the invoice intake's API"
+    )
+    notifications_url: str = Field(
+        "http://127.0.0.1:8005", description="Base URL of the notifications service's API"
+    )
     service_timeout_seconds: float = Field(
         10.0, gt=0, description="Portal: longest wait for one answer of a service's API"
     )

@@ -78,7 +78,8 @@ class FakeServices:
     async def handle(self, request: httpx.Request) -> httpx.Response:
         if self.down:
             raise httpx.ConnectError("connection refused", request=request)
-        service = {8001: "structures", 8002: "identity"}[request.url.port]
+        service = {8001: "structures", 8002: "identity", 8003: "habilitations",
+                   8004: "invoice-intake", 8005: "notifications"}[request.url.port]
         call = Call(service, request.method, request.url.path, dict(request.url.params),
                     request.headers, await request.aread())
         self.calls.append(call)

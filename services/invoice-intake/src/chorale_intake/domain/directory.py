@@ -29,6 +29,7 @@ class RecipientService(BaseModel):
     model_config = _MODEL_CONFIG
 
     code: str = Field(alias="codeService")
+    label: str = Field(default="", alias="libelle")
     statut: StatutService = Field(alias="statut")
     activation_start: date = Field(alias="dateDebutActivation")
     activation_end: date | None = Field(default=None, alias="dateFinActivation")
@@ -63,6 +64,7 @@ class RecipientEntry(BaseModel):
     model_config = _MODEL_CONFIG
 
     identifier: str = Field(alias="identifiant")
+    name: str = Field(default="", alias="raisonSociale")
     identifier_type: TypeIdentifiant = Field(default=TypeIdentifiant.SIRET, alias="typeIdentifiant")
     structure_type: TypeStructure = Field(alias="typeStructure")
     statut: StatutStructure = Field(alias="statut")

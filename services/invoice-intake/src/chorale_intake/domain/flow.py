@@ -19,7 +19,8 @@ from chorale_contracts import REGISTRY
 from chorale_contracts.events.common import TERMINAL_FLOW_STATUSES, FlowStatus, Syntax
 from chorale_intake.domain.errors import IntakeError
 
-Channel = Literal["EDI", "API"]
+# PORTAIL: a supplier's user deposited the file (or entered the invoice) in the portal.
+Channel = Literal["EDI", "API", "PORTAIL"]
 
 STATUS_LABELS: dict[FlowStatus, str] = {
     FlowStatus.IN_RECU: "Reçu",
@@ -108,8 +109,9 @@ class Flow(BaseModel):
 
     numeroFluxDepot: str
     canal: Channel
-    technicalAccountId: str
+    technicalAccountId: str  # empty for a PORTAIL flow: a person deposited it
     structurePartenaire: str
+    deposant: str | None = None  # PORTAIL: the user id of the person who deposited it
     nomFichier: str
     syntaxeFluxDeclaree: str | None = None
     syntaxeFlux: Syntax | None = None
@@ -190,7 +192,8 @@ class Flow(BaseModel):
             mode="json",
             include={
                 "numeroFluxDepot", "canal", "technicalAccountId", "structurePartenaire",
-                "nomFichier", "syntaxeFlux", "statut", "dateDepot", "dateStatut", "tentative",
+                "deposant", "nomFichier", "syntaxeFlux", "statut", "dateDepot", "dateStatut",
+                "tentative",
             },
         )
         row["codesErreur"] = sorted(

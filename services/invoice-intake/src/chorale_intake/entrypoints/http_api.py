@@ -12,7 +12,7 @@ from chorale_contracts.events.common import Application, FlowStatus, Mode
 from chorale_intake.adapters.accounts_model import AccountsModel
 from chorale_intake.adapters.edi_folders import display_name
 from chorale_intake.adapters.flow_store import FlowStore
-from chorale_intake.domain.flow import Flow
+from chorale_intake.domain.flow import Channel, Flow
 from chorale_intake.domain.numbering import is_flow_number
 from chorale_intake.service_layer.pipeline import Pipeline
 from chorale_intake.service_layer.receipts import Receipts
@@ -27,7 +27,7 @@ from chorale_runtime.multipart import MultipartError, MultipartReader
 MULTIPART_OVERHEAD = 64 * 1024
 
 
-def _receipt(flow: Flow) -> dict[str, Any]:
+def receipt_of(flow: Flow) -> dict[str, Any]:
     body = flow.compte_rendu()
     keys = ("numeroFluxDepot", "statut", "libelleStatut", "dateDepot", "nomFichier",
             "tailleOctets", "empreinteSha256", "syntaxeFluxDeclaree")
@@ -85,6 +85,36 @@ class MultipartDeposit:
         return self._reader.fields.get("syntaxeFlux") or None
 
 
+async def receive(
+    request: Request, receipts: Receipts, limit: int, *, account: str, partner: str,
+    syntaxeFlux: str | None, nomFichier: str | None, channel: Channel = "API",
+    depositor: str | None = None,
+) -> Flow:
+    """One HTTP deposit, raw body or multipart form, streamed into the archive and recorded
+    (same limits and checks whatever the channel)."""
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith("multipart/form-data"):
+        length = request.headers.get("content-length")
+        if length and length.isdigit() and int(length) > limit + MULTIPART_OVERHEAD:
+            raise too_large(limit)  # said so at once; otherwise counted while read
+        form = MultipartDeposit(content_type, request.stream(), limit)
+
+        def described() -> tuple[str, str | None]:
+            name = nomFichier or form.filename or "flux.xml"
+            return display_name(name), form.declared or syntaxeFlux
+
+        return await receipts.deposit(
+            account=account, partner=partner, name="flux.xml", declared=syntaxeFlux,
+            body=form.file_bytes(), limit=limit, correlation_id=correlation_id_of(request),
+            described=described, channel=channel, depositor=depositor,
+        )
+    return await receipts.deposit(
+        account=account, partner=partner, name=display_name(nomFichier or "flux.xml"),
+        declared=syntaxeFlux, body=request.stream(), limit=limit,
+        correlation_id=correlation_id_of(request), channel=channel, depositor=depositor,
+    )
+
+
 def build_router(
     *, settings: IntakeSettings, receipts: Receipts, store: FlowStore, accounts: AccountsModel,
     pipeline: Pipeline, authorizer: Authorizer,
@@ -120,34 +150,28 @@ def build_router(
         nomFichier: Annotated[str | None, Query(max_length=255)] = None,
     ) -> dict[str, Any]:
         account, partner = depositor(principal)
-        content_type = request.headers.get("content-type", "")
-        if content_type.startswith("multipart/form-data"):
-            length = request.headers.get("content-length")
-            if length and length.isdigit() and int(length) > limit + MULTIPART_OVERHEAD:
-                raise too_large(limit)  # said so at once; otherwise counted while read
-            form = MultipartDeposit(content_type, request.stream(), limit)
+        flow = await receive(request, receipts, limit, account=account, partner=partner,
+                             syntaxeFlux=syntaxeFlux, nomFichier=nomFichier)
+        return receipt_of(flow)
 
-            def described() -> tuple[str, str | None]:
-                name = nomFichier or form.filename or "flux.xml"
-                return display_name(name), form.declared or syntaxeFlux
-
-            flow = await receipts.deposit(
-                account=account, partner=partner, name="flux.xml", declared=syntaxeFlux,
-                body=form.file_bytes(), limit=limit, correlation_id=correlation_id_of(request),
-                described=described,
-            )
-        else:
-            flow = await receipts.deposit(
-                account=account, partner=partner, name=display_name(nomFichier or "flux.xml"),
-                declared=syntaxeFlux, body=request.stream(), limit=limit,
-                correlation_id=correlation_id_of(request),
-            )
-        return _receipt(flow)
+    async def may_read(principal: Principal, flow: Flow) -> bool:
+        """One flow's CR: as the list, or for the supplier's users holding « Factures
+        émises » (who deposit in the portal and read what became of their deposit)."""
+        if principal.is_operator or principal.is_technical:
+            return await may_see(principal, flow.structurePartenaire)
+        try:
+            return await may_see(principal, flow.structurePartenaire)
+        except ApiError as exc:
+            if exc.code != "FORBIDDEN":
+                raise
+            await authorizer.require(principal, flow.structurePartenaire,
+                                     Application.FACTURES_EMISES, Mode.CONSULTATION)
+            return True
 
     @router.get("/{numero}", summary="Compte rendu détaillé d'un flux")
     async def get_flow(numero: str, principal: Principal = who) -> dict[str, Any]:
         flow = await store.get(numero) if is_flow_number(numero) else None
-        if flow is None or not await may_see(principal, flow.structurePartenaire):
+        if flow is None or not await may_read(principal, flow):
             raise flow_not_found(numero)
         return flow.compte_rendu()
 
@@ -157,7 +181,7 @@ def build_router(
         structurePartenaire: str | None = None,
         technicalAccountId: str | None = None,
         statut: Annotated[list[FlowStatus] | None, Query()] = None,
-        canal: Annotated[str | None, Query(pattern="^(EDI|API)$")] = None,
+        canal: Annotated[str | None, Query(pattern="^(EDI|API|PORTAIL)$")] = None,
         depuis: datetime | None = None,
         jusqua: datetime | None = None,
         page: Annotated[int, Query(ge=1)] = 1,
@@ -197,6 +221,6 @@ def build_router(
             owner=settings.instance_id, producer=settings.service_name,
             operator=principal.subject,
         )
-        return {**_receipt(flow), "tentative": flow.tentative}
+        return {**receipt_of(flow), "tentative": flow.tentative}
 
     return router

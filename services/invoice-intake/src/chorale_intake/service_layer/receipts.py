@@ -64,10 +64,12 @@ class Receipts:
     def new_flow(
         self, *, number: str, channel: Channel, account: str, partner: str, name: str,
         declared: str | None, stored: Stored, received_at: datetime, correlation_id: str,
+        depositor: str | None = None,
     ) -> Flow:
         flow = Flow(
             numeroFluxDepot=number, canal=channel, technicalAccountId=account,
-            structurePartenaire=partner, nomFichier=name, syntaxeFluxDeclaree=declared,
+            structurePartenaire=partner, deposant=depositor, nomFichier=name,
+            syntaxeFluxDeclaree=declared,
             statut=FlowStatus.IN_EN_ATTENTE_TRAITEMENT, dateDepot=received_at,
             dateStatut=received_at,
             historique=(
@@ -159,10 +161,12 @@ class Receipts:
         self, *, account: str, partner: str, name: str, declared: str | None,
         body: AsyncIterator[bytes], limit: int, correlation_id: str,
         described: Callable[[], tuple[str, str | None]] | None = None,
+        channel: Channel = "API", depositor: str | None = None,
     ) -> Flow:
         """Stream one HTTP deposit into the archive and record it (raises ApiError).
         `described`: the file name and declared syntax, when only the body tells them (a
-        multipart form); called once the body is read."""
+        multipart form); called once the body is read. `channel` PORTAIL with `depositor`
+        (the person's user id): a deposit made in the portal, same pipeline."""
         if not self._pipeline.try_reserve():
             raise ApiError("INTAKE_SATURATED", "Le service de dépôt est saturé ou s'arrête ; "
                            "réessayez dans quelques secondes.", 503)
@@ -185,8 +189,9 @@ class Receipts:
         if described is not None:
             name, declared = described()
         flow = self.new_flow(
-            number=number, channel="API", account=account, partner=partner, name=name,
-            declared=declared, stored=stored, received_at=now, correlation_id=correlation_id)
+            number=number, channel=channel, account=account, partner=partner, name=name,
+            declared=declared, stored=stored, received_at=now, correlation_id=correlation_id,
+            depositor=depositor)
         try:
             await self.record([flow])
         except BaseException:

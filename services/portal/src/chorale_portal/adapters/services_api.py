@@ -102,7 +102,11 @@ class ServicesApi:
         self._urls = {name: url.rstrip("/") for name, url in urls.items()}
         self._client = httpx.AsyncClient(
             timeout=timeout, transport=transport,
-            limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
+            # Idle connections are dropped well before the services' own keep-alive timeout
+            # (uvicorn: 5 s): at equal timeouts a request sent on a connection the service is
+            # closing fails with RemoteProtocolError (« service indisponible » for nothing).
+            limits=httpx.Limits(max_connections=200, max_keepalive_connections=50,
+                                keepalive_expiry=2.0),
         )
 
     async def close(self) -> None:

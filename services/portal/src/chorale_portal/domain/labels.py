@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 # Messages shown after a redirect (`?message=<key>`): a fixed list, so a link can never make
 # the portal display text of the sender's choosing.
 NOTICES: dict[str, str] = {
@@ -41,6 +43,13 @@ NOTICES: dict[str, str] = {
     "coordonnees_desactivees": "Les coordonnées bancaires sont désactivées.",
     "piece_ajoutee": "La pièce jointe est ajoutée.",
     "piece_supprimee": "La pièce jointe est supprimée.",
+    "facture_deposee": "Votre facture est déposée : voici le compte rendu de son flux.",
+    "import_lance": "Le fichier est reçu : l'import est lancé.",
+    "demande_acceptee": "La demande est acceptée.",
+    "demande_refusee": "La demande est refusée ; le demandeur en est informé.",
+    "envoi_relance": "L'envoi est relancé : il repart dans quelques instants.",
+    "gp_designe": "Le gestionnaire principal est désigné ; ses droits seront effectifs dans "
+                  "quelques instants.",
 }
 
 PARAMETERS: list[tuple[str, str, str]] = [
@@ -71,6 +80,12 @@ STATUS: dict[str, str] = {
     "ACTIVE": "Active", "INACTIVE": "Inactive", "ACTIF": "Actif", "INACTIF": "Inactif",
     "PUBLIQUE": "Publique", "PRIVEE": "Privée", "EN_ATTENTE": "En attente",
     "ACCEPTEE": "Acceptée", "REFUSEE": "Refusée",
+    "RECU": "Reçu", "EN_COURS": "En cours", "TERMINE": "Terminé", "ECHEC": "Échec",
+    "FAILED": "En échec", "PENDING": "En attente d'envoi", "SENT": "Envoyé",
+    "SENDING": "En cours d'envoi", "DISABLED": "Désactivé",
+    "CREATION_STRUCTURE_PUBLIQUE": "Création d'une structure publique",
+    "DESACTIVATION_STRUCTURE": "Désactivation d'une structure",
+    "PORTAIL": "Portail", "EDI": "EDI", "API": "API",
 }
 
 IDENTIFIER_TYPES: dict[str, str] = {
@@ -93,3 +108,37 @@ def date_fr(value: str | None) -> str:
     day = value[:10]
     parts = day.split("-")
     return "/".join(reversed(parts)) if len(parts) == 3 else value
+
+
+# -- invoices and flows (Déposer une facture, back office) -----------------------------------
+FLOW_STATUS: dict[str, str] = {
+    "IN_RECU": "Reçu", "IN_EN_ATTENTE_TRAITEMENT": "En attente de traitement",
+    "IN_EN_COURS_TRAITEMENT": "En cours de traitement", "IN_INTEGRE": "Intégré",
+    "IN_REJETE": "Rejeté", "IN_INCIDENTE": "En incident (erreur technique)",
+}
+STATUS.update({"DEPOSEE": "Déposée", "MISE_A_DISPOSITION": "Mise à disposition"})
+
+
+def flow_status(code: str | None) -> str:
+    return FLOW_STATUS.get(code or "", code or "")
+
+
+def datetime_fr(value: str | None) -> str:
+    """2026-01-31T09:30:12Z → 31/01/2026 à 09:30 (UTC, as the services give it)."""
+    if not value:
+        return ""
+    day = date_fr(value)
+    return f"{day} à {value[11:16]} UTC" if len(value) >= 16 and value[10] == "T" else day
+
+
+def euros(value: object) -> str:
+    """1234.5 → « 1 234,50 € » (French grouping and decimal comma)."""
+    grouped = f"{Decimal(str(value)):,.2f}".replace(",", "\u202f").replace(".", ",")
+    return f"{grouped} €"
+
+
+def rate(value: object) -> str:
+    """5.5 → « 5,5 % »."""
+    text = format(value, "f").rstrip("0").rstrip(".") if "." in format(value, "f") \
+        else format(value, "f")  # type: ignore[str-format]
+    return f"{text.replace('.', ',')} %"

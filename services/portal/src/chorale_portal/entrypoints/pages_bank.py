@@ -16,6 +16,7 @@ from chorale_portal.adapters.services_api import ApiProblem
 from chorale_portal.domain import forms
 from chorale_portal.domain.form_errors import FormErrors, form_errors
 from chorale_portal.entrypoints.pages_structures import api_path, load_structure, page_path
+from chorale_portal.entrypoints.uploads import declared_too_large, uploaded_file
 from chorale_portal.entrypoints.web import (
     call,
     checked_form,
@@ -26,8 +27,6 @@ from chorale_portal.entrypoints.web import (
 )
 
 MAX_ATTACHMENT_BYTES = 4 * 1024 * 1024
-# The form's other fields and the multipart framing, on top of the file itself.
-FORM_OVERHEAD_BYTES = 64 * 1024
 TOO_LARGE = "Le fichier dépasse la taille maximale de 4 Mo : réduisez-le (par exemple en le " \
             "numérisant en noir et blanc) et recommencez."
 DOWNLOAD_HEADERS = ("content-disposition", "x-checksum-sha256")
@@ -208,24 +207,9 @@ _FACTOR_ALIASES = {f"affactureur.{name}": f"affactureur_{name}"
 
 
 def _too_large(request: Request) -> bool:
-    """Refused before reading: a declared size beyond the limit is never uploaded further."""
-    try:
-        declared = int(request.headers.get("content-length") or 0)
-    except ValueError:
-        return False
-    return declared > MAX_ATTACHMENT_BYTES + FORM_OVERHEAD_BYTES
+    return declared_too_large(request, MAX_ATTACHMENT_BYTES)
 
 
 def _file_of(form: FormData, errors: FormErrors, *, required: bool) -> UploadFile | None:
-    file = form.get("fichier")
-    if not isinstance(file, UploadFile) or not file.filename:
-        if required:
-            errors.add("fichier", "Document : choisissez un fichier.")
-        return None
-    if file.size is not None and file.size > MAX_ATTACHMENT_BYTES:
-        errors.add("fichier", TOO_LARGE)
-        return None
-    if file.size == 0:
-        errors.add("fichier", "Le fichier est vide.")
-        return None
-    return file
+    return uploaded_file(form, errors, limit=MAX_ATTACHMENT_BYTES, too_large=TOO_LARGE,
+                         missing="Document : choisissez un fichier." if required else None)

@@ -167,6 +167,11 @@ async def checked_form(request: Request) -> FormData:
 
 
 # -- rendering ------------------------------------------------------------------------------
+def is_operator(session: Session | None) -> bool:
+    """A platform operator (identity's `operator` role, as /v1/me gave it at sign-in)."""
+    return session is not None and "operator" in (session.user.get("roles") or ())
+
+
 def navigation(session: Session | None, path: str) -> list[tuple[str, str, bool]]:
     """The webinar's menu, limited to the screens that exist (a missing one is absent):
     (address, label, current) — current is the entry whose address is the longest start of
@@ -175,6 +180,10 @@ def navigation(session: Session | None, path: str) -> list[tuple[str, str, bool]
         return []
     entries = [("/", "Accueil"), ("/mon-compte", "Mon compte"),
                ("/mon-compte/invitations", "Mes invitations"), ("/structures", "Structures")]
+    if is_operator(session):
+        entries.append(("/back-office", "Back office"))
+    else:  # the page itself lists the structures where the person may deposit, or refuses
+        entries.append(("/depot-facture", "Déposer une facture"))
     matching = [href for href, _ in entries
                 if path == href or (href != "/" and path.startswith(href + "/"))]
     current = max(matching, key=len, default=None)
