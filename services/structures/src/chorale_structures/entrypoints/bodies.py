@@ -73,54 +73,43 @@ def _read_only(what: str) -> Any:
     return Field(None, description=f"{what} : lecture seule, accepté s'il ne change pas")
 
 
-class StructureCreation(RequestBody):
+class _StructureFields(RequestBody):
+    DOCUMENTED_AS = Structure
+
+    raisonSociale: Any = None
+    libelleStructure: Any = None
+    adresseElectronique: Any = None
+    telephone: Any = None
+    numeroTva: Any = None
+    numeroRcs: Any = None
+    nonDiffusibleInsee: Any = None
+    adresse: Any = None
+    complementAdresse1: Any = None
+    complementAdresse2: Any = None
+    codePostal: Any = None
+    ville: Any = None
+    pays: Any = Field(None, description="code ISO à 2 lettres (FR à la création si absent)")
+
+
+class StructureCreation(_StructureFields):
     """Une structure privée (fournisseur) ; son créateur en devient gestionnaire principal."""
 
-    DOCUMENTED_AS = Structure
     REQUIRED = ("identifiant", "raisonSociale")
 
     identifiant: Any = Field(None, description="SIRET (14 chiffres) ou identifiant selon le type")
     typeIdentifiant: Any = Field(None, description="SIRET si absent")
     typeStructure: Any = Field(None, description="PRIVEE si présent")
     statut: Any = Field(None, description="ACTIVE si présent")
-    raisonSociale: Any = None
-    libelleStructure: Any = None
-    adresseElectronique: Any = None
-    telephone: Any = None
-    numeroTva: Any = None
-    numeroRcs: Any = None
-    nonDiffusibleInsee: Any = None
-    adresse: Any = None
-    complementAdresse1: Any = None
-    complementAdresse2: Any = None
-    codePostal: Any = None
-    ville: Any = None
-    pays: Any = Field(None, description="code ISO à 2 lettres, FR si absent")
 
 
-class StructureChanges(RequestBody):
+class StructureChanges(_StructureFields):
     """Informations générales et adresse : les champs présents changent (null efface un champ
     facultatif) ; les paramètres se modifient par PUT …/parametres."""
-
-    DOCUMENTED_AS = Structure
 
     identifiant: Any = _read_only("identifiant")
     typeIdentifiant: Any = _read_only("type d'identifiant")
     typeStructure: Any = _read_only("type de structure")
     statut: Any = Field(None, description="lecture seule : change par activation/désactivation")
-    raisonSociale: Any = None
-    libelleStructure: Any = None
-    adresseElectronique: Any = None
-    telephone: Any = None
-    numeroTva: Any = None
-    numeroRcs: Any = None
-    nonDiffusibleInsee: Any = None
-    adresse: Any = None
-    complementAdresse1: Any = None
-    complementAdresse2: Any = None
-    codePostal: Any = None
-    ville: Any = None
-    pays: Any = None
 
 
 class ParametersChanges(RequestBody):
@@ -137,41 +126,34 @@ class ParametersChanges(RequestBody):
     presenceMOA: Any = None
 
 
-class ServiceCreation(RequestBody):
+class _ServiceFields(RequestBody):
+    DOCUMENTED_AS = Service
+
+    libelle: Any = None
+    description: Any = None
+    dateDebutActivation: Any = None
+    dateFinActivation: Any = None
+    numeroEJDoitEtreRenseigne: Any = None
+
+
+class ServiceCreation(_ServiceFields):
     """Un service de la structure (code libre dans la structure, hors FACTURES_PUBLIQUES)."""
 
-    DOCUMENTED_AS = Service
     REQUIRED = ("codeService", "libelle", "dateDebutActivation")
 
     codeService: Any = Field(None, description="mis en majuscules")
-    libelle: Any = None
-    description: Any = None
-    dateDebutActivation: Any = None
-    dateFinActivation: Any = None
-    numeroEJDoitEtreRenseigne: Any = None
 
 
-class ServiceChanges(RequestBody):
+class ServiceChanges(_ServiceFields):
     """Libellé, description, dates, obligation du numéro d'engagement : les champs présents
     changent."""
 
-    DOCUMENTED_AS = Service
-
     codeService: Any = _read_only("code du service")
     statut: Any = Field(None, description="lecture seule : change par activation/désactivation")
-    libelle: Any = None
-    description: Any = None
-    dateDebutActivation: Any = None
-    dateFinActivation: Any = None
-    numeroEJDoitEtreRenseigne: Any = None
 
 
-class BankDetailsCreation(RequestBody):
-    """Un IBAN (avec son BIC) ou un RIB (banque, guichet, compte, clé), et le document du RIB
-    déjà déposé en pièce jointe de la structure."""
-
+class _BankDetailsFields(RequestBody):
     DOCUMENTED_AS = CoordonneeBancaire
-    REQUIRED = ("nom", "type", "idPieceJointe")
 
     nom: Any = None
     type: Any = None
@@ -185,24 +167,19 @@ class BankDetailsCreation(RequestBody):
     idPieceJointe: Any = Field(None, description="pièce jointe de la structure (le RIB)")
 
 
-class BankDetailsChanges(RequestBody):
+class BankDetailsCreation(_BankDetailsFields):
+    """Un IBAN (avec son BIC) ou un RIB (banque, guichet, compte, clé), et le document du RIB
+    déjà déposé en pièce jointe de la structure."""
+
+    REQUIRED = ("nom", "type", "idPieceJointe")
+
+
+class BankDetailsChanges(_BankDetailsFields):
     """Les champs présents remplacent les actuels ; changer de type efface les champs de
     l'autre."""
 
-    DOCUMENTED_AS = CoordonneeBancaire
-
     idCoordonneeBancaire: Any = _read_only("identifiant")
     statut: Any = Field(None, description="lecture seule : change par désactivation")
-    nom: Any = None
-    type: Any = None
-    iban: Any = None
-    bic: Any = None
-    codeBanque: Any = None
-    codeGuichet: Any = None
-    numeroCompte: Any = None
-    cleRib: Any = None
-    affactureur: Any = None
-    idPieceJointe: Any = None
 
 
 def _proposed_structure() -> dict[str, Any]:
