@@ -7,7 +7,7 @@ RUN := $(UV) run --frozen
 INFRA := $(PYTHON) deploy/local/infra.py
 STACK := $(RUN) python deploy/stack.py
 
-.PHONY: help bootstrap browser up down status logs test test-unit lint contracts docs bench demo infra-up infra-down clean
+.PHONY: help bootstrap browser up down status logs test test-unit lint typecheck contracts docs bench demo infra-up infra-down clean
 
 help: ## List the commands
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[1m%-18s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -44,8 +44,9 @@ status: ## Show what `make up` is running
 logs: ## Tail the services' logs
 	@$(STACK) logs
 
-test: bootstrap browser ## Run every test (unit, integration on real Kafka + FerretDB, end to end)
+test: bootstrap browser ## Run every test (lint, type check, unit, integration on real Kafka + FerretDB, end to end)
 	@$(RUN) ruff check --quiet .
+	@$(RUN) mypy
 	@$(RUN) python deploy/pytest_strict.py $(PYTEST_ARGS)
 
 test-unit: bootstrap ## Run only the tests that need no infrastructure
@@ -53,6 +54,9 @@ test-unit: bootstrap ## Run only the tests that need no infrastructure
 
 lint: bootstrap ## Lint the code (ruff)
 	@$(RUN) ruff check .
+
+typecheck: bootstrap ## Type-check the code (mypy; what and how: [tool.mypy] in pyproject.toml)
+	@$(RUN) mypy
 
 contracts: bootstrap ## Regenerate contracts/ JSON Schemas and AsyncAPI after changing events
 	@$(RUN) python -m chorale_contracts.export

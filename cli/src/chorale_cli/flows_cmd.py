@@ -52,6 +52,8 @@ async def tail(
             records = sorted((r for rs in batches.values() for r in rs),
                              key=lambda r: (r.timestamp, r.offset))
             for record in records:
+                if record.value is None:
+                    continue  # a record without a value is no event
                 try:
                     row = FlowRow.from_event(json.loads(record.value))
                 except (ValueError, KeyError, TypeError):

@@ -37,7 +37,10 @@ class Envelope(BaseModel):
         return value.astimezone(UTC)
 
     @classmethod
-    def parse_incoming(cls, raw: bytes | str | dict[str, Any]) -> Envelope:
+    def parse_incoming(cls, raw: bytes | str | dict[str, Any] | None) -> Envelope:
+        """`raw` as a Kafka record holds it: None (a record without a value) is no envelope."""
+        if raw is None:
+            raise ValueError("enregistrement sans valeur : pas une enveloppe d'événement")
         if isinstance(raw, dict):
             return cls.model_validate(raw, extra="ignore")
         return cls.model_validate_json(raw, extra="ignore")

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -317,7 +318,7 @@ class ReliableConsumer:
                 assert item.incoming is not None
                 handler = self.subscription.handlers[item.event_type]
                 envelope, payload = item.incoming.envelope, item.incoming.payload
-                await self._run_one(item, lambda h=handler, e=envelope, p=payload: h(e, p))
+                await self._run_one(item, functools.partial(handler, envelope, payload))
             start = end
 
     async def _run_folded(self, folder: BatchHandler, run: Sequence[_Item]) -> None:
@@ -340,7 +341,7 @@ class ReliableConsumer:
                 return
         for item in run:  # isolates a poison event; the others keep their order
             assert item.incoming is not None
-            await self._run_one(item, lambda e=item.incoming: folder([e]))
+            await self._run_one(item, functools.partial(folder, [item.incoming]))
 
     async def _run_one(self, item: _Item, call: Callable[[], Awaitable[None]]) -> None:
         """One event with bounded retries and back-off, then the DLQ."""

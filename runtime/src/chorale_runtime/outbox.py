@@ -23,6 +23,7 @@ from chorale_contracts import REGISTRY, Envelope, topic_name
 from chorale_runtime import metrics
 from chorale_runtime.kafka import OutgoingMessage, Producer
 from chorale_runtime.logging import get_logger
+from chorale_runtime.serialized import SerializedDatabase
 
 log = get_logger(__name__)
 
@@ -84,7 +85,7 @@ def outgoing_message(entry: dict[str, Any], topic_prefix: str = "") -> OutgoingM
 class OutboxRelay:
     def __init__(
         self,
-        db: AsyncDatabase,
+        db: AsyncDatabase | SerializedDatabase,
         collections: Sequence[str],
         producer: Producer,
         *,

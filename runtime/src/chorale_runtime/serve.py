@@ -46,7 +46,7 @@ def serve(app: FastAPI, settings: ServiceSettings) -> None:
     ))
     # The public server handles SIGTERM/SIGINT (and re-raises them once drained); the
     # operations listener follows it.
-    admin.capture_signals = contextlib.nullcontext  # type: ignore[method-assign]
+    admin.capture_signals = contextlib.nullcontext  # type: ignore[method-assign, assignment]
     asyncio_run(_serve_both(public, admin), loop_factory=config.get_loop_factory())
 
 

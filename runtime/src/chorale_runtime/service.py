@@ -53,10 +53,13 @@ class _OwnGestionnaires:
 
     def __init__(self, grants: AuthzReadModel, gestionnaire_principal: GestionnaireLookup):
         self._grants = grants
-        self.gestionnaire_principal = gestionnaire_principal
+        self._gestionnaire_principal = gestionnaire_principal
 
     async def user(self, user_id: str) -> Any:
         return await self._grants.user(user_id)
+
+    async def gestionnaire_principal(self, structure: str) -> str | None:
+        return await self._gestionnaire_principal(structure)
 
     async def structures_of_gestionnaire(self, user_id: str) -> list[str]:
         return await self._grants.structures_of_gestionnaire(user_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from pathlib import Path
 
@@ -37,14 +38,13 @@ async def supplier_deposits_flows(s: JourneyState) -> None:
     await eventually(inbox.is_dir, env.timeout, "the technical account's EDI folder")
     s.step(f"dossier EDI prêt : {inbox}")
 
-    common = {"buyer_siret": s.public_siret, "supplier_siret": s.supplier_siret,
-              "supplier_name": s.supplier_name, "buyer_name": s.public_name}
+    invoice = functools.partial(
+        make_ubl_invoice, buyer_siret=s.public_siret, supplier_siret=s.supplier_siret,
+        supplier_name=s.supplier_name, buyer_name=s.public_name)
     files = {
-        "valide.xml": make_ubl_invoice(number=f"FA-{s.env.run_id}-1", service_code="COMPTA",
-                                       **common),
-        "sans-code-service.xml": make_ubl_invoice(number=f"FA-{s.env.run_id}-2", **common),
-        "service-expire.xml": make_ubl_invoice(number=f"FA-{s.env.run_id}-3",
-                                               service_code="ANCIEN", **common),
+        "valide.xml": invoice(number=f"FA-{s.env.run_id}-1", service_code="COMPTA"),
+        "sans-code-service.xml": invoice(number=f"FA-{s.env.run_id}-2"),
+        "service-expire.xml": invoice(number=f"FA-{s.env.run_id}-3", service_code="ANCIEN"),
     }
     for name, content in files.items():
         part = inbox / f".{name}.part"

@@ -16,10 +16,6 @@ log = get_logger(__name__)
 class GrantSource(Protocol):
     async def user(self, user_id: str) -> tuple[list[Grant], bool]: ...
 
-    async def grants_of(self, user_id: str) -> tuple[list[Grant], bool]:
-        """The user's grants as the read model knows them, and whether they are deactivated."""
-        return await self._source.user(user_id)
-
     async def gestionnaire_principal(self, structure: str) -> str | None: ...
 
     async def structures_of_gestionnaire(self, user_id: str) -> list[str]: ...

@@ -80,7 +80,8 @@ async def serve_in_process(
     port = sock.getsockname()[1]
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on")
     server = uvicorn.Server(config)
-    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+    # The test process keeps its own signal handling (uvicorn's capture would re-raise them).
+    server.capture_signals = contextlib.nullcontext  # type: ignore[method-assign, assignment]
     base = f"http://127.0.0.1:{port}"
     async with _operations(app):
         task = asyncio.create_task(server.serve(sockets=[sock]))
@@ -111,7 +112,7 @@ async def _operations(app: Any) -> AsyncIterator[None]:
     port = sock.getsockname()[1]
     server = uvicorn.Server(uvicorn.Config(admin_app, host="127.0.0.1", port=port,
                                            log_config=None, lifespan="off"))
-    server.capture_signals = contextlib.nullcontext  # type: ignore[method-assign]
+    server.capture_signals = contextlib.nullcontext  # type: ignore[method-assign, assignment]
     task = asyncio.create_task(server.serve(sockets=[sock]))
     async with _started(server, task, 30):
         app.state.admin_url = f"http://127.0.0.1:{port}"

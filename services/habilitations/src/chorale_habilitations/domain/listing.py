@@ -18,7 +18,7 @@ CSV_HEADER = ("Structure", "Raison sociale", "Code service", "Libellé service",
 def row(doc: Mapping[str, Any], names: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
     """A stored grant with the names the directory gives its structure and service."""
     structure = names.get(doc["structure"]) or {}
-    service = next((s for s in structure.get("services") or ()
+    service: Mapping[str, Any] = next((s for s in structure.get("services") or ()
                     if s["codeService"] == doc.get("codeService")), {})
     app, mode = Application(doc["application"]), Mode(doc["mode"])
     return {

@@ -39,18 +39,6 @@ class _Turn:
 REAUTH_PATHS = ("password", "deactivate", "contact-email", "totp", "totp/disable")
 
 
-TURN_WAIT = 1.0  # seconds a request waits for its address's argon2id place
-
-
-@dataclass
-class _Turn:
-    places: asyncio.Semaphore
-    users: int = 0  # holding or waiting
-
-
-REAUTH_PATHS = ("password", "deactivate", "contact-email", "totp", "totp/disable")
-
-
 def _identifier(email: str) -> str:
     """The account identifier as typed, normalised the cheap way (no validation: an invalid
     address is counted like any other)."""

@@ -22,7 +22,7 @@ class OwnKeysVerifier(TokenVerifier):
     def __init__(self, keys: KeyRing, clock: Clock, fallback: TokenVerifier | None = None):
         super().__init__(None, issuer=ISSUER, audience=AUDIENCE)
         self._ring = keys
-        self._clock = clock
+        self._own_clock = clock  # the base class has its own `_clock` (a monotonic time)
         self._fallback = fallback
 
     async def verify(self, token: str) -> Principal:
@@ -37,5 +37,5 @@ class OwnKeysVerifier(TokenVerifier):
             keyset = await self._ring.keyset()  # a key another replica just added
         if keyset.find(kid) is None and self._fallback is not None:
             return await self._fallback.verify(token)
-        claims = verify_access_token(token, keyset, self._clock.now())
+        claims = verify_access_token(token, keyset, self._own_clock.now())
         return principal_from_claims(claims.payload())

@@ -25,6 +25,9 @@ class GestionnairesOnly:
     async def gestionnaire_principal(self, structure: str) -> str | None:
         return await self._gestionnaires.user_of(structure)
 
+    async def structures_of_gestionnaire(self, user_id: str) -> list[str]:
+        return await self._gestionnaires.structures_of(user_id)
+
 
 async def require_gestionnaire(
     authorizer: Authorizer, principal: Principal, structure: str, code_service: str | None = None

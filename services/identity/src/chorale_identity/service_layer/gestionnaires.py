@@ -167,6 +167,7 @@ async def creator_becomes_gp(
     if event.typeStructure.value != StructureType.PRIVEE or not event.createdBy:
         return
     identifiant = normalise_identifiant(event.identifiant)
+    creator = event.createdBy
     cause = Cause.of_event(envelope)
     rattachement_id = str(uuid.uuid5(_CREATOR_RATTACHEMENT, str(envelope.event_id)))
     await ensure_structure_level(
@@ -179,7 +180,7 @@ async def creator_becomes_gp(
             t = domain.creator_becomes_gp(
                 identifiant_structure=identifiant,
                 type_structure=StructureType.PRIVEE,
-                creator_user_id=event.createdBy,
+                creator_user_id=creator,
                 current=stored.value if stored else None,
                 now=ctx.now(),
             )

@@ -82,7 +82,7 @@ async def sign_in(
             password,
             totp,
             ctx.now(),
-            hasher=hasher,  # type: ignore[arg-type]
+            hasher=hasher,
         )
         if stored is not None and outcome.changed and outcome.account is not None:
             await ctx.accounts.save(stored, outcome.account)
@@ -153,7 +153,7 @@ async def refresh(ctx: IdentityContext, token: str) -> IssuedTokens:
         return account, result
 
     account, result = await retrying(attempt)
-    if not result.ok:
+    if result.error is not None:
         metrics.TOKEN_REFUSALS.labels(metrics.SERVICE, "refresh", result.error.code.value).inc()
         reason = result.family.revoked_reason if result.family else None
         log.info(

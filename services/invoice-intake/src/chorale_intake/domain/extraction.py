@@ -160,7 +160,7 @@ def _identifier(nodes: list[_Found]) -> tuple[str | None, str | None]:
     candidates = [(text, _scheme(node)) for node, text in nodes if text]
     preferred = [c for c in candidates if c[1] in PREFERRED_SCHEMES]
     if preferred:
-        return min(preferred, key=lambda c: PREFERRED_SCHEMES.index(c[1]))  # type: ignore[arg-type]
+        return min(preferred, key=lambda c: PREFERRED_SCHEMES.index(c[1]))
     return candidates[0] if candidates else (None, None)
 
 

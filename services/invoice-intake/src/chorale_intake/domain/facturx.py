@@ -15,6 +15,7 @@ import re
 import zlib
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from lxml import etree
 
@@ -143,7 +144,7 @@ def _reason(exc: Exception) -> str:
     return _STREAM_NAME.sub("", str(exc))[:300] or type(exc).__name__
 
 
-def _reject(code: RuleCode, **params: object) -> IntakeRejected:
+def _reject(code: RuleCode, **params: Any) -> IntakeRejected:
     return IntakeRejected(rule_error(code, **params))
 
 
@@ -197,8 +198,8 @@ def _invoice_files(pdf: object) -> list[tuple[str, object]]:
         consider(spec.obj)
     associated = pdf.Root.get("/AF")
     if isinstance(associated, pikepdf.Array):
-        for spec in associated:
-            consider(spec)
+        for entry in associated:
+            consider(entry)
     return list(found.values())
 
 

@@ -48,7 +48,7 @@ class _ExternalResourceRefused(Exception):
 class _RefuseExternal(etree.Resolver):
     """Any attempt to load a DTD, an external entity or an XInclude aborts the parse."""
 
-    def resolve(self, system_url, public_id, context):  # type: ignore[no-untyped-def]
+    def resolve(self, system_url, public_id, context):
         raise _ExternalResourceRefused(system_url or public_id or "?")
 
 

@@ -27,7 +27,7 @@ from chorale_intake.domain.flow import ErreurTechnique, Etape, FactureIntegree, 
 def _error(error: ErreurTechnique, level: Literal["FLUX", "FACTURE"]) -> FlowError:
     return FlowError(code=error.code, message=error.message, level=level, ligne=error.ligne,
                      chemin=error.chemin, regle=error.regle,
-                     gravite=error.gravite)  # type: ignore[arg-type]
+                     gravite=error.gravite)
 
 
 def _errors(flow: Flow) -> list[FlowError]:

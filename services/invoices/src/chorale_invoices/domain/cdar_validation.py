@@ -29,7 +29,7 @@ def _schema() -> etree.XMLSchema:
 
 
 @functools.cache
-def _rules():  # type: ignore[no-untyped-def]
+def _rules():
     from saxonche import PySaxonProcessor
 
     processor = PySaxonProcessor(license=False)

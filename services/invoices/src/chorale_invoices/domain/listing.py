@@ -82,22 +82,23 @@ class Filters:
             statuts = self.statuts
             checks.append(lambda r: status_of(r) in statuts)
         if self.fournisseur:
-            checks.append(lambda r, v=self.fournisseur: r.fournisseur == v)
+            fournisseur = self.fournisseur
+            checks.append(lambda r: r.fournisseur == fournisseur)
         if self.destinataire:
-            checks.append(lambda r, v=self.destinataire: r.destinataire == v)
+            destinataire = self.destinataire
+            checks.append(lambda r: r.destinataire == destinataire)
         if self.numeroFacture:
             prefix = self.numeroFacture.casefold()
             checks.append(lambda r: r.numeroFacture.casefold().startswith(prefix))
         for attr, low, high in (("dateDepot", self.dateDepotDebut, self.dateDepotFin),
                                 ("dateFacture", self.dateFactureDebut, self.dateFactureFin)):
-            if low:
-                checks.append(lambda r, a=attr, v=low: getattr(r, a) >= v)
-            if high:
-                checks.append(lambda r, a=attr, v=high: getattr(r, a) <= v)
+            checks.extend(_date_bounds(attr, low, high))
         if self.montantMin is not None:
-            checks.append(lambda r, v=self.montantMin: r.montant is not None and r.montant >= v)
+            least = self.montantMin
+            checks.append(lambda r: r.montant is not None and r.montant >= least)
         if self.montantMax is not None:
-            checks.append(lambda r, v=self.montantMax: r.montant is not None and r.montant <= v)
+            most = self.montantMax
+            checks.append(lambda r: r.montant is not None and r.montant <= most)
         if not checks:
             return lambda _row: True
         if len(checks) == 1:
@@ -110,6 +111,16 @@ class Filters:
             return True
 
         return every
+
+
+def _date_bounds(attr: str, low: str | None, high: str | None) -> list[Callable[[Row], bool]]:
+    """The checks of a date range (ISO dates compare as text); an empty bound is no bound."""
+    checks: list[Callable[[Row], bool]] = []
+    if low:
+        checks.append(lambda r: getattr(r, attr) >= low)
+    if high:
+        checks.append(lambda r: getattr(r, attr) <= high)
+    return checks
 
 
 SORTS: dict[str, Callable[[Row], Any]] = {

@@ -288,7 +288,7 @@ def build_router(ctx: Context, current: Callable[..., Awaitable[Principal]]) -> 
         taillePage: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 100,
     ) -> dict[str, Any]:
         structure = _partner(principal)
-        entries = []
+        entries: list[dict[str, Any]] = []
         for row in ctx.index.issued(structure):
             if invoiceId and row.invoiceId != invoiceId:
                 continue

@@ -218,7 +218,7 @@ class Dispatcher:
                  "reponse": result.answer, "adresse": address}
         update: dict[str, Any] = {"tentatives": attempt, "attemptsTotal": total,
                                   "derniereReponse": result.answer}
-        events = []
+        events: list[NotificationSent | NotificationFailed] = []
         common = {"notificationId": doc["_id"], "userId": doc["userId"],
                   "category": doc["categorie"], "subject": doc["subject"],
                   "sourceEventId": doc["sourceEventId"]}

@@ -25,7 +25,7 @@ import re
 import warnings
 from collections.abc import Mapping
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
 from schwifty import BIC, IBAN
@@ -39,7 +39,7 @@ from chorale_contracts.events.structures import (
 
 from .errors import DomainError, ErrorCode, field_error, from_validation_error
 from .events import Outcome
-from .fields import optional_text, required_text
+from .fields import Text
 from .identifiers import TypeIdentifiant, validate_identifier
 
 # schwifty warns when it has no national-checksum algorithm for a country; that is expected.
@@ -141,7 +141,7 @@ def iban_from_rib(banque: str, guichet: str, compte: str, cle: str) -> str:
 class Affactureur(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    raisonSociale: required_text(200)
+    raisonSociale: Annotated[str, Text(200)]
     pays: str
     identifiant: str
     typeIdentifiant: TypeIdentifiant
@@ -170,8 +170,8 @@ class Affactureur(BaseModel):
 class CoordonneeBancaire(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    idCoordonneeBancaire: required_text(64)
-    nom: required_text(100)
+    idCoordonneeBancaire: Annotated[str, Text(64)]
+    nom: Annotated[str, Text(100)]
     type: TypeCoordonnee
     iban: str
     bic: str | None = None
@@ -181,7 +181,7 @@ class CoordonneeBancaire(BaseModel):
     numeroCompte: str | None = None
     cleRib: str | None = None
     affactureur: Affactureur | None = None
-    idPieceJointe: optional_text(64) = None
+    idPieceJointe: Annotated[str | None, Text(64)] = None
     statut: StatutCoordonnee = StatutCoordonnee.ACTIF
 
     @model_validator(mode="before")

@@ -121,10 +121,11 @@ def _decode(lines: Iterable[str | bytes], bad_lines: set[int]) -> Iterator[str]:
             if number == 1:
                 line = line.removeprefix(b"\xef\xbb\xbf")
             try:
-                line = line.decode("utf-8")
+                text = line.decode("utf-8")
             except UnicodeDecodeError:
                 bad_lines.add(number)
-                line = line.decode("utf-8", "replace")
+                text = line.decode("utf-8", "replace")
+            line = text
         elif number == 1:
             line = line.removeprefix("\ufeff")
         yield line

@@ -1,5 +1,8 @@
 """Reusable pydantic field types: trimmed text, blank-as-absent optional text.
 
+Written `Annotated[str, Text(200)]` (required) or `Annotated[str | None, Text(200)] = None`
+(optional: blank reads as absent), so that a type checker sees the field's plain type.
+
 Single-line texts (names, addresses...) refuse control characters and line breaks: they end
 up in CSV exports, e-mail headers and routing snapshots, where a stray newline does harm.
 """
@@ -7,9 +10,12 @@ up in CSV exports, e-mail headers and routing snapshots, where a stray newline d
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any
+import types
+from dataclasses import dataclass
+from typing import Annotated, Any, get_args
 
-from pydantic import AfterValidator, BeforeValidator, StringConstraints
+from pydantic import AfterValidator, BeforeValidator, GetCoreSchemaHandler, StringConstraints
+from pydantic_core import CoreSchema
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _CONTROL_MULTILINE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -47,3 +53,19 @@ def required_text(max_length: int, *, multiline: bool = False) -> Any:
 
 def optional_text(max_length: int, *, multiline: bool = False) -> Any:
     return Annotated[_text(max_length, 0, multiline) | None, BeforeValidator(blank_to_none)]
+
+
+@dataclass(frozen=True)
+class Text:
+    """Field metadata: trimmed text of at most `max_length` characters, single-line unless
+    `multiline`; required (at least one character) on `str`, blank-as-absent on `str | None`."""
+
+    max_length: int
+    multiline: bool = False
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> CoreSchema:
+        optional = isinstance(source, types.UnionType) and type(None) in get_args(source)
+        make = optional_text if optional else required_text
+        return handler.generate_schema(make(self.max_length, multiline=self.multiline))

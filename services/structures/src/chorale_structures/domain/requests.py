@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict
 
@@ -24,7 +24,7 @@ from chorale_contracts.events.structures import (
 
 from .errors import DomainError, ErrorCode, field_error
 from .events import Outcome
-from .fields import optional_text, required_text
+from .fields import Text
 from .structures import PublicStructureCreated, Structure, new_public_structure
 
 
@@ -42,16 +42,16 @@ class StatutDemande(StrEnum):
 class StructureRequest(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    idDemande: required_text(64)
+    idDemande: Annotated[str, Text(64)]
     type: TypeDemande
     identifiant: str
     statut: StatutDemande = StatutDemande.EN_ATTENTE
     demandeur: str | None = None
-    commentaire: optional_text(2000, multiline=True) = None
+    commentaire: Annotated[str | None, Text(2000, multiline=True)] = None
     dateDemande: datetime
     structureProposee: Structure | None = None
     decideur: str | None = None
-    commentaireOperateur: optional_text(2000, multiline=True) = None
+    commentaireOperateur: Annotated[str | None, Text(2000, multiline=True)] = None
     dateDecision: datetime | None = None
 
     @property

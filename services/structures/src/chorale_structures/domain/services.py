@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Mapping
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
 
@@ -38,7 +38,7 @@ from chorale_contracts.events.structures import (
 
 from .errors import DomainError, ErrorCode, field_error, from_validation_error
 from .events import Outcome
-from .fields import optional_text, required_text
+from .fields import Text
 
 if TYPE_CHECKING:
     from .structures import Structure
@@ -89,8 +89,8 @@ class Service(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     codeService: str
-    libelle: required_text(200)
-    description: optional_text(1000, multiline=True) = None
+    libelle: Annotated[str, Text(200)]
+    description: Annotated[str | None, Text(1000, multiline=True)] = None
     dateDebutActivation: date
     dateFinActivation: date | None = None
     numeroEJDoitEtreRenseigne: bool = False

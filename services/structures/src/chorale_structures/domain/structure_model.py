@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 from stdnum.eu import vat as eu_vat
@@ -11,7 +11,7 @@ from stdnum.eu import vat as eu_vat
 from chorale_contracts.events.common import StatutStructure, TypeStructure
 
 from .errors import DomainError, ErrorCode
-from .fields import optional_text, required_text
+from .fields import Text
 from .identifiers import TypeIdentifiant, validate_identifier
 from .parameters import ParametresStructure
 
@@ -46,18 +46,18 @@ class Structure(BaseModel):
     typeIdentifiant: TypeIdentifiant = TypeIdentifiant.SIRET
     typeStructure: TypeStructure
     statut: StatutStructure = StatutStructure.ACTIVE
-    raisonSociale: required_text(200)
-    libelleStructure: optional_text(200) = None
-    adresseElectronique: optional_text(254) = None
-    telephone: optional_text(30) = None
-    numeroTva: optional_text(20) = None
-    numeroRcs: optional_text(50) = None
+    raisonSociale: Annotated[str, Text(200)]
+    libelleStructure: Annotated[str | None, Text(200)] = None
+    adresseElectronique: Annotated[str | None, Text(254)] = None
+    telephone: Annotated[str | None, Text(30)] = None
+    numeroTva: Annotated[str | None, Text(20)] = None
+    numeroRcs: Annotated[str | None, Text(50)] = None
     nonDiffusibleInsee: bool = False
-    adresse: optional_text(250) = None
-    complementAdresse1: optional_text(250) = None
-    complementAdresse2: optional_text(250) = None
-    codePostal: optional_text(10) = None
-    ville: optional_text(100) = None
+    adresse: Annotated[str | None, Text(250)] = None
+    complementAdresse1: Annotated[str | None, Text(250)] = None
+    complementAdresse2: Annotated[str | None, Text(250)] = None
+    codePostal: Annotated[str | None, Text(10)] = None
+    ville: Annotated[str | None, Text(100)] = None
     pays: str = "FR"
     parametres: ParametresStructure | None = None
 

@@ -78,16 +78,16 @@ def _folded(text: str | None) -> str | None:
 def matcher(criteria: SearchCriteria) -> Callable[[ListedStructure], bool]:
     """Everything but the identifiants (see :meth:`SearchCriteria.identifiants`); the texts
     searched are folded once per search, the rows' once per row (:class:`ListedStructure`)."""
-    raison, ville = _folded(criteria.raisonSociale), _folded(criteria.ville)
+    raison, ville = _folded(criteria.raisonSociale or None), _folded(criteria.ville or None)
     prefix = (criteria.codePostal or "").strip()
     kind, statut = criteria.typeStructure, criteria.statut
 
     def match(row: ListedStructure) -> bool:
         return (
-            (not criteria.raisonSociale or (row.folded_raison is not None
-                                            and raison in row.folded_raison))
-            and (not criteria.ville or (row.folded_ville is not None
-                                        and ville in row.folded_ville))
+            (raison is None or (row.folded_raison is not None
+                                and raison in row.folded_raison))
+            and (ville is None or (row.folded_ville is not None
+                                   and ville in row.folded_ville))
             and (not prefix or (row.codePostal is not None
                                 and row.codePostal.startswith(prefix)))
             and (not kind or row.typeStructure == kind)
@@ -147,10 +147,11 @@ class SearchIndex:
         if ids is not None:
             rows = ordered((self._rows[i] for i in ids if i in self._rows), field, descending)
         else:
-            rows = self._orders.get((field, descending))
-            if rows is None:
-                rows = self._orders[(field, descending)] = ordered(
+            cached = self._orders.get((field, descending))
+            if cached is None:
+                cached = self._orders[(field, descending)] = ordered(
                     self._rows.values(), field, descending)
+            rows = cached
         if _filters(criteria):
             match = matcher(criteria)
             rows = [row for row in rows if match(row)]

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Annotated, Any
 
-from fastapi import Body, Request
+from fastapi import Request
 
 from chorale_runtime.auth import Principal
 from chorale_runtime.http import correlation_id_of
@@ -14,8 +13,6 @@ from chorale_structures.entrypoints.access import Access
 from chorale_structures.service_layer.context import Actor
 
 PrincipalDependency = Callable[..., Awaitable[Principal]]
-JsonBody = Annotated[dict[str, Any], Body()]
-OptionalJsonBody = Annotated[dict[str, Any] | None, Body()]
 
 
 @dataclass(frozen=True)

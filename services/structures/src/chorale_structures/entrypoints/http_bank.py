@@ -5,7 +5,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request, Response
 
 from chorale_runtime.auth import Principal
-from chorale_structures.entrypoints.context import HttpContext, JsonBody, actor_of
+from chorale_structures.entrypoints.bodies import BankDetailsChanges, BankDetailsCreation
+from chorale_structures.entrypoints.context import HttpContext, actor_of
 from chorale_structures.entrypoints.views import versioned_view
 from chorale_structures.service_layer.bank_details import BankDetails
 
@@ -20,10 +21,10 @@ def build_router(http: HttpContext, bank: BankDetails) -> APIRouter:
     @router.post("", status_code=201, summary="Ajouter des coordonnées bancaires")
     async def add(
         identifiant: str, request: Request, response: Response,
-        body: JsonBody, principal: Caller,
+        body: BankDetailsCreation, principal: Caller,
     ) -> dict:
         await access.write(principal, identifiant)
-        added = await bank.add(identifiant, body, actor_of(request, principal))
+        added = await bank.add(identifiant, body.sent(), actor_of(request, principal))
         response.headers["Location"] = f"{request.url.path}/{added.model.idCoordonneeBancaire}"
         return versioned_view(added)
 
@@ -44,11 +45,14 @@ def build_router(http: HttpContext, bank: BankDetails) -> APIRouter:
     @router.patch("/{idCoordonneeBancaire}", summary="Modifier des coordonnées bancaires")
     async def modify(
         identifiant: str, idCoordonneeBancaire: str, request: Request,
-        body: JsonBody, principal: Caller,
+        body: BankDetailsChanges, principal: Caller,
     ) -> dict:
         await access.write(principal, identifiant)
         actor = actor_of(request, principal)
-        return versioned_view(await bank.update(identifiant, idCoordonneeBancaire, body, actor))
+        changes = body.sent()
+        return versioned_view(
+            await bank.update(identifiant, idCoordonneeBancaire, changes, actor)
+        )
 
     @router.post("/{idCoordonneeBancaire}/desactivation",
                  summary="Désactiver des coordonnées bancaires")

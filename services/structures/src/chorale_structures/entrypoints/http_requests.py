@@ -8,7 +8,8 @@ from fastapi import APIRouter, Depends, Request, Response
 from chorale_runtime.auth import Principal
 from chorale_runtime.errors import forbidden
 from chorale_structures.domain.requests import StatutDemande, TypeDemande
-from chorale_structures.entrypoints.context import HttpContext, JsonBody, OptionalJsonBody, actor_of
+from chorale_structures.entrypoints.bodies import Decision, RequestSubmission
+from chorale_structures.entrypoints.context import HttpContext, actor_of
 from chorale_structures.entrypoints.views import versioned_view
 from chorale_structures.service_layer.requests import Requests
 
@@ -20,13 +21,14 @@ def build_router(http: HttpContext, requests: Requests) -> APIRouter:
 
     @router.post("", status_code=201, summary="Déposer une demande (création, désactivation)")
     async def submit(
-        request: Request, response: Response, body: JsonBody,
+        request: Request, response: Response, body: RequestSubmission,
         principal: Caller,
     ) -> dict:
         access.user(principal)
-        if body.get("type") == TypeDemande.DESACTIVATION_STRUCTURE:
-            await access.write(principal, str(body.get("identifiant") or ""))
-        submitted = await requests.submit(body, actor_of(request, principal))
+        sent = body.sent()
+        if sent.get("type") == TypeDemande.DESACTIVATION_STRUCTURE:
+            await access.write(principal, str(sent.get("identifiant") or ""))
+        submitted = await requests.submit(sent, actor_of(request, principal))
         response.headers["Location"] = f"/v1/demandes/{submitted.model.idDemande}"
         return versioned_view(submitted)
 
@@ -48,10 +50,10 @@ def build_router(http: HttpContext, requests: Requests) -> APIRouter:
 
     def decision(decide):
         async def endpoint(
-            idDemande: str, request: Request, principal: Caller, body: OptionalJsonBody = None,
+            idDemande: str, request: Request, principal: Caller, body: Decision | None = None,
         ) -> dict:
             await access.operator(principal)
-            comment = (body or {}).get("commentaireOperateur")
+            comment = body.commentaireOperateur if body else None
             return versioned_view(await decide(idDemande, comment, actor_of(request, principal)))
 
         return endpoint

@@ -6,7 +6,8 @@ from fastapi import APIRouter, Depends, Request, Response
 
 from chorale_runtime.auth import Principal
 from chorale_structures.adapters.structure_store import StructureStore
-from chorale_structures.entrypoints.context import HttpContext, JsonBody, actor_of
+from chorale_structures.entrypoints.bodies import ServiceChanges, ServiceCreation
+from chorale_structures.entrypoints.context import HttpContext, actor_of
 from chorale_structures.entrypoints.views import service_view
 from chorale_structures.service_layer import services as cases
 from chorale_structures.service_layer.structure_changes import load
@@ -22,11 +23,11 @@ def build_router(http: HttpContext, store: StructureStore) -> APIRouter:
     @router.post("", status_code=201, summary="Créer un service")
     async def create(
         identifiant: str, request: Request, response: Response,
-        body: JsonBody, principal: Caller,
+        body: ServiceCreation, principal: Caller,
     ) -> dict:
         await access.write(principal, identifiant)
         service = await cases.create_service(
-            store, identifiant, body, actor_of(request, principal)
+            store, identifiant, body.sent(), actor_of(request, principal)
         )
         response.headers["Location"] = f"{request.url.path}/{service.codeService}"
         return service_view(service)
@@ -41,12 +42,12 @@ def build_router(http: HttpContext, store: StructureStore) -> APIRouter:
     @router.patch("/{codeService}", summary="Modifier un service")
     async def modify(
         identifiant: str, codeService: str, request: Request,
-        body: JsonBody, principal: Caller,
+        body: ServiceChanges, principal: Caller,
     ) -> dict:
         await access.write(principal, identifiant, codeService.strip().upper())
         actor = actor_of(request, principal)
         return service_view(
-            await cases.modify_service(store, identifiant, codeService, body, actor)
+            await cases.modify_service(store, identifiant, codeService, body.sent(), actor)
         )
 
     def statut_endpoint(active: bool):

@@ -8,7 +8,12 @@ from chorale_runtime.auth import Principal
 from chorale_structures.adapters.structure_store import StructureStore
 from chorale_structures.domain import StatutStructure, TypeStructure
 from chorale_structures.domain.structure_search import SearchCriteria
-from chorale_structures.entrypoints.context import HttpContext, JsonBody, actor_of
+from chorale_structures.entrypoints.bodies import (
+    ParametersChanges,
+    StructureChanges,
+    StructureCreation,
+)
+from chorale_structures.entrypoints.context import HttpContext, actor_of
 from chorale_structures.entrypoints.views import listed_view, structure_view
 from chorale_structures.service_layer import structures as cases
 from chorale_structures.service_layer.structure_changes import load
@@ -30,11 +35,13 @@ def build_router(http: HttpContext, store: StructureStore) -> APIRouter:
 
     @router.post("", status_code=201, summary="Créer une structure privée (fournisseur)")
     async def create(
-        request: Request, response: Response, body: JsonBody,
+        request: Request, response: Response, body: StructureCreation,
         principal: Caller,
     ) -> dict:
         access.user(principal)
-        stored = await cases.create_private_structure(store, body, actor_of(request, principal))
+        stored = await cases.create_private_structure(
+            store, body.sent(), actor_of(request, principal)
+        )
         response.headers["Location"] = f"/v1/structures/{stored.identifiant}"
         return structure_view(stored)
 
@@ -74,21 +81,25 @@ def build_router(http: HttpContext, store: StructureStore) -> APIRouter:
 
     @router.patch("/{identifiant}", summary="Modifier informations générales et adresse")
     async def modify(
-        identifiant: str, request: Request, body: JsonBody,
+        identifiant: str, request: Request, body: StructureChanges,
         principal: Caller,
     ) -> dict:
         await access.write(principal, identifiant)
         actor = actor_of(request, principal)
-        return structure_view(await cases.update_structure(store, identifiant, body, actor))
+        return structure_view(
+            await cases.update_structure(store, identifiant, body.sent(), actor)
+        )
 
     @router.put("/{identifiant}/parametres", summary="Modifier les paramètres (publique)")
     async def parameters(
-        identifiant: str, request: Request, body: JsonBody,
+        identifiant: str, request: Request, body: ParametersChanges,
         principal: Caller,
     ) -> dict:
         await access.write(principal, identifiant)
         actor = actor_of(request, principal)
-        return structure_view(await cases.set_parameters(store, identifiant, body, actor))
+        return structure_view(
+            await cases.set_parameters(store, identifiant, body.sent(), actor)
+        )
 
     for path, active, summary in (
         ("activation", True, "Activer une structure (opérateur)"),
