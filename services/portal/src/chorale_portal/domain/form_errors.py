@@ -134,6 +134,5 @@ def form_errors(code: str, message: str, details: Mapping[str, Any] | None = Non
         elif not errors.top:
             errors.top.insert(0, "Le formulaire contient des erreurs : voir les champs signalés.")
         return errors
-    name = (code_fields or {}).get(code) or FIELD_OF_CODE.get(code)
-    place(name, message)
+    place((code_fields or {}).get(code) or FIELD_OF_CODE.get(code), message)
     return errors

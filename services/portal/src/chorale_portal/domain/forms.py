@@ -125,7 +125,7 @@ def public_structure_request(form: Form) -> tuple[dict[str, Any], FormErrors]:
     errors.top += param_errors.top
     errors.fields.update(param_errors.fields)
     structure["parametres"] = params
-    body = {"type": "CREATION_STRUCTURE_PUBLIQUE", "structure": structure}
+    body: dict[str, Any] = {"type": "CREATION_STRUCTURE_PUBLIQUE", "structure": structure}
     if text(form, "commentaire"):
         body["commentaire"] = text(form, "commentaire")
     return body, errors

@@ -140,5 +140,5 @@ def euros(value: object) -> str:
 def rate(value: object) -> str:
     """5.5 → « 5,5 % »."""
     text = format(value, "f").rstrip("0").rstrip(".") if "." in format(value, "f") \
-        else format(value, "f")  # type: ignore[str-format]
+        else format(value, "f")
     return f"{text.replace('.', ',')} %"

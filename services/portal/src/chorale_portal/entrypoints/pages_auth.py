@@ -87,7 +87,9 @@ def build_router() -> APIRouter:
     async def sign_in(request: Request) -> Response:
         form = await checked_form(request)
         suite = safe_next(forms.text(form, "suite"))
-        email, password = forms.text(form, "email") or "", form.get("password") or ""
+        email = forms.text(form, "email") or ""
+        sent = form.get("password")
+        password = sent if isinstance(sent, str) else ""  # as typed: never trimmed
         sessions = portal_of(request).sessions
         try:
             session = await sessions.sign_in(email, password)

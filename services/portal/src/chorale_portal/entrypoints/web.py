@@ -160,8 +160,8 @@ async def checked_form(request: Request) -> FormData:
     """The submitted form, once its CSRF token matched this browser's seed."""
     await current_session(request)
     form = await request.form()
-    if not csrf_valid(_csrf_seed(request), form.get("csrf") if isinstance(form.get("csrf"), str)
-                      else None):
+    token = form.get("csrf")
+    if not csrf_valid(_csrf_seed(request), token if isinstance(token, str) else None):
         raise CsrfRejected()
     return form
 
