@@ -63,3 +63,8 @@ class RattachementRepository:
 
     async def of_structure(self, structure: str) -> list[Rattachement]:
         return await self.store.find({"identifiantStructure": structure})
+
+    async def of_structures(self, structures: Sequence[str]) -> list[Rattachement]:
+        if not structures:
+            return []
+        return await self.store.find({"identifiantStructure": {"$in": list(structures)}})

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from chorale_contracts.events.common import Application, Mode
 from chorale_identity.domain.accounts import UserAccount
 from chorale_identity.domain.approbations import (
     ApprobationRow,
@@ -66,3 +67,86 @@ async def approbations(
 
 def as_csv(rows: list[ApprobationRow]) -> bytes:
     return csv_document(approbations_table(rows))
+
+
+@dataclass(frozen=True)
+class Managed:
+    """A structure the person manages: all of it (``services`` None) or only these services."""
+
+    identifiant: str
+    raison_sociale: str | None
+    services: tuple[str, ...] | None
+    gestionnaire_principal: bool
+
+    def covers(self, code_service: str | None) -> bool:
+        return self.services is None or code_service in self.services
+
+    def view(self) -> dict:
+        return {
+            "identifiant": self.identifiant,
+            "raisonSociale": self.raison_sociale,
+            "services": list(self.services) if self.services is not None else None,
+            "gestionnairePrincipal": self.gestionnaire_principal,
+        }
+
+
+async def managed_structures(ctx: IdentityContext, account: UserAccount) -> list[Managed]:
+    """Where the person is a gestionnaire: the structures whose GP they are, and those where
+    they hold « Organisation » in MODIFICATION (a service-level grant: that service only).
+    Operators' platform-wide power is not an inbox: they see what they manage themselves."""
+    gp_of = set(await ctx.gestionnaires.structures_of(account.id))
+    grants, deactivated = await ctx.authorizer.grants_of(account.id)
+    if deactivated:
+        return []
+    whole = set(gp_of)
+    services: dict[str, set[str]] = {}
+    for grant in grants:
+        if grant.application is not Application.ORGANISATION or grant.mode is not Mode.MODIFICATION:
+            continue
+        if grant.code_service is None:
+            whole.add(grant.structure)
+        else:
+            services.setdefault(grant.structure, set()).add(grant.code_service)
+    names = await ctx.structures.many(whole | set(services))
+    managed = [
+        Managed(
+            identifiant,
+            names[identifiant].raison_sociale if identifiant in names else None,
+            None if identifiant in whole else tuple(sorted(services[identifiant])),
+            identifiant in gp_of,
+        )
+        for identifiant in whole | set(services)
+    ]
+    return sorted(managed, key=lambda m: ((m.raison_sociale or "").casefold(), m.identifiant))
+
+
+async def my_approbations(
+    ctx: IdentityContext,
+    account: UserAccount,
+    wanted: ApprobationFilter,
+    structure: str | None = None,
+) -> tuple[list[Managed], list[ApprobationRow], int]:
+    """« Approbations » across every structure the person manages: the structures, the rows
+    the filter keeps, and how many requests wait for a decision (the header's badge)."""
+    managed = await managed_structures(ctx, account)
+    scope = {m.identifiant: m for m in managed}
+    found = await ctx.rattachements.of_structures(sorted(scope))
+    # Nobody decides their own request: it is not waiting for them.
+    found = [
+        r for r in found
+        if scope[r.identifiant_structure].covers(r.code_service) and r.user_id != account.id
+    ]
+    people = await ctx.accounts.many(r.user_id for r in found)
+    rows = approbation_rows(
+        found,
+        lambda user_id: demandeur_label(people.get(user_id), user_id),
+        lambda identifiant: scope[identifiant].raison_sociale,
+    )
+    waiting = sum(1 for row in rows if row.etat is RattachementStatus.EN_COURS_DE_VALIDATION)
+    rows = filter_rows(
+        rows, etats=wanted.etats, structure=structure, service=wanted.service, texte=wanted.texte
+    )
+    if wanted.demandeur:
+        needle = wanted.demandeur.strip().casefold()
+        rows = [row for row in rows if needle in row.demandeur.casefold()]
+    return managed, rows, waiting
