@@ -21,11 +21,16 @@ from chorale_portal.adapters.services_api import ServicesApi
 from chorale_portal.adapters.session_store import MongoSessionStore, SessionStore
 from chorale_portal.entrypoints import (
     pages_account,
+    pages_approvals,
+    pages_attachments,
     pages_auth,
     pages_bank,
+    pages_connections,
+    pages_habilitations,
     pages_invitations,
     pages_services,
     pages_structures,
+    pages_users,
     web,
 )
 from chorale_portal.service_layer.sessions import Sessions
@@ -50,7 +55,8 @@ def build_app(settings: PortalSettings, *, transport: httpx.AsyncBaseTransport |
     if store is None:
         mongo = connect(settings.mongodb_uri.get_secret_value(), settings.client_id)
         store = MongoSessionStore(SerializedDatabase(mongo[settings.database_name]))
-    api = ServicesApi({"identity": settings.identity_url, "structures": settings.structures_url},
+    api = ServicesApi({"identity": settings.identity_url, "structures": settings.structures_url,
+                       "habilitations": settings.habilitations_url},
                       settings.service_timeout_seconds, transport=transport)
     sessions = Sessions(store, api, idle=timedelta(minutes=settings.session_idle_minutes),
                         max_age=timedelta(hours=settings.session_max_hours))
@@ -92,6 +98,7 @@ def build_app(settings: PortalSettings, *, transport: httpx.AsyncBaseTransport |
     install_probes(app, settings.service_name, {"database": database_ready})
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for module in (pages_auth, pages_account, pages_invitations, pages_structures,
-                   pages_services, pages_bank):
+                   pages_services, pages_bank, pages_attachments, pages_habilitations,
+                   pages_approvals, pages_users, pages_connections):
         app.include_router(module.build_router())
     return app

@@ -78,7 +78,7 @@ class FakeServices:
     async def handle(self, request: httpx.Request) -> httpx.Response:
         if self.down:
             raise httpx.ConnectError("connection refused", request=request)
-        service = {8001: "structures", 8002: "identity"}[request.url.port]
+        service = {8001: "structures", 8002: "identity", 8003: "habilitations"}[request.url.port]
         call = Call(service, request.method, request.url.path, dict(request.url.params),
                     request.headers, await request.aread())
         self.calls.append(call)

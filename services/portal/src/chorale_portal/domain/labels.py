@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
 # Messages shown after a redirect (`?message=<key>`): a fixed list, so a link can never make
 # the portal display text of the sender's choosing.
 NOTICES: dict[str, str] = {
@@ -93,3 +96,49 @@ def date_fr(value: str | None) -> str:
     day = value[:10]
     parts = day.split("-")
     return "/".join(reversed(parts)) if len(parts) == 3 else value
+
+
+# -- people: rattachements, habilitations, approbations, users, raccordements ----------------
+NOTICES.update({
+    "rattachement_demande": "Votre demande de rattachement est envoyée aux gestionnaires de "
+                            "la structure. Vous la suivez ici.",
+    "detache": "Vous êtes détaché. Vos habilitations liées à ce rattachement prennent fin.",
+    "demande_approuvee": "La demande est approuvée : la personne est rattachée.",
+    "demande_refusee": "La demande est refusée ; le demandeur voit votre motif.",
+    "utilisateur_invite": "L'invitation est enregistrée. Si l'adresse correspond à un compte, "
+                          "la personne est prévenue et la voit dans « Mes invitations ».",
+    "habilitations_modifiees": "Les habilitations sont enregistrées.",
+    "habilitations_supprimees": "Toutes les habilitations de cette personne sur la structure "
+                                "sont supprimées.",
+    "gp_transfere": "Le rôle de gestionnaire principal est transféré.",
+    "compte_technique_revoque": "Le compte technique est révoqué : son secret ne sert plus.",
+})
+
+PARIS = ZoneInfo("Europe/Paris")
+
+RATTACHEMENT_STATES: dict[str, str] = {
+    "EN_COURS_DE_VALIDATION": "En cours de validation", "VALIDEE": "Validée",
+    "REFUSEE": "Refusée", "DESACTIVEE": "Désactivée",
+}
+
+MODES: dict[str, str] = {"": "Aucune", "CONSULTATION": "Consultation",
+                         "MODIFICATION": "Modification"}
+
+TECHNICAL_STATES: dict[str, str] = {"ACTIVE": "Actif", "REVOKED": "Révoqué"}
+
+
+def rattachement_state(code: str | None) -> str:
+    return RATTACHEMENT_STATES.get(code or "", code or "")
+
+
+def datetime_fr(value: str | None) -> str:
+    """2026-01-31T14:05:00+00:00 → 31/01/2026 15:05 (Paris time, as people read it)."""
+    if not value:
+        return ""
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return date_fr(value)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(PARIS).strftime("%d/%m/%Y %H:%M")
