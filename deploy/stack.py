@@ -59,7 +59,7 @@ def processes() -> list[Proc]:
              # Grouped notices every 20 s: on a development stack they show up quickly.
              {"CHORALE_SMTP_HOST": "127.0.0.1", "CHORALE_SMTP_PORT": "2525",
               "CHORALE_NOTICE_DIGEST_SECONDS": "20"}),
-        Proc("portal", "chorale_portal", 8080),
+        Proc("portal", "chorale_portal", 8080, {"CHORALE_PARTNER_EDI_ROOT": str(var / "edi")}),
         Proc("invoices", "chorale_invoices", 8006, {"CHORALE_EDI_ROOT": str(var / "edi")}),
     ]
 
