@@ -289,7 +289,8 @@ async def test_my_approbations_span_every_structure_i_manage_and_list_its_people
     listed = people.json()["utilisateurs"]
     assert [(m["userId"], m["gestionnairePrincipal"]) for m in listed] == [
         (gp.id, True), (alice.id, False)]
-    assert listed[1]["email"] == alice.email and listed[1]["rattachements"][0]["codeService"] is None
+    assert listed[1]["email"] == alice.email
+    assert listed[1]["rattachements"][0]["codeService"] is None
     refused = await identity.get(f"/v1/structures/{first}/utilisateurs", headers=bob.headers)
     assert refused.status_code == 403
     assert (await inbox())["enAttente"] == 2

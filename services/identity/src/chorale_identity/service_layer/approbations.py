@@ -14,7 +14,11 @@ from chorale_identity.domain.approbations import (
     approbations_table,
     filter_rows,
 )
-from chorale_identity.domain.rattachements import RattachementStatus, normalise_identifiant
+from chorale_identity.domain.rattachements import (
+    Rattachement,
+    RattachementStatus,
+    normalise_identifiant,
+)
 from chorale_identity.service_layer import errors
 from chorale_identity.service_layer.access import may_manage, require_gestionnaire
 from chorale_identity.service_layer.context import IdentityContext
@@ -30,6 +34,21 @@ class ApprobationFilter:
     texte: str | None = None
 
 
+async def managed_part(
+    ctx: IdentityContext, principal: Principal, identifiant: str, found: list[Rattachement]
+) -> list[Rattachement]:
+    """The rattachements of a structure its gestionnaire may see: all of them for the GP and
+    structure-level holders, those of their services for a service-level holder; 403 for
+    anyone else."""
+    if await may_manage(ctx.authorizer, principal, identifiant):
+        return found
+    services = {r.code_service for r in found if r.code_service}
+    allowed = {s for s in services if await may_manage(ctx.authorizer, principal, identifiant, s)}
+    if not allowed:
+        await require_gestionnaire(ctx.authorizer, principal, identifiant)  # raises 403
+    return [r for r in found if r.code_service in allowed]
+
+
 def demandeur_label(account: UserAccount | None, user_id: str) -> str:
     if account is None:
         return user_id
@@ -43,15 +62,9 @@ async def approbations(
     known = await ctx.structures.get(identifiant)
     if known is None:
         raise errors.structure_not_found(identifiant)
-    found = await ctx.rattachements.of_structure(identifiant)
-    if not await may_manage(ctx.authorizer, principal, identifiant):
-        services = {r.code_service for r in found if r.code_service}
-        allowed = {
-            s for s in services if await may_manage(ctx.authorizer, principal, identifiant, s)
-        }
-        if not allowed:
-            await require_gestionnaire(ctx.authorizer, principal, identifiant)  # raises 403
-        found = [r for r in found if r.code_service in allowed]
+    found = await managed_part(
+        ctx, principal, identifiant, await ctx.rattachements.of_structure(identifiant)
+    )
     people = await ctx.accounts.many(r.user_id for r in found)
     rows = approbation_rows(
         found,

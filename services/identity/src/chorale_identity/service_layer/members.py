@@ -8,7 +8,7 @@ from typing import Any
 
 from chorale_identity.domain.rattachements import RattachementStatus, normalise_identifiant
 from chorale_identity.service_layer import errors
-from chorale_identity.service_layer.access import may_manage, require_gestionnaire
+from chorale_identity.service_layer.approbations import managed_part
 from chorale_identity.service_layer.context import IdentityContext
 from chorale_runtime.auth import Principal
 
@@ -23,14 +23,7 @@ async def members(
         r for r in await ctx.rattachements.of_structure(identifiant)
         if r.status is RattachementStatus.VALIDEE
     ]
-    if not await may_manage(ctx.authorizer, principal, identifiant):
-        services = {r.code_service for r in found if r.code_service}
-        allowed = {
-            s for s in services if await may_manage(ctx.authorizer, principal, identifiant, s)
-        }
-        if not allowed:
-            await require_gestionnaire(ctx.authorizer, principal, identifiant)  # raises 403
-        found = [r for r in found if r.code_service in allowed]
+    found = await managed_part(ctx, principal, identifiant, found)
     gp = await ctx.gestionnaires.user_of(identifiant)
     people = await ctx.accounts.many(r.user_id for r in found)
     by_user: dict[str, dict[str, Any]] = {}
