@@ -404,3 +404,32 @@ async def test_a_technical_account_secret_is_shown_once_then_renewed_and_revoked
 async def test_the_copy_script_is_served_from_the_portal_itself(browser):
     script = await browser.client.get("/static/copie.js")
     assert script.status_code == 200 and "navigator.clipboard" in script.text
+
+
+# -- what the person manages: kept briefly, never blocking a page ----------------------------
+def test_management_is_kept_for_a_while_per_session_and_bounded():
+    from chorale_portal.service_layer.management import Management, ManagementCache
+
+    now = [0.0]
+    cache = ManagementCache(clock=lambda: now[0], keep=20, size=2)
+    managed = Management.of({"structures": ROLES["gestionnaire de service"], "enAttente": 3})
+    assert managed.manages(SID) and not managed.manages_whole(SID) and managed.waiting == 3
+    cache.put("s1", managed)
+    now[0] = 19
+    assert cache.get("s1") is managed
+    now[0] = 21
+    assert cache.get("s1") is None  # expired: asked again
+    cache.put("s1", managed), cache.put("s2", managed), cache.put("s3", managed)
+    assert cache.get("s1") is None and cache.get("s3") is managed  # the oldest forgotten
+    cache.forget("s3")
+    assert cache.get("s3") is None
+    assert Management.of({"structures": [{"nope": 1}, "x"]}) == Management()
+
+
+async def test_a_page_shows_without_the_gestionnaire_entries_when_identity_cannot_tell(browser):
+    await as_role(browser, "gestionnaire principal")
+    browser.services.on("GET", "/v1/me/approbations", 503, {"code": "DOWN", "message": "x"})
+    browser.store.collections.clear()  # a new sign-in: nothing known yet
+    await browser.sign_in()
+    page = await browser.get("/mon-compte/habilitations")
+    assert page.status_code == 200 and 'href="/approbations"' not in page.text
