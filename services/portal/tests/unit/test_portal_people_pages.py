@@ -433,3 +433,18 @@ async def test_a_page_shows_without_the_gestionnaire_entries_when_identity_canno
     await browser.sign_in()
     page = await browser.get("/mon-compte/habilitations")
     assert page.status_code == 200 and 'href="/approbations"' not in page.text
+
+
+async def test_after_identity_failed_a_gestionnaire_page_asks_again_rather_than_refuse(browser):
+    await as_role(browser, "gestionnaire principal")
+    s = browser.services
+    answer = s.routes[("GET", "/v1/me/approbations")]
+    s.on("GET", "/v1/me/approbations", 503, {"code": "DOWN", "message": "x"})
+    await browser.sign_in()
+    assert (await browser.get("/")).status_code == 200
+    failed = len(s.made("GET", "/v1/me/approbations"))
+    await browser.get("/mon-compte/habilitations")  # the menu does not wait for it again
+    assert len(s.made("GET", "/v1/me/approbations")) == failed
+    s.routes[("GET", "/v1/me/approbations")] = answer  # identity is back
+    page = await browser.get(f"{MANAGED}/utilisateurs")
+    assert page.status_code == 200 and "Accès refusé" not in page.text

@@ -29,7 +29,12 @@ from chorale_portal.adapters.services_api import (
 from chorale_portal.domain import labels
 from chorale_portal.domain.form_errors import FormErrors, form_errors
 from chorale_portal.domain.secrets import csrf_token, csrf_valid, new_secret
-from chorale_portal.service_layer.management import Management, ManagementCache
+from chorale_portal.service_layer.management import (
+    MENU_CALL_TIMEOUT_SECONDS,
+    UNKNOWN_KEEP_SECONDS,
+    Management,
+    ManagementCache,
+)
 from chorale_portal.service_layer.sessions import Session, Sessions
 from chorale_portal.settings import PortalSettings
 from chorale_runtime.client_address import Networks, client_address, parse_networks
@@ -149,7 +154,7 @@ async def management(request: Request, *, fresh: bool = False) -> Management:
     session = await signed_in(request)
     cache = portal_of(request).managed
     known = None if fresh else cache.get(session.id)
-    if known is None:
+    if known is None or not known.known:
         answer = await call(request, "identity", "GET", "/v1/me/approbations",
                             params={"etat": "EN_COURS_DE_VALIDATION"})
         return remember_management(request, answer)
@@ -348,10 +353,20 @@ def install(app: FastAPI) -> None:
 async def _menu_facts(request: Request) -> None:
     """The menu's entries and badge for every page; a page still shows when identity cannot
     tell (its entries are then absent, never broken)."""
+    session = getattr(request.state, "session", None)
+    cache = portal_of(request).managed
+    if session is None or cache.get(session.id) is not None:
+        request.state.management = cache.get(session.id) if session else None
+        return
     try:
-        await management(request)
+        answer = await call(request, "identity", "GET", "/v1/me/approbations",
+                            params={"etat": "EN_COURS_DE_VALIDATION"},
+                            timeout=MENU_CALL_TIMEOUT_SECONDS)
     except (ApiProblem, ServiceUnavailable) as exc:
         log.warning("menu_facts_unavailable", reason=str(exc))
+        cache.put(session.id, Management(known=False), keep=UNKNOWN_KEEP_SECONDS)
+        return
+    remember_management(request, answer)
 
 
 def _problem_page(request: Request, exc: ApiProblem) -> HTMLResponse:

@@ -16,6 +16,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 KEEP_SECONDS = 20.0
+# When identity cannot tell, the menu goes without the gestionnaires' entries for this long
+# rather than every page waiting for it again.
+UNKNOWN_KEEP_SECONDS = 5.0
+MENU_CALL_TIMEOUT_SECONDS = 2.0
 MAX_SESSIONS = 10_000
 
 
@@ -35,6 +39,8 @@ class Managed:
 class Management:
     structures: dict[str, Managed] = field(default_factory=dict)
     waiting: int = 0
+    # False: identity did not answer; the menu goes without, a page deciding access asks again
+    known: bool = True
 
     @classmethod
     def of(cls, answer: dict[str, Any] | None) -> Management:
@@ -87,9 +93,10 @@ class ManagementCache:
             return None
         return found[1]
 
-    def put(self, session_id: str, management: Management) -> None:
+    def put(self, session_id: str, management: Management, keep: float | None = None) -> None:
         self._known.pop(session_id, None)
-        self._known[session_id] = (self._clock() + self._keep, management)
+        self._known[session_id] = (self._clock() + (self._keep if keep is None else keep),
+                                   management)
         while len(self._known) > self._size:
             self._known.popitem(last=False)
 
