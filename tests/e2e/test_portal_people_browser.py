@@ -62,6 +62,10 @@ class People(PortalBrowser):
     async def menu(self) -> str:
         return await self.page.inner_text("nav[aria-label='Menu principal']")
 
+    def menu_link(self, name: str):
+        return self.page.locator("nav[aria-label='Menu principal']").get_by_role("link",
+                                                                               name=name)
+
     async def menu_has(self, entry: str) -> bool:
         await self.page.reload()
         return entry in await self.menu()
@@ -98,7 +102,7 @@ async def test_a_person_asks_to_be_attached_with_a_comment(people):
     await p.sign_in_as(p.paul_email)
     menu = await p.menu()
     assert "Mes rattachements" in menu and "Approbations" not in menu
-    await p.page.get_by_role("link", name="Mes rattachements").click()
+    await p.menu_link("Mes rattachements").click()
     await p.look("01-mes-rattachements-vide")
     await p.page.get_by_role("link", name="Demander un rattachement").click()
     await p.fill({"recherche": "personnes " + p.name.rsplit(" ", 1)[1]})
@@ -125,7 +129,7 @@ async def test_the_gp_sees_the_badge_and_approves_in_approbations(people):
     await p.sign_in_as(p.gp_email)
     badge = p.page.locator("nav[aria-label='Menu principal'] .pastille")
     assert (await badge.inner_text()).startswith("1")
-    await p.page.get_by_role("link", name="Approbations").click()
+    await p.menu_link("Approbations").click()
     assert "Paul Agent" in await p.text()
     await p.look("05-approbations")
     await p.page.get_by_role("link", name="Demande de rattachement à la structure").click()
@@ -208,7 +212,7 @@ async def test_the_gp_role_is_transferred_after_its_confirmation(people):
 
     # the new GP: « Organisation » in modification, and the menu of a gestionnaire
     await p.sign_in_as(p.paul_email)
-    await p.page.get_by_role("link", name="Mes habilitations").click()
+    await p.menu_link("Mes habilitations").click()
 
     async def organisation_modification() -> bool:
         await p.page.reload()
