@@ -149,16 +149,19 @@ async def my_approbations(
         r for r in found
         if scope[r.identifiant_structure].covers(r.code_service) and r.user_id != account.id
     ]
+    waiting = sum(1 for r in found if r.status is RattachementStatus.EN_COURS_DE_VALIDATION)
+    # Narrowed before the requesters' names are read (the menu asks for the waiting ones only).
+    if wanted.etats is not None:
+        found = [r for r in found if r.status in wanted.etats]
+    if structure:
+        found = [r for r in found if r.identifiant_structure == "".join(structure.split())]
     people = await ctx.accounts.many(r.user_id for r in found)
     rows = approbation_rows(
         found,
         lambda user_id: demandeur_label(people.get(user_id), user_id),
         lambda identifiant: scope[identifiant].raison_sociale,
     )
-    waiting = sum(1 for row in rows if row.etat is RattachementStatus.EN_COURS_DE_VALIDATION)
-    rows = filter_rows(
-        rows, etats=wanted.etats, structure=structure, service=wanted.service, texte=wanted.texte
-    )
+    rows = filter_rows(rows, service=wanted.service, texte=wanted.texte)
     if wanted.demandeur:
         needle = wanted.demandeur.strip().casefold()
         rows = [row for row in rows if needle in row.demandeur.casefold()]
