@@ -80,6 +80,7 @@ async def run(ctx_: Context) -> list[Figure]:
         started_loading = time.perf_counter()
         await ctx.rattachements.load_memory()  # what the service does at start
         await ctx.gestionnaires.load_memory()
+        await ctx.structures.load_memory()
         print(f"  memory of rattachements and GPs loaded in "
               f"{time.perf_counter() - started_loading:.1f} s")
         print(f"  {count:,} structures, {count // PER_GP:,} GPs, {2 * count:,} rattachements "

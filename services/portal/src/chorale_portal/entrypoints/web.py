@@ -287,7 +287,7 @@ def install(app: FastAPI) -> None:
             if not request.url.path.startswith(_NO_SESSION):
                 # Every page knows whether someone is signed in: its header, its menu and
                 # the seed of its forms' CSRF token depend on it.
-                if await current_session(request) is not None and request.method == "GET":
+                if await current_session(request) is not None:
                     await _menu_facts(request)
             response = await call_next(request)
         except SignInRequired:
@@ -353,10 +353,11 @@ def install(app: FastAPI) -> None:
 async def _menu_facts(request: Request) -> None:
     """The menu's entries and badge for every page; a page still shows when identity cannot
     tell (its entries are then absent, never broken)."""
-    session = getattr(request.state, "session", None)
+    session = request.state.session
     cache = portal_of(request).managed
-    if session is None or cache.get(session.id) is not None:
-        request.state.management = cache.get(session.id) if session else None
+    known = cache.get(session.id)
+    if known is not None or request.method != "GET":  # a form's answer: what is known
+        request.state.management = known
         return
     try:
         answer = await call(request, "identity", "GET", "/v1/me/approbations",
