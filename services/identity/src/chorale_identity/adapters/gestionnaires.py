@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pymongo.asynchronous.database import AsyncDatabase
 
 from chorale_contracts import Envelope
-from chorale_identity.adapters.documents import Notify, Store, Versioned
+from chorale_identity.adapters.documents import Notify, Store, Versioned, fill_memory
 from chorale_identity.domain.gestionnaire import GestionnairePrincipal
 from chorale_runtime.mongo import IndexSpec
 
@@ -47,15 +47,8 @@ class GestionnaireRepository:
         self.memory: GestionnaireMemory | None = GestionnaireMemory()
 
     async def load_memory(self) -> None:
-        if "ferretdbVersion" not in await self._db.command("buildInfo"):
+        if self.memory is not None and not await fill_memory(self._db, self.store, self.memory):
             self.memory = None
-            return
-        memory = self.memory
-        if memory is None or memory.loaded:
-            return
-        for gp in await self.store.find({}):
-            memory.put(gp)
-        memory.loaded = True
 
     async def get(self, structure: str) -> StoredGp | None:
         return await self.store.get(structure)

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from pymongo.asynchronous.database import AsyncDatabase
 
 from chorale_contracts import Envelope
-from chorale_identity.adapters.documents import Notify, Store, Versioned
+from chorale_identity.adapters.documents import Notify, Store, Versioned, fill_memory
 from chorale_identity.domain.rattachements import Rattachement
 from chorale_runtime.mongo import IndexSpec
 
@@ -38,7 +38,7 @@ class RattachementMemory:
     FerretDB 1.24 filters anything but an exact ``_id`` in Go, decoding every document: the
     lists by structure or user took 2 s with 2,000 rattachements, and « Mes approbations » is
     asked for the portal's menu. There one process serves a service's database, so this process
-    sees every write (``put`` after each); on MongoDB the indexes answer (see ``load``). A
+    sees every write (``put`` after each); on MongoDB the indexes answer (see ``load_memory``). A
     rattachement's user and structure never change; the newest state wins (``updatedAt``).
     """
 
@@ -70,18 +70,11 @@ class RattachementRepository:
         self._db = db
         self.memory: RattachementMemory | None = RattachementMemory()
 
-    async def load_memory(self, batch_size: int = 2000) -> None:
+    async def load_memory(self) -> None:
         """On FerretDB, read every rattachement once; the lists are then answered from memory.
         On MongoDB, drop the memory (several replicas may write; the indexes answer)."""
-        if "ferretdbVersion" not in await self._db.command("buildInfo"):
+        if self.memory is not None and not await fill_memory(self._db, self.store, self.memory):
             self.memory = None
-            return
-        memory = self.memory
-        if memory is None or memory.loaded:
-            return
-        for r in await self.store.find({}, batch_size=batch_size):
-            memory.put(r)
-        memory.loaded = True
 
     def _remember(self, r: Rattachement) -> None:
         if self.memory is not None:

@@ -14,6 +14,8 @@ from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 
+from chorale_runtime.mongo import is_ferretdb
+
 COLLECTION = "known_structures"
 SERVICES = "known_services"  # _id = "<identifiant>|<codeService>" (codes may hold dots)
 
@@ -65,7 +67,7 @@ class StructureDirectory:
     async def load_memory(self) -> None:
         """On FerretDB (one process per database) the structures are also kept in memory, as
         the rattachements are (adapters/rattachements.py): the portal's pages ask for names."""
-        if "ferretdbVersion" not in await self._db.command("buildInfo"):
+        if not await is_ferretdb(self._db):
             return
         memory = self._memory if self._memory is not None else {}
         self._memory = memory
