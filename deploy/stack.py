@@ -63,6 +63,7 @@ def _development_env() -> dict[str, dict[str, str]]:
         "notifications": {"CHORALE_SMTP_HOST": "127.0.0.1", "CHORALE_SMTP_PORT": "2525",
                           "CHORALE_NOTICE_DIGEST_SECONDS": "20"},
         "invoices": {"CHORALE_EDI_ROOT": str(var / "edi")},
+        "portal": {"CHORALE_PARTNER_EDI_ROOT": str(var / "edi")},
     }
 
 

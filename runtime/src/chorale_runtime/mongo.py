@@ -74,3 +74,9 @@ async def insert_once(collection: Any, doc: dict[str, Any]) -> bool:
             return False
         raise
     return True
+
+
+async def is_ferretdb(db: Any) -> bool:
+    """FerretDB (local runs, tests) rather than MongoDB: it serves only an exact `_id` from an
+    index, so services keep some lists in memory there (one process per database)."""
+    return "ferretdbVersion" in await db.command("buildInfo")

@@ -147,6 +147,10 @@ def build_app(
     runtime.verifier = OwnKeysVerifier(ctx.keys, ctx.clock, fallback=verifier)
     runtime.add_background("signing-keys", ctx.keys.run)
     runtime.add_background("housekeeping", Housekeeping(ctx).run)
+    # FerretDB: the lists by structure or user from memory (see adapters/rattachements.py)
+    runtime.add_background("rattachements-memory", ctx.rattachements.load_memory)
+    runtime.add_background("gestionnaires-memory", ctx.gestionnaires.load_memory)
+    runtime.add_background("structures-memory", ctx.structures.load_memory)
 
     async def keys_ready() -> tuple[bool, str]:
         keyset = await ctx.keys.keyset()

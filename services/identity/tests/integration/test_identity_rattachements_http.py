@@ -235,3 +235,62 @@ async def test_operator_designates_the_gp_of_a_public_structure(identity):
         headers=identity.operator(),
     )
     assert wrong_type.status_code == 409 and wrong_type.json()["code"] == "STRUCTURE_NOT_PUBLIC"
+
+
+async def test_my_approbations_span_every_structure_i_manage_and_list_its_people(identity):
+    gp = await identity.user()
+    first = await identity.structure(type_structure="PRIVEE", created_by=gp.id)
+    second = await identity.structure(type_structure="PRIVEE", created_by=gp.id)
+    elsewhere = await identity.structure(services=("COMPTA", "RH"))
+    holder, alice, bob, carol = [await identity.user() for _ in range(4)]
+    await identity.grant(gp.id, elsewhere, code_service="COMPTA")  # service-level gestionnaire
+
+    for who, structure, service in ((alice, first, None), (bob, second, None),
+                                    (carol, elsewhere, "COMPTA"), (holder, elsewhere, "RH")):
+        body = {"structure": structure, "codeService": service, "commentaire": "Merci"}
+        asked = await identity.post("/v1/rattachements", body, headers=who.headers)
+        assert asked.status_code == 201, asked.text
+
+    async def inbox(**params):
+        answer = await identity.get("/v1/me/approbations", params=params, headers=gp.headers)
+        assert answer.status_code == 200, answer.text
+        return answer.json()
+
+    everything = await inbox()
+    assert {r["structure"] for r in everything["approbations"]} == {first, second, elsewhere}
+    assert {r["service"] for r in everything["approbations"] if r["structure"] == elsewhere} == {
+        "COMPTA"}  # RH is not the gestionnaire's service
+    assert everything["enAttente"] == 3
+    scopes = {s["identifiant"]: s for s in everything["structures"]}
+    assert scopes[first]["services"] is None and scopes[first]["gestionnairePrincipal"] is True
+    assert scopes[elsewhere]["services"] == ["COMPTA"]
+    assert not scopes[elsewhere]["gestionnairePrincipal"]
+    only_bob = await inbox(demandeur=bob.email, etat="EN_COURS_DE_VALIDATION")
+    assert [r["structure"] for r in only_bob["approbations"]] == [second]
+    assert only_bob["enAttente"] == 3  # the badge counts every waiting request
+    assert [r["structure"] for r in (await inbox(structure=first))["approbations"]] == [first]
+    exported = await identity.get(
+        "/v1/me/approbations", params={"format": "csv"}, headers=gp.headers
+    )
+    assert exported.content.decode("utf-8-sig").count("\r\n") == 4  # header and three rows
+
+    # somebody managing nothing has an empty inbox
+    nothing = await identity.get("/v1/me/approbations", headers=alice.headers)
+    assert nothing.json() == {"approbations": [], "structures": [], "enAttente": 0}
+
+    # Utilisateurs: the people attached, the GP first; a stranger is refused
+    alice_request = next(r["id"] for r in everything["approbations"] if r["structure"] == first)
+    approved = await identity.post(
+        f"/v1/rattachements/{alice_request}/approve", {}, headers=gp.headers
+    )
+    assert approved.status_code == 200
+    people = await identity.get(f"/v1/structures/{first}/utilisateurs", headers=gp.headers)
+    assert people.status_code == 200, people.text
+    listed = people.json()["utilisateurs"]
+    assert [(m["userId"], m["gestionnairePrincipal"]) for m in listed] == [
+        (gp.id, True), (alice.id, False)]
+    assert listed[1]["email"] == alice.email
+    assert listed[1]["rattachements"][0]["codeService"] is None
+    refused = await identity.get(f"/v1/structures/{first}/utilisateurs", headers=bob.headers)
+    assert refused.status_code == 403
+    assert (await inbox())["enAttente"] == 2

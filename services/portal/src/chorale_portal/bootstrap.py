@@ -21,13 +21,18 @@ from chorale_portal.adapters.services_api import ServicesApi
 from chorale_portal.adapters.session_store import MongoSessionStore, SessionStore
 from chorale_portal.entrypoints import (
     pages_account,
+    pages_approvals,
+    pages_attachments,
     pages_auth,
     pages_backoffice,
     pages_bank,
+    pages_connections,
     pages_deposit,
+    pages_habilitations,
     pages_invitations,
     pages_services,
     pages_structures,
+    pages_users,
     web,
 )
 from chorale_portal.service_layer.sessions import Sessions
@@ -97,6 +102,8 @@ def build_app(settings: PortalSettings, *, transport: httpx.AsyncBaseTransport |
     install_probes(app, settings.service_name, {"database": database_ready})
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for module in (pages_auth, pages_account, pages_invitations, pages_structures,
-                   pages_services, pages_bank, pages_deposit, pages_backoffice):
+                   pages_services, pages_bank, pages_attachments, pages_habilitations,
+                   pages_approvals, pages_users, pages_connections, pages_deposit,
+                   pages_backoffice):
         app.include_router(module.build_router())
     return app

@@ -28,6 +28,20 @@ class PortalSettings(ServiceSettings):
     notifications_url: str = Field(
         "http://127.0.0.1:8005", description="Base URL of the notifications service's API"
     )
+    partner_intake_url: str = Field(
+        "http://127.0.0.1:8004",
+        description="Portal (Raccordements): the intake's address as EDI/API partners reach it",
+    )
+    partner_token_url: str = Field(
+        "http://127.0.0.1:8002/v1/auth/token",
+        description="Portal (Raccordements): where a technical account gets its token, as "
+        "partners reach it",
+    )
+    partner_edi_root: str = Field(
+        "var/edi",
+        description="Portal (Raccordements): the EDI root as partners see it (the intake's "
+        "CHORALE_EDI_ROOT, or the path of its SFTP share)",
+    )
     service_timeout_seconds: float = Field(
         10.0, gt=0, description="Portal: longest wait for one answer of a service's API"
     )

@@ -110,3 +110,32 @@ async def test_operator_only_endpoints(api, structure):
     assert directory.status_code == 200
     technical = await api.client.get("/v1/annuaire", headers=api.technical(structure))
     assert technical.status_code == 403
+
+
+async def test_anyone_signed_in_finds_an_active_structure_and_its_services_to_ask_to_join(
+        api, structure):
+    await api.designate_gp(structure, "creator")
+    await api.client.patch(f"/v1/structures/{structure}", headers=api.user("creator"),
+                           json={"libelleStructure": f"Libellé {structure}"})
+    created = await api.client.post(
+        f"/v1/structures/{structure}/services", headers=api.user("creator"),
+        json={"codeService": "COMPTA", "libelle": "Comptabilité",
+              "dateDebutActivation": "2025-01-01"})
+    assert created.status_code == 201
+    stranger = api.user("not-attached-yet")  # no grant, no structure
+    for text in (structure, f"libellé {structure}", f"Fournisseur {structure}"):
+        found = await api.client.get("/v1/annuaire/structures", params={"recherche": text},
+                                     headers=stranger)
+        assert found.status_code == 200, found.text
+        assert [s["identifiant"] for s in found.json()["listeStructures"]] == [structure]
+    services = await api.client.get(f"/v1/annuaire/structures/{structure}/services",
+                                    headers=stranger)
+    assert [s["codeService"] for s in services.json()["listeServices"]] == ["COMPTA"]
+    assert (await api.client.get("/v1/annuaire/structures", params={"recherche": structure},
+                                 headers=api.technical(structure))).status_code == 403
+    await api.client.post(f"/v1/structures/{structure}/desactivation", headers=api.operator())
+    gone = await api.client.get("/v1/annuaire/structures", params={"recherche": structure},
+                                headers=stranger)
+    assert gone.json()["listeStructures"] == []
+    assert (await api.client.get(f"/v1/annuaire/structures/{structure}/services",
+                                 headers=stranger)).status_code == 404

@@ -100,3 +100,16 @@ def test_a_row_from_a_stored_document() -> None:
     assert ListedStructure.of({"_id": "1", "version": 3, "raisonSociale": "A",
                                "dateCreation": created, "services": []}) == row(
         "1", version=3, raisonSociale="A", dateCreation=created)
+
+
+def test_the_directory_box_finds_an_identifiant_a_raison_sociale_or_a_libelle() -> None:
+    chaource = row("20007104100046", raisonSociale="CC DU CHAOURCOIS", libelleStructure=
+                   "Communaute Chaource")
+    assert matches(chaource, SearchCriteria(texte="200 071 041 00046"))
+    assert matches(chaource, SearchCriteria(texte="chaourcois"))
+    assert matches(chaource, SearchCriteria(texte="communauté chaource".replace("é", "e")))
+    assert not matches(chaource, SearchCriteria(texte="2000710410004"))  # an identifiant is whole
+    assert not matches(row("2", raisonSociale="Autre"), SearchCriteria(texte="chaource"))
+    index = index_of(chaource, row("2", raisonSociale="Autre"))
+    assert found(index, SearchCriteria(texte="Communaute"), "raisonSociale", False, 0, 20) == (
+        1, ["20007104100046"])

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from pydantic import BaseModel
 from pymongo.asynchronous.collection import AsyncCollection
 
 from chorale_contracts import Envelope
-from chorale_runtime.mongo import is_duplicate_key
+from chorale_runtime.mongo import is_duplicate_key, is_ferretdb
 from chorale_runtime.outbox import OUTBOX_FIELD, new_document, with_events
 
 M = TypeVar("M", bound=BaseModel)
@@ -161,3 +161,22 @@ class Store(Generic[M]):
         if events:
             self.notify(self.name, doc_id)
         return version + 1
+
+
+class Memory(Protocol):
+    loaded: bool
+
+    def put(self, model: Any) -> None: ...
+
+
+async def fill_memory(db: Any, store: Store[Any], memory: Memory) -> bool:
+    """Read a whole collection into ``memory`` once, on FerretDB (where a filter other than an
+    exact ``_id`` decodes every document, and one process serves the database, so it sees every
+    write). False on MongoDB: the indexes answer there and replicas may write."""
+    if not await is_ferretdb(db):
+        return False
+    if not memory.loaded:
+        for model in await store.find({}, batch_size=2000):
+            memory.put(model)
+        memory.loaded = True
+    return True

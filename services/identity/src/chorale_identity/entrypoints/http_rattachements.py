@@ -10,7 +10,7 @@ from chorale_identity.domain.accounts import UserAccount
 from chorale_identity.domain.rattachements import Rattachement, RattachementStatus
 from chorale_identity.entrypoints.deps import Deps
 from chorale_identity.entrypoints.schemas import DecisionBody, DirectAttachBody, RattachementBody
-from chorale_identity.service_layer import approbations, invitations, rattachements
+from chorale_identity.service_layer import approbations, invitations, members, rattachements
 from chorale_identity.service_layer.approbations import ApprobationFilter
 from chorale_identity.service_layer.events import Cause
 from chorale_runtime.auth import Principal
@@ -129,5 +129,42 @@ def build_router(deps: Deps) -> APIRouter:
                 },
             )
         return {"approbations": [row.model_dump(mode="json") for row in rows]}
+
+    @router.get(
+        "/v1/me/approbations",
+        summary="Mes approbations : toutes les structures que je gère (CSV possible)",
+        response_model=None,
+    )
+    async def my_approbations(
+        etat: Etats = None,
+        structure: str | None = None,
+        service: str | None = None,
+        demandeur: str | None = None,
+        texte: str | None = None,
+        format: Format = "json",
+        account: UserAccount = deps.user,
+    ) -> Response | dict:
+        wanted = ApprobationFilter(_etats(etat), service, demandeur, texte)
+        managed, rows, waiting = await approbations.my_approbations(
+            ctx, account, wanted, structure
+        )
+        if format == "csv":
+            return Response(
+                approbations.as_csv(rows),
+                media_type="text/csv; charset=utf-8",
+                headers={"Content-Disposition": 'attachment; filename="approbations.csv"'},
+            )
+        return {
+            "approbations": [row.model_dump(mode="json") for row in rows],
+            "structures": [m.view() for m in managed],
+            "enAttente": waiting,
+        }
+
+    @router.get(
+        "/v1/structures/{identifiant}/utilisateurs",
+        summary="Utilisateurs rattachés à la structure (gestionnaires)",
+    )
+    async def structure_members(identifiant: str, principal: Principal = deps.principal) -> dict:
+        return {"utilisateurs": await members.members(ctx, principal, identifiant)}
 
     return router

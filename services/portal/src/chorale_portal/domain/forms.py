@@ -190,3 +190,41 @@ def bank_details(form: Form, *, new: bool) -> tuple[dict[str, Any], FormErrors]:
     elif not new:
         body["affactureur"] = None
     return body, errors
+
+
+# -- people ------------------------------------------------------------------------------------
+def rattachement_request(identifiant: str, form: Form) -> tuple[dict[str, Any], FormErrors]:
+    """« Demander un rattachement »: the structure, or one of its services; the comment is
+    mandatory (as on Chorus Pro: the gestionnaire decides on it)."""
+    errors = FormErrors()
+    require(form, {"commentaire": "Commentaire pour expliquer votre demande"}, errors)
+    comment = text(form, "commentaire")
+    if comment and len(comment) > 1000:
+        errors.add("commentaire", "Commentaire : 1 000 caractères au plus.")
+    body: dict[str, Any] = {"structure": identifiant, "commentaire": comment}
+    if text(form, "codeService"):
+        body["codeService"] = text(form, "codeService")
+    return body, errors
+
+
+def approbation_decision(decision: str, form: Form) -> tuple[dict[str, Any], FormErrors]:
+    """Approve (a comment if wished) or refuse (the reason is mandatory: the requester sees
+    it)."""
+    errors = FormErrors()
+    if decision == "refuser":
+        require(form, {"motif": "Motif du refus"}, errors)
+        return {"commentaire": text(form, "motif")}, errors
+    comment = text(form, "commentaireApprobation")
+    return ({"commentaire": comment} if comment else {}), errors
+
+
+def invitation(form: Form) -> tuple[dict[str, Any], FormErrors]:
+    """« Rattacher un utilisateur »: the person's login address, the level, a message."""
+    errors = FormErrors()
+    require(form, {"email": "Adresse électronique de connexion de l'utilisateur"}, errors)
+    body: dict[str, Any] = {"email": text(form, "email")}
+    if text(form, "codeService"):
+        body["codeService"] = text(form, "codeService")
+    if text(form, "commentaire"):
+        body["commentaire"] = text(form, "commentaire")
+    return body, errors

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 # Messages shown after a redirect (`?message=<key>`): a fixed list, so a link can never make
 # the portal display text of the sender's choosing.
@@ -123,14 +125,6 @@ def flow_status(code: str | None) -> str:
     return FLOW_STATUS.get(code or "", code or "")
 
 
-def datetime_fr(value: str | None) -> str:
-    """2026-01-31T09:30:12Z → 31/01/2026 à 09:30 (UTC, as the services give it)."""
-    if not value:
-        return ""
-    day = date_fr(value)
-    return f"{day} à {value[11:16]} UTC" if len(value) >= 16 and value[10] == "T" else day
-
-
 def euros(value: object) -> str:
     """1234.5 → « 1 234,50 € » (French grouping and decimal comma)."""
     grouped = f"{Decimal(str(value)):,.2f}".replace(",", "\u202f").replace(".", ",")
@@ -142,3 +136,49 @@ def rate(value: object) -> str:
     text = format(value, "f").rstrip("0").rstrip(".") if "." in format(value, "f") \
         else format(value, "f")
     return f"{text.replace('.', ',')} %"
+
+
+# -- people: rattachements, habilitations, approbations, users, raccordements ----------------
+NOTICES.update({
+    "rattachement_demande": "Votre demande de rattachement est envoyée aux gestionnaires de "
+                            "la structure. Vous la suivez ici.",
+    "detache": "Vous êtes détaché. Vos habilitations liées à ce rattachement prennent fin.",
+    "demande_approuvee": "La demande est approuvée : la personne est rattachée.",
+    "demande_refusee": "La demande est refusée ; le demandeur voit votre motif.",
+    "utilisateur_invite": "L'invitation est enregistrée. Si l'adresse correspond à un compte, "
+                          "la personne est prévenue et la voit dans « Mes invitations ».",
+    "habilitations_modifiees": "Les habilitations sont enregistrées.",
+    "habilitations_supprimees": "Toutes les habilitations de cette personne sur la structure "
+                                "sont supprimées.",
+    "gp_transfere": "Le rôle de gestionnaire principal est transféré.",
+    "compte_technique_revoque": "Le compte technique est révoqué : son secret ne sert plus.",
+})
+
+PARIS = ZoneInfo("Europe/Paris")
+
+RATTACHEMENT_STATES: dict[str, str] = {
+    "EN_COURS_DE_VALIDATION": "En cours de validation", "VALIDEE": "Validée",
+    "REFUSEE": "Refusée", "DESACTIVEE": "Désactivée",
+}
+
+MODES: dict[str, str] = {"": "Aucune", "CONSULTATION": "Consultation",
+                         "MODIFICATION": "Modification"}
+
+TECHNICAL_STATES: dict[str, str] = {"ACTIVE": "Actif", "REVOKED": "Révoqué"}
+
+
+def rattachement_state(code: str | None) -> str:
+    return RATTACHEMENT_STATES.get(code or "", code or "")
+
+
+def datetime_fr(value: str | None) -> str:
+    """2026-01-31T14:05:00+00:00 → 31/01/2026 15:05 (Paris time, as people read it)."""
+    if not value:
+        return ""
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return date_fr(value)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(PARIS).strftime("%d/%m/%Y %H:%M")

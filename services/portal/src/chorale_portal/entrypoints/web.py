@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -29,6 +29,12 @@ from chorale_portal.adapters.services_api import (
 from chorale_portal.domain import labels
 from chorale_portal.domain.form_errors import FormErrors, form_errors
 from chorale_portal.domain.secrets import csrf_token, csrf_valid, new_secret
+from chorale_portal.service_layer.management import (
+    MENU_CALL_TIMEOUT_SECONDS,
+    UNKNOWN_KEEP_SECONDS,
+    Management,
+    ManagementCache,
+)
 from chorale_portal.service_layer.sessions import Session, Sessions
 from chorale_portal.settings import PortalSettings
 from chorale_runtime.client_address import Networks, client_address, parse_networks
@@ -64,6 +70,7 @@ class Portal:
     settings: PortalSettings
     api: ServicesApi
     sessions: Sessions
+    managed: ManagementCache = field(default_factory=ManagementCache)
 
     def __post_init__(self) -> None:
         self.trusted_proxies: Networks = parse_networks(self.settings.trusted_proxies)
@@ -141,6 +148,44 @@ async def attempt(errors: FormErrors, action: Callable[[], Awaitable[Any]],
     return True
 
 
+async def management(request: Request, *, fresh: bool = False) -> Management:
+    """What the signed-in person manages (menu entries, badge, structure tabs): kept a few
+    seconds per session; `fresh` asks identity again (pages that act on it)."""
+    session = await signed_in(request)
+    cache = portal_of(request).managed
+    known = None if fresh else cache.get(session.id)
+    if known is None or not known.known:
+        answer = await call(request, "identity", "GET", "/v1/me/approbations",
+                            params={"etat": "EN_COURS_DE_VALIDATION"})
+        return remember_management(request, answer)
+    request.state.management = known
+    return known
+
+
+def remember_management(request: Request, answer: Any) -> Management:
+    """From an answer of `GET /v1/me/approbations` a page asked for anyway (any filter: the
+    structures and the waiting count are the unfiltered ones)."""
+    known = Management.of(answer if isinstance(answer, dict) else None)
+    session = getattr(request.state, "session", None)
+    if session is not None:
+        portal_of(request).managed.put(session.id, known)
+    request.state.management = known
+    return known
+
+
+def forget_management(request: Request) -> None:
+    """After the person's own action changed what they manage or what waits for them."""
+    session = getattr(request.state, "session", None)
+    if session is not None:
+        portal_of(request).managed.forget(session.id)
+
+
+def access_denied(request: Request, text: str | None = None) -> HTMLResponse:
+    return error_page(request, 403, "Accès refusé", text or (
+        "Vous n'avez pas le droit d'ouvrir cette page. Si vous pensez devoir y accéder, "
+        "demandez-le au gestionnaire principal de la structure."))
+
+
 # -- CSRF -----------------------------------------------------------------------------------
 def _csrf_seed(request: Request) -> str | None:
     session = getattr(request.state, "session", None)
@@ -172,14 +217,22 @@ def is_operator(session: Session | None) -> bool:
     return session is not None and "operator" in (session.user.get("roles") or ())
 
 
-def navigation(session: Session | None, path: str) -> list[tuple[str, str, bool]]:
+def navigation(session: Session | None, path: str,
+               managed: Management | None = None) -> list[tuple[str, str, bool]]:
     """The webinar's menu, limited to the screens that exist (a missing one is absent):
     (address, label, current) — current is the entry whose address is the longest start of
     the page's (« Mes invitations » rather than « Mon compte » on its page)."""
     if session is None:
         return []
+    managed = managed or Management()
     entries = [("/", "Accueil"), ("/mon-compte", "Mon compte"),
-               ("/mon-compte/invitations", "Mes invitations"), ("/structures", "Structures")]
+               ("/mon-compte/invitations", "Mes invitations"),
+               ("/mon-compte/rattachements", "Mes rattachements"),
+               ("/mon-compte/habilitations", "Mes habilitations"), ("/structures", "Structures")]
+    if managed.whole_structures:
+        entries.append(("/raccordements", "Raccordements"))
+    if managed.manages_any:
+        entries.append(("/approbations", "Approbations"))
     if is_operator(session):
         entries.append(("/back-office", "Back office"))
     else:  # the page itself lists the structures where the person may deposit, or refuses
@@ -199,8 +252,11 @@ def render(request: Request, template: str, *, status: int = 200,
     if isinstance(structure, dict) and structure.get("identifiant"):
         # the structure's pages link to each other from this base
         context.setdefault("base", "/structures/" + quote(structure["identifiant"], safe=""))
+    managed = getattr(request.state, "management", None)
     response = TEMPLATES.TemplateResponse(request, template, {
-        "session": session, "nav": navigation(session, request.url.path), "csrf": csrf_for(request),
+        "session": session, "nav": navigation(session, request.url.path, managed),
+        "nav_badges": {"/approbations": managed.waiting} if managed else {},
+        "managed": managed or Management(), "csrf": csrf_for(request),
         "errors": errors or FormErrors(), "form": form or {}, "title": title,
         "notice": notice, "path": request.url.path, **context,
     }, status_code=status)
@@ -240,7 +296,8 @@ def install(app: FastAPI) -> None:
             if not request.url.path.startswith(_NO_SESSION):
                 # Every page knows whether someone is signed in: its header, its menu and
                 # the seed of its forms' CSRF token depend on it.
-                await current_session(request)
+                if await current_session(request) is not None:
+                    await _menu_facts(request)
             response = await call_next(request)
         except SignInRequired:
             target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
@@ -300,6 +357,26 @@ def install(app: FastAPI) -> None:
                           "Page introuvable", "Cette page n'existe pas ou plus.")
 
     app.add_exception_handler(StarletteHTTPException, not_found)
+
+
+async def _menu_facts(request: Request) -> None:
+    """The menu's entries and badge for every page; a page still shows when identity cannot
+    tell (its entries are then absent, never broken)."""
+    session = request.state.session
+    cache = portal_of(request).managed
+    known = cache.get(session.id)
+    if known is not None or request.method != "GET":  # a form's answer: what is known
+        request.state.management = known
+        return
+    try:
+        answer = await call(request, "identity", "GET", "/v1/me/approbations",
+                            params={"etat": "EN_COURS_DE_VALIDATION"},
+                            timeout=MENU_CALL_TIMEOUT_SECONDS)
+    except (ApiProblem, ServiceUnavailable) as exc:
+        log.warning("menu_facts_unavailable", reason=str(exc))
+        cache.put(session.id, Management(known=False), keep=UNKNOWN_KEEP_SECONDS)
+        return
+    remember_management(request, answer)
 
 
 def _problem_page(request: Request, exc: ApiProblem) -> HTMLResponse:

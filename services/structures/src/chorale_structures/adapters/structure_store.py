@@ -119,6 +119,10 @@ def mongo_query(criteria: SearchCriteria) -> dict[str, Any]:
     for name in ("typeStructure", "statut"):
         if getattr(criteria, name):
             query[name] = getattr(criteria, name)
+    if criteria.texte and criteria.texte.strip():
+        part = {"$regex": re.escape(criteria.texte.strip()), "$options": "i"}
+        query["$or"] = [{"_id": criteria.texte.replace(" ", "")}, {"raisonSociale": part},
+                        {"libelleStructure": part}]
     return query
 
 
@@ -154,6 +158,7 @@ class StructureStore:
             identifiant=s.identifiant, version=stored.version, raisonSociale=s.raisonSociale,
             ville=s.ville, codePostal=s.codePostal, typeStructure=s.typeStructure.value,
             statut=s.statut.value, dateCreation=stored.created_at,
+            libelleStructure=s.libelleStructure,
         ))
 
     async def insert(self, stored: StoredStructure, envelopes: Sequence[Envelope]) -> None:

@@ -27,6 +27,9 @@ class SearchCriteria:
     typeStructure: str | None = None
     statut: str | None = None
     restrict_to: frozenset[str] | None = None  # None: every structure (operators)
+    # The directory's one search box (« Identifiant », « Raison sociale » or « Libellé de la
+    # structure »): the identifiant (spaces ignored), or part of the raison sociale or libellé.
+    texte: str | None = None
 
     def identifiants(self) -> set[str] | None:
         """The only identifiants that can match (None: any)."""
@@ -50,13 +53,16 @@ class ListedStructure:
     typeStructure: str | None = None
     statut: str | None = None
     dateCreation: datetime | None = None
+    libelleStructure: str | None = None
     # Case-folded once here rather than at every search (a search reads every row).
     folded_raison: str | None = field(init=False, compare=False, repr=False)
     folded_ville: str | None = field(init=False, compare=False, repr=False)
+    folded_libelle: str | None = field(init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "folded_raison", _folded(self.raisonSociale))
         object.__setattr__(self, "folded_ville", _folded(self.ville))
+        object.__setattr__(self, "folded_libelle", _folded(self.libelleStructure))
 
     @classmethod
     def of(cls, doc: Mapping[str, Any]) -> ListedStructure:
@@ -67,7 +73,8 @@ class ListedStructure:
         )
 
 
-_COPIED = ("raisonSociale", "ville", "codePostal", "typeStructure", "statut", "dateCreation")
+_COPIED = ("raisonSociale", "ville", "codePostal", "typeStructure", "statut", "dateCreation",
+           "libelleStructure")
 PROJECTION = {name: 1 for name in ("version", *_COPIED)}
 
 
@@ -81,11 +88,16 @@ def matcher(criteria: SearchCriteria) -> Callable[[ListedStructure], bool]:
     raison, ville = _folded(criteria.raisonSociale or None), _folded(criteria.ville or None)
     prefix = (criteria.codePostal or "").strip()
     kind, statut = criteria.typeStructure, criteria.statut
+    text = _folded(criteria.texte)
+    text_id = (criteria.texte or "").replace(" ", "")
 
     def match(row: ListedStructure) -> bool:
         return (
-            (raison is None or (row.folded_raison is not None
-                                and raison in row.folded_raison))
+            (not text or row.identifiant == text_id
+             or (row.folded_raison is not None and text in row.folded_raison)
+             or (row.folded_libelle is not None and text in row.folded_libelle))
+            and (raison is None or (row.folded_raison is not None
+                                    and raison in row.folded_raison))
             and (ville is None or (row.folded_ville is not None
                                    and ville in row.folded_ville))
             and (not prefix or (row.codePostal is not None
@@ -160,4 +172,4 @@ class SearchIndex:
 
 def _filters(criteria: SearchCriteria) -> bool:
     return any((criteria.raisonSociale, criteria.ville, criteria.codePostal,
-                criteria.typeStructure, criteria.statut))
+                criteria.typeStructure, criteria.statut, criteria.texte))
