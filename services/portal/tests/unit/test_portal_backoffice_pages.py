@@ -148,6 +148,11 @@ def _services(b) -> None:
     b.services.on("GET", "/v1/operations/deliveries", 200, {"envois": [], "total": 0})
 
 
+def calls_beyond_the_menu(browser) -> list[str]:
+    """The calls a page made, but for the menu's read of what the person manages."""
+    return [c.path for c in browser.services.calls if c.path != "/v1/me/approbations"]
+
+
 @pytest.mark.parametrize("path", BACK_OFFICE_PAGES)
 async def test_matrix_back_office_pages(make_browser, path):
     anonymous = make_browser()
@@ -158,7 +163,7 @@ async def test_matrix_back_office_pages(make_browser, path):
     refused = await user.get(path)
     assert refused.status_code == 403 and "Accès refusé" in refused.text
     assert "réservé aux opérateurs" in refused.text
-    assert [c.path for c in user.services.calls] == ["/v1/auth/login", "/v1/me"]
+    assert calls_beyond_the_menu(user) == ["/v1/auth/login", "/v1/me"]
     op = await operator(make_browser)
     _services(op)
     assert (await op.get(path)).status_code == 200
@@ -172,7 +177,7 @@ async def test_matrix_back_office_actions_are_refused_to_non_operators_before_an
     await user.get("/")
     refused = await user.post(path, {"commentaire": "x", "structure": SID, "email": "a@b.fr"})
     assert refused.status_code == 403 and "Accès refusé" in refused.text
-    assert [c.path for c in user.services.calls] == ["/v1/auth/login", "/v1/me"]
+    assert calls_beyond_the_menu(user) == ["/v1/auth/login", "/v1/me"]
 
 
 @pytest.mark.parametrize("path", DEPOSIT_PAGES)
