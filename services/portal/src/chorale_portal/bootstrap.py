@@ -23,7 +23,10 @@ from chorale_portal.entrypoints import (
     pages_account,
     pages_auth,
     pages_bank,
+    pages_flows,
     pages_invitations,
+    pages_invoices,
+    pages_messages,
     pages_services,
     pages_structures,
     web,
@@ -50,7 +53,11 @@ def build_app(settings: PortalSettings, *, transport: httpx.AsyncBaseTransport |
     if store is None:
         mongo = connect(settings.mongodb_uri.get_secret_value(), settings.client_id)
         store = MongoSessionStore(SerializedDatabase(mongo[settings.database_name]))
-    api = ServicesApi({"identity": settings.identity_url, "structures": settings.structures_url},
+    api = ServicesApi({"identity": settings.identity_url, "structures": settings.structures_url,
+                       "habilitations": settings.habilitations_url,
+                       "invoice-intake": settings.intake_url,
+                       "notifications": settings.notifications_url,
+                       "invoices": settings.invoices_url},
                       settings.service_timeout_seconds, transport=transport)
     sessions = Sessions(store, api, idle=timedelta(minutes=settings.session_idle_minutes),
                         max_age=timedelta(hours=settings.session_max_hours))
@@ -92,6 +99,6 @@ def build_app(settings: PortalSettings, *, transport: httpx.AsyncBaseTransport |
     install_probes(app, settings.service_name, {"database": database_ready})
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for module in (pages_auth, pages_account, pages_invitations, pages_structures,
-                   pages_services, pages_bank):
+                   pages_services, pages_bank, pages_flows, pages_invoices, pages_messages):
         app.include_router(module.build_router())
     return app

@@ -19,6 +19,22 @@ class PortalSettings(ServiceSettings):
     structures_url: str = Field(
         "http://127.0.0.1:8001", description="Base URL of the structures service's API"
     )
+    habilitations_url: str = Field(
+        "http://127.0.0.1:8003", description="Base URL of the habilitations service's API"
+    )
+    intake_url: str = Field(
+        "http://127.0.0.1:8004", description="Base URL of the invoice intake's API"
+    )
+    notifications_url: str = Field(
+        "http://127.0.0.1:8005", description="Base URL of the notifications service's API"
+    )
+    invoices_url: str = Field(
+        "http://127.0.0.1:8006", description="Base URL of the invoices service's API"
+    )
+    header_cache_seconds: float = Field(
+        15.0, ge=0, description="Portal: how long the menu's rights and the unread-messages "
+        "badge of a session are reused before being asked again (0: every page)"
+    )
     service_timeout_seconds: float = Field(
         10.0, gt=0, description="Portal: longest wait for one answer of a service's API"
     )

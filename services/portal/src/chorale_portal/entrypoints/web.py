@@ -29,6 +29,7 @@ from chorale_portal.adapters.services_api import (
 from chorale_portal.domain import labels
 from chorale_portal.domain.form_errors import FormErrors, form_errors
 from chorale_portal.domain.secrets import csrf_token, csrf_valid, new_secret
+from chorale_portal.service_layer.header import Header, HeaderCache
 from chorale_portal.service_layer.sessions import Session, Sessions
 from chorale_portal.settings import PortalSettings
 from chorale_runtime.client_address import Networks, client_address, parse_networks
@@ -67,6 +68,7 @@ class Portal:
 
     def __post_init__(self) -> None:
         self.trusted_proxies: Networks = parse_networks(self.settings.trusted_proxies)
+        self.headers = HeaderCache(self.settings.header_cache_seconds)
 
     def browser_address(self, request: Request) -> str | None:
         """The browser's address: the socket peer, or what the portal's own trusted proxies
@@ -121,6 +123,20 @@ async def token_of(request: Request) -> str:
     return await portal_of(request).sessions.access_token(session)
 
 
+async def header_of(request: Request) -> Header | None:
+    """The signed-in person's rights and unread count (service_layer/header.py)."""
+    if not hasattr(request.state, "header"):
+        session = await current_session(request)
+        request.state.header = None
+        if session is not None:
+            async def ask(service: str, method: str, path: str) -> Any:
+                return await call(request, service, method, path)
+
+            request.state.header = await portal_of(request).headers.get(
+                session.id, session.user.get("roles"), ask)
+    return request.state.header
+
+
 async def call(request: Request, service: str, method: str, path: str, **kwargs: Any) -> Any:
     """A call to a service's API with the signed-in person's access token."""
     token = await token_of(request)
@@ -167,14 +183,23 @@ async def checked_form(request: Request) -> FormData:
 
 
 # -- rendering ------------------------------------------------------------------------------
-def navigation(session: Session | None, path: str) -> list[tuple[str, str, bool]]:
-    """The webinar's menu, limited to the screens that exist (a missing one is absent):
-    (address, label, current) — current is the entry whose address is the longest start of
-    the page's (« Mes invitations » rather than « Mon compte » on its page)."""
+def navigation(session: Session | None, path: str,
+               header: Header | None = None) -> list[tuple[str, str, bool]]:
+    """The webinar's menu, limited to the screens that exist (a missing one is absent) and
+    that the person may use: (address, label, current) — current is the entry whose address
+    is the longest start of the page's (« Mes invitations » rather than « Mon compte »)."""
     if session is None:
         return []
     entries = [("/", "Accueil"), ("/mon-compte", "Mon compte"),
                ("/mon-compte/invitations", "Mes invitations"), ("/structures", "Structures")]
+    rights = header.rights if header is not None else None
+    if rights is not None and rights.flows:
+        entries.append(("/suivi-des-flux", "Suivi des flux"))
+    if rights is not None and rights.received:
+        entries.append(("/factures-recues", "Factures reçues"))
+    if rights is not None and rights.issued:
+        entries.append(("/factures-emises", "Factures émises"))
+    entries.append(("/mes-messages", "Mes messages"))
     matching = [href for href, _ in entries
                 if path == href or (href != "/" and path.startswith(href + "/"))]
     current = max(matching, key=len, default=None)
@@ -190,8 +215,10 @@ def render(request: Request, template: str, *, status: int = 200,
     if isinstance(structure, dict) and structure.get("identifiant"):
         # the structure's pages link to each other from this base
         context.setdefault("base", "/structures/" + quote(structure["identifiant"], safe=""))
+    header = getattr(request.state, "header", None)
     response = TEMPLATES.TemplateResponse(request, template, {
-        "session": session, "nav": navigation(session, request.url.path), "csrf": csrf_for(request),
+        "session": session, "nav": navigation(session, request.url.path, header),
+        "unread": header.unread if header is not None else None, "csrf": csrf_for(request),
         "errors": errors or FormErrors(), "form": form or {}, "title": title,
         "notice": notice, "path": request.url.path, **context,
     }, status_code=status)
@@ -232,6 +259,7 @@ def install(app: FastAPI) -> None:
                 # Every page knows whether someone is signed in: its header, its menu and
                 # the seed of its forms' CSRF token depend on it.
                 await current_session(request)
+                await header_of(request)
             response = await call_next(request)
         except SignInRequired:
             target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
