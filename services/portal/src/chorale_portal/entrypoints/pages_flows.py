@@ -91,6 +91,8 @@ def build_router() -> APIRouter:
             structure_options={g.structure: g.label
                                for g in rights.structures(SUIVI_DES_FLUX)},
             codes=flow_codes, in_progress=in_progress,
+            status_options={"": "Tous les statuts", **flow_codes.FLOW_STATUSES},
+            channel_options={"": "Tous les canaux", **flow_codes.CHANNELS},
             fragment="/suivi-des-flux/lignes?" + here, refresh="/suivi-des-flux?" + here,
             page_link=lambda n: "/suivi-des-flux?" + urlencode({**criteria, "page": n}))
 

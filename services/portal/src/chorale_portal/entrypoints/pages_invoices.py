@@ -104,7 +104,7 @@ def build_router() -> APIRouter:
             structure_options={g.structure: g.label for g in mine},
             service_options={"": "Tous mes services", **{s: s for s in sorted(grants.services)}}
             if grants.whole is None else None,
-            statuses=texts.STATUSES,
+            status_options={"": "Tous les statuts", **texts.STATUSES},
             page_link=lambda n: side.page + "?" + urlencode({**criteria, "page": n}))
 
     @router.get("/factures-recues")
