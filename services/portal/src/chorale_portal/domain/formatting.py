@@ -38,6 +38,29 @@ def amount_fr(value: str | None, currency: str | None = None) -> str:
     return f"{text}\u00a0{sign}" if sign else text
 
 
+def percent_fr(value: str | None) -> str:
+    """20.00 → 20 %, 5.5 → 5,5 %."""
+    if value in (None, ""):
+        return ""
+    try:
+        number = Decimal(str(value)).normalize()
+    except InvalidOperation:
+        return str(value)
+    return f"{number:f}".replace(".", ",") + "\u00a0%"
+
+
+# EN 16931 VAT category codes (UNTDID 5305), as an invoice's reader knows them.
+VAT_CATEGORIES: dict[str, str] = {
+    "S": "Taux normal", "Z": "Taux zéro", "E": "Exonérée", "AE": "Autoliquidation",
+    "K": "Livraison intracommunautaire", "G": "Exportation hors UE",
+    "O": "Hors champ de la TVA", "L": "IGIC (Canaries)", "M": "IPSI (Ceuta et Melilla)",
+}
+
+
+def vat_category_fr(code: str | None) -> str:
+    return VAT_CATEGORIES.get(code or "", code or "")
+
+
 def size_fr(octets: int | None) -> str:
     if octets is None:
         return ""

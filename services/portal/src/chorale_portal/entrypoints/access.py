@@ -9,13 +9,21 @@ from fastapi.responses import HTMLResponse
 
 from chorale_portal.adapters.services_api import ServiceUnavailable
 from chorale_portal.domain import labels
-from chorale_portal.domain.formatting import amount_fr, date_time_fr, size_fr
+from chorale_portal.domain.formatting import (
+    amount_fr,
+    date_time_fr,
+    percent_fr,
+    size_fr,
+    vat_category_fr,
+)
 from chorale_portal.domain.rights import Rights
 from chorale_portal.entrypoints.web import TEMPLATES, error_page, header_of, signed_in
 
 TEMPLATES.env.filters.setdefault("date_heure", date_time_fr)
 TEMPLATES.env.filters.setdefault("montant", amount_fr)
 TEMPLATES.env.filters.setdefault("taille", size_fr)
+TEMPLATES.env.filters.setdefault("pourcentage", percent_fr)
+TEMPLATES.env.filters.setdefault("categorie_tva", vat_category_fr)
 
 # Messages after a redirect of these screens (labels.NOTICES: a fixed list).
 labels.NOTICES.update({
