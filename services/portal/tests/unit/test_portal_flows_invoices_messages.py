@@ -421,3 +421,19 @@ def test_rights_take_the_stronger_mode_and_keep_service_scopes_apart():
     assert buyer.modifies("COMPTA") and not buyer.modifies("AUTRE") and not buyer.modifies()
     assert rights.on("FACTURES_RECUES", SUPPLIER).modifies("N_IMPORTE")
     assert not rights.flows and rights.received and not rights.issued
+
+
+async def test_a_habilitations_service_down_hides_the_entries_and_its_pages_say_so(browser):
+    await as_person(browser, grant("SUIVI_DES_FLUX", "CONSULTATION", SUPPLIER))
+    browser.services.on("GET", "/v1/me/habilitations", lambda call: httpx.Response(503))
+    browser.services.on("GET", "/v1/me/messages/unread-count", 200, {"nonLus": 2})
+    browser.store.collections.clear()  # a new session: nothing cached yet
+    await browser.sign_in()
+    home = await browser.get("/")
+    assert home.status_code == 200 and ">Suivi des flux</a>" not in home.text
+    assert "2 messages non lus" in home.text
+    page = await browser.get("/suivi-des-flux")
+    assert page.status_code == 503 and "momentanément indisponible" in page.text
+    asked = len(browser.services.made("GET", "/v1/me/habilitations"))
+    await browser.get("/structures")
+    assert len(browser.services.made("GET", "/v1/me/habilitations")) == asked  # not at once

@@ -23,6 +23,7 @@ from chorale_runtime.logging import get_logger
 log = get_logger(__name__)
 
 MAX_SESSIONS = 10_000
+FAILURE_TTL_SECONDS = 5.0
 
 Call = Callable[[str, str, str], Awaitable[Any]]
 
@@ -49,8 +50,12 @@ class HeaderCache:
             self._entries = {k: v for k, v in self._entries.items() if v[0] > now}
             if len(self._entries) >= MAX_SESSIONS:
                 self._entries.clear()
-        if header.rights is not None and header.unread is not None and self._ttl > 0:
-            self._entries[session_id] = (now + self._ttl, header)
+        complete = header.rights is not None and header.unread is not None
+        # A service that does not answer is asked again soon, not at every page: a page of
+        # part 1 must not wait for its timeout each time.
+        ttl = self._ttl if complete else min(self._ttl, FAILURE_TTL_SECONDS)
+        if ttl > 0:
+            self._entries[session_id] = (now + ttl, header)
         return header
 
     def forget(self, session_id: str) -> None:
