@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -107,13 +108,6 @@ def build_router() -> APIRouter:
             status_options={"": "Tous les statuts", **texts.STATUSES},
             page_link=lambda n: side.page + "?" + urlencode({**criteria, "page": n}))
 
-    @router.get("/factures-recues")
-    async def received(request: Request) -> Response:
-        return await invoice_list(request, RECEIVED)
-
-    @router.get("/factures-emises")
-    async def issued(request: Request) -> Response:
-        return await invoice_list(request, ISSUED)
 
     # -- one invoice ----------------------------------------------------------------------
     async def load(request: Request, side: Side, invoice_id: str) -> dict[str, Any]:
@@ -157,13 +151,6 @@ def build_router() -> APIRouter:
             open_action=open_action, max_pieces=MAX_PIECES,
             flow_link=rights.flows_of(invoice.get("fournisseur", "")))
 
-    @router.get("/factures-recues/{invoice_id}")
-    async def received_one(request: Request, invoice_id: str) -> Response:
-        return await invoice_page(request, RECEIVED, invoice_id)
-
-    @router.get("/factures-emises/{invoice_id}")
-    async def issued_one(request: Request, invoice_id: str) -> Response:
-        return await invoice_page(request, ISSUED, invoice_id)
 
     # -- the recipient's actions ----------------------------------------------------------
     @router.post("/factures-recues/{invoice_id}/{action}")
@@ -283,13 +270,15 @@ def build_router() -> APIRouter:
                                   errors=errors, form=values, open_action="readresser")
 
     # -- downloads ------------------------------------------------------------------------
-    async def relay(request: Request, service: str, path: str, media_type: str,
-                    name: str) -> Response:
+    async def relay(request: Request, service: str, path: str,
+                    describe: Callable[[str | None], tuple[str, str]]) -> Response:
+        """The upstream body streamed as it arrives, as the media type and under the name
+        `describe` makes of the upstream's content type."""
         token = await token_of(request)
         stack = contextlib.AsyncExitStack()
         upstream = await stack.enter_async_context(
             portal_of(request).api.stream(service, path, token=token))
-        media = media_type or texts.original_type(upstream.headers.get("content-type"))[0]
+        media, name = describe(upstream.headers.get("content-type"))
         return StreamingResponse(upstream.aiter_bytes(), media_type=media, headers={
             "Content-Disposition": texts.content_disposition(name),
             # Shown by the browser only as a download, never as a page of this site.
@@ -299,26 +288,14 @@ def build_router() -> APIRouter:
     async def original(request: Request, side: Side, invoice_id: str) -> Response:
         await rights_of(request)
         invoice = await load(request, side, invoice_id)  # the invoices service decides first
-        token = await token_of(request)
-        stack = contextlib.AsyncExitStack()
-        upstream = await stack.enter_async_context(portal_of(request).api.stream(
-            "invoice-intake", f"/v1/invoices/{_id(invoice['invoiceId'])}/original",
-            token=token))
-        media, extension = texts.original_type(upstream.headers.get("content-type"))
-        name = texts.safe_file_name(f"facture-{invoice.get('numeroFacture') or invoice_id}",
-                                    extension)
-        return StreamingResponse(upstream.aiter_bytes(), media_type=media, headers={
-            "Content-Disposition": texts.content_disposition(name),
-            "Content-Security-Policy": "sandbox; default-src 'none'"},
-            background=BackgroundTask(stack.aclose))
+        stem = f"facture-{invoice.get('numeroFacture') or invoice_id}"
 
-    @router.get("/factures-recues/{invoice_id}/original")
-    async def received_original(request: Request, invoice_id: str) -> Response:
-        return await original(request, RECEIVED, invoice_id)
+        def describe(content_type: str | None) -> tuple[str, str]:
+            media, extension = texts.original_type(content_type)
+            return media, texts.safe_file_name(stem, extension)
 
-    @router.get("/factures-emises/{invoice_id}/original")
-    async def issued_original(request: Request, invoice_id: str) -> Response:
-        return await original(request, ISSUED, invoice_id)
+        return await relay(request, "invoice-intake",
+                           f"/v1/invoices/{_id(invoice['invoiceId'])}/original", describe)
 
     async def attachment(request: Request, side: Side, invoice_id: str, piece: str
                          ) -> Response:
@@ -329,17 +306,32 @@ def build_router() -> APIRouter:
             raise ApiProblem(404, "ATTACHMENT_NOT_FOUND", "Pièce jointe introuvable.")
         stem, _, extension = str(known.get("nom") or "piece").rpartition(".")
         extension = "".join(c for c in extension if c.isalnum())[:8] or "bin"
+        name = texts.safe_file_name(stem or "piece", extension)
         return await relay(
             request, "invoices", f"/v1/factures/{_id(invoice_id)}/pieces-jointes/{_id(piece)}",
-            "application/octet-stream", texts.safe_file_name(stem or "piece", extension))
+            lambda _upstream_type: ("application/octet-stream", name))
 
-    @router.get("/factures-recues/{invoice_id}/pieces-jointes/{piece}")
-    async def received_attachment(request: Request, invoice_id: str, piece: str) -> Response:
-        return await attachment(request, RECEIVED, invoice_id, piece)
+    # -- the pages of both sides ------------------------------------------------------------
+    def pages_of(side: Side) -> None:
+        @router.get(side.page, name=f"{side.page}-liste")
+        async def listed(request: Request) -> Response:
+            return await invoice_list(request, side)
 
-    @router.get("/factures-emises/{invoice_id}/pieces-jointes/{piece}")
-    async def issued_attachment(request: Request, invoice_id: str, piece: str) -> Response:
-        return await attachment(request, ISSUED, invoice_id, piece)
+        @router.get(side.page + "/{invoice_id}", name=f"{side.page}-facture")
+        async def one(request: Request, invoice_id: str) -> Response:
+            return await invoice_page(request, side, invoice_id)
+
+        @router.get(side.page + "/{invoice_id}/original", name=f"{side.page}-original")
+        async def original_file(request: Request, invoice_id: str) -> Response:
+            return await original(request, side, invoice_id)
+
+        @router.get(side.page + "/{invoice_id}/pieces-jointes/{piece}",
+                    name=f"{side.page}-piece")
+        async def piece_file(request: Request, invoice_id: str, piece: str) -> Response:
+            return await attachment(request, side, invoice_id, piece)
+
+    for side in (RECEIVED, ISSUED):
+        pages_of(side)
 
     return router
 
