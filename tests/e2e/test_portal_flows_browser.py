@@ -16,7 +16,9 @@ factures/) and checked with axe-core."""
 
 from __future__ import annotations
 
+import os
 import random
+import signal
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,6 +41,7 @@ from chorale_cli.journey.operators import admin_command_creator
 from chorale_cli.journey.people import PASSWORD, Person
 from chorale_cli.journey.stack import running_stack
 from chorale_cli.journey.state import JourneyState
+from chorale_intake.samples import make_ubl_invoice
 from chorale_runtime.testing.plugin import Namespace
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
@@ -151,6 +154,52 @@ async def test_the_supplier_follows_its_flows_and_reads_a_rejected_flows_cr(worl
     await p.open(f"/factures-recues?structure={s.public_siret}")
     assert "Accès refusé" in await p.text()
     await p.look("05-acces-refuse")
+
+
+def validation_workers(pid: int) -> list[int]:
+    """The intake's child processes (its validation workers)."""
+    return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+
+
+async def test_a_flow_in_progress_is_followed_without_reloading_the_page(world):
+    p, s = world.p, world.s
+    intake = p.stack.processes["invoice-intake"].process
+    workers = validation_workers(intake.pid)
+    assert workers
+    # The validation workers paused: the next flow is received, then waits in progress.
+    for pid in workers:
+        os.kill(pid, signal.SIGSTOP)
+    try:
+        inbox = s.env.edi_root / s.technical_account_id / "in"
+        part = inbox / ".encore.xml.part"
+        part.write_bytes(make_ubl_invoice(
+            number=f"FA-{s.env.run_id}-4", service_code="COMPTA", buyer_siret=s.public_siret,
+            supplier_siret=s.supplier_siret, supplier_name=s.supplier_name,
+            buyer_name=s.public_name))
+        part.rename(inbox / "encore.xml")
+        flows = s.api(s.env.intake, s.supplier)
+
+        async def received() -> dict | None:
+            page = await flows.call("GET", "/v1/flows",
+                                    params={"structurePartenaire": s.supplier_siret})
+            return next((f for f in page["flux"] if f["nomFichier"] == "encore.xml"), None)
+
+        flow = await eventually(received, TIMEOUT, "the new flow, received")
+        assert flow["statut"] in ("IN_RECU", "IN_EN_ATTENTE_TRAITEMENT",
+                                  "IN_EN_COURS_TRAITEMENT")
+        await p.open("/suivi-des-flux")
+        assert "1 flux en cours de traitement" in await p.text()
+        await p.page.evaluate("window.memePage = true")
+        await p.look("01b-suivi-des-flux-en-cours")
+    finally:
+        for pid in workers:
+            os.kill(pid, signal.SIGCONT)
+    # The list follows by itself (the vendored script): same page, the flow now integrated.
+    await p.page.wait_for_function("!document.querySelector('[data-actualiser]')",
+                                   timeout=TIMEOUT * 1000)
+    assert await p.page.evaluate("window.memePage === true")  # not reloaded
+    row = p.page.get_by_role("row").filter(has_text="encore.xml")
+    assert "Intégré" in await row.inner_text()
 
 
 async def test_the_agent_opens_the_invoice_takes_it_in_charge_and_suspends_it(world):
