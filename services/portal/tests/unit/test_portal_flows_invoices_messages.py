@@ -345,6 +345,9 @@ PERSONAS = {
         grant("FACTURES_RECUES", "MODIFICATION", BUYER, "AUTRE")],
     "reçues modification": [grant("FACTURES_RECUES", "MODIFICATION", BUYER, "COMPTA")],
     "émises modification": [grant("FACTURES_EMISES", "MODIFICATION", SUPPLIER)],
+    # the intake and « Factures émises » are a structure's: a service's grant opens neither
+    "flux et émises d'un service": [grant("SUIVI_DES_FLUX", "MODIFICATION", SUPPLIER, "X"),
+                                    grant("FACTURES_EMISES", "MODIFICATION", SUPPLIER, "X")],
 }
 # persona → (menu entries shown, pages that open (others: 403), buttons shown on the invoice)
 EXPECTED = {
@@ -355,6 +358,7 @@ EXPECTED = {
     "reçues modification": ({"Factures reçues"}, {"reçues", "reçue"},
                             {"Prendre en charge", "Suspendre", "Rejeter"}),
     "émises modification": ({"Factures émises"}, {"émises", "émise"}, set()),
+    "flux et émises d'un service": (set(), set(), set()),
 }
 PAGES = {"flux": "/suivi-des-flux", "cr": f"/suivi-des-flux/{FLOW}",
          "reçues": "/factures-recues", "reçue": f"/factures-recues/{INVOICE}",

@@ -82,6 +82,12 @@ class Rights:
     def structures(self, application: str) -> list[Grants]:
         return list(self.by_application.get(application, {}).values())
 
+    def whole_structures(self, application: str) -> list[Grants]:
+        """Where the application is held at the structure level: « Suivi des flux » and
+        « Factures émises » are a structure's (the intake and the invoices service ask for
+        that level; a grant on one of its services does not open them)."""
+        return [g for g in self.structures(application) if g.whole is not None]
+
     def on(self, application: str, structure: str) -> Grants | None:
         return self.by_application.get(application, {}).get(structure)
 
@@ -90,10 +96,11 @@ class Rights:
     def flows(self) -> bool:
         """« Suivi des flux »: the intake lists a partner's flows to the holders of the
         application on that structure, and every flow to operators."""
-        return self.operator or bool(self.structures(SUIVI_DES_FLUX))
+        return self.operator or bool(self.whole_structures(SUIVI_DES_FLUX))
 
     def flows_of(self, structure: str) -> bool:
-        return self.operator or self.on(SUIVI_DES_FLUX, structure) is not None
+        grants = self.on(SUIVI_DES_FLUX, structure)
+        return self.operator or (grants is not None and grants.whole is not None)
 
     @property
     def received(self) -> bool:
@@ -101,7 +108,7 @@ class Rights:
 
     @property
     def issued(self) -> bool:
-        return bool(self.structures(FACTURES_EMISES))
+        return bool(self.whole_structures(FACTURES_EMISES))
 
 
 def _stronger(held: str | None, mode: str) -> str:

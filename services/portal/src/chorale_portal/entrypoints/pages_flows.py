@@ -36,7 +36,7 @@ def flow_filters(params: Any, rights: Rights) -> tuple[dict[str, str], dict[str,
     shown = {k: (params.get(k) or "").strip()[:100] for k in FILTERS}
     errors = FormErrors()
     query: dict[str, Any] = {}
-    mine = rights.structures(SUIVI_DES_FLUX)
+    mine = rights.whole_structures(SUIVI_DES_FLUX)
     if not shown["structure"] and not rights.operator and mine:
         shown["structure"] = mine[0].structure
     if shown["structure"]:
@@ -87,9 +87,9 @@ def build_router() -> APIRouter:
         return render(
             request, template, title="Suivi des flux", flows=flows, total=total, page=page,
             pages=max(1, -(-total // PAGE_SIZE)), criteria=shown, errors=errors,
-            structures=rights.structures(SUIVI_DES_FLUX), operator=rights.operator,
+            structures=rights.whole_structures(SUIVI_DES_FLUX), operator=rights.operator,
             structure_options={g.structure: g.label
-                               for g in rights.structures(SUIVI_DES_FLUX)},
+                               for g in rights.whole_structures(SUIVI_DES_FLUX)},
             codes=flow_codes, in_progress=in_progress,
             status_options={"": "Tous les statuts", **flow_codes.FLOW_STATUSES},
             channel_options={"": "Tous les canaux", **flow_codes.CHANNELS},

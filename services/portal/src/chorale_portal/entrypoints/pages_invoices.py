@@ -55,6 +55,13 @@ class Side:
     def received(self) -> bool:
         return self.application == FACTURES_RECUES
 
+    def structures(self, rights: Rights) -> list[Grants]:
+        """Where the list opens: « Factures reçues » on a structure or one of its services,
+        « Factures émises » on a structure (the supplier's)."""
+        if self.received:
+            return rights.structures(self.application)
+        return rights.whole_structures(self.application)
+
 
 RECEIVED = Side(FACTURES_RECUES, "/v1/factures-recues", "/factures-recues", "Factures reçues",
                 texts.RECEIVED_FILTERS, "Vous n'avez pas l'habilitation « Factures reçues »"
@@ -86,13 +93,13 @@ def build_router() -> APIRouter:
     # -- lists ----------------------------------------------------------------------------
     async def invoice_list(request: Request, side: Side) -> Response:
         rights = await rights_of(request)
-        mine = rights.structures(side.application)
+        mine = side.structures(rights)
         if not mine:
             return access_denied(request, side.denied)
         shown, query, errors = texts.list_filters(request.query_params, side.filters,
                                                   mine[0].structure)
         grants = _grants(rights, side, shown["structure"])
-        if grants is None:
+        if grants is None or grants not in mine:
             return access_denied(request, side.denied)
         found = await call(request, "invoices", "GET", side.api,
                            params={**query, "taillePage": PAGE_SIZE})
@@ -126,7 +133,7 @@ def build_router() -> APIRouter:
                            form: dict | None = None, open_action: str | None = None
                            ) -> Response:
         rights = await rights_of(request)
-        if not rights.structures(side.application):
+        if not side.structures(rights):
             return access_denied(request, side.denied)
         invoice, (content, no_content), reference = await asyncio.gather(
             load(request, side, invoice_id), content_of(request, invoice_id),
