@@ -13,16 +13,19 @@
     var address = element.getAttribute("data-actualiser");
     if (!address || rounds > MAX_ROUNDS) { return; }
     window.setTimeout(function () {
-      fetch(address, { credentials: "same-origin", headers: { "X-Fragment": "1" } })
+      fetch(address, { credentials: "same-origin" })
         .then(function (response) {
+          if (response.redirected) { return null; } /* signed out meanwhile: stop here */
           if (!response.ok) { throw new Error(String(response.status)); }
           return response.text();
         })
         .then(function (html) {
+          if (html === null) { return; }
           var holder = document.createElement("div");
           holder.innerHTML = html;
           var fresh = holder.firstElementChild;
-          if (!fresh) { return; }
+          /* only the same part, never a whole page (an error page, say) */
+          if (!fresh || fresh.id !== element.id) { return; }
           element.replaceWith(fresh);
           follow(fresh, rounds + 1);
         })
