@@ -52,8 +52,12 @@ class FlowIndex:
             candidates: Iterable[FlowRow] = self._by_partner.get(query.partner, {}).values()
         else:
             candidates = self._rows.values()
-        matching = [r for r in candidates
-                    if query.matches(r) and r.numeroFluxDepot not in exclude]
+        if query == FlowQuery(partner=query.partner):  # no other filter: no test per row
+            matching = [r for r in candidates if r.numeroFluxDepot not in exclude] \
+                if exclude else list(candidates)
+        else:
+            matching = [r for r in candidates
+                        if query.matches(r) and r.numeroFluxDepot not in exclude]
         if limit < len(matching) // 4:  # a first page: no need to sort everything
             top = heapq.nlargest(limit, matching, key=lambda r: r.order)
         else:

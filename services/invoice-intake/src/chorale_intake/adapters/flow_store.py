@@ -88,11 +88,17 @@ class FlowStore:
         the row was stored beside them are unpacked."""
         if self.index is None:
             return
-        rows = []
-        async for doc in self._flows.find({}, {"evenements": 0}):
+        rows, older = [], []
+        async for doc in self._flows.find({}, {LIST_ROW: 1}):  # not the packed records
             summary = doc.get(LIST_ROW)
-            rows.append(FlowRow.of_summary(summary) if isinstance(summary, dict)
-                        else FlowRow.of(Flow.from_document(doc)))
+            if isinstance(summary, dict):
+                rows.append(FlowRow.of_summary(summary))
+            else:
+                older.append(doc["_id"])
+        for number in older:
+            doc = await self._flows.find_one({"_id": number}, {"evenements": 0})
+            if doc is not None:
+                rows.append(FlowRow.of(Flow.from_document(doc)))
         self.index.load(rows)
 
     # -- reads ----------------------------------------------------------------------------
