@@ -441,3 +441,15 @@ async def test_a_habilitations_service_down_hides_the_entries_and_its_pages_say_
     asked = len(browser.services.made("GET", "/v1/me/habilitations"))
     await browser.get("/structures")
     assert len(browser.services.made("GET", "/v1/me/habilitations")) == asked  # not at once
+
+
+def test_a_messages_addresses_of_the_portal_become_links_to_this_site_only():
+    from chorale_portal.domain.message_text import pieces
+
+    lines = pieces("Reprenez-la : http://127.0.0.1:8080/factures-recues/FAC-1.\n"
+                   "Commentaire : voir http://evil.example/factures-recues/x et "
+                   "http://evil.example/connexion?suite=//evil")
+    assert lines[0] == [("Reprenez-la : ", None), ("/factures-recues/FAC-1",
+                                                    "/factures-recues/FAC-1"), (".", None)]
+    # another host's address keeps only its path on this site; one to another page, nothing
+    assert [link for _, link in lines[1] if link] == ["/factures-recues/x"]

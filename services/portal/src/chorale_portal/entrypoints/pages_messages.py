@@ -14,6 +14,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from chorale_portal.adapters.services_api import ApiProblem
+from chorale_portal.domain import message_text
 from chorale_portal.domain.form_errors import FormErrors
 from chorale_portal.domain.formatting import page_number
 from chorale_portal.entrypoints.web import (
@@ -85,7 +86,7 @@ def build_router() -> APIRouter:
         found = await call(request, "notifications", "GET",
                            f"/v1/me/messages/{quote(message_id, safe='')}")
         return render(request, "message_read.html", title=found.get("sujet", "Message"),
-                      message=found)
+                      message=found, lines=message_text.pieces(str(found.get("texte") or "")))
 
     @router.post("/mes-messages/{message_id}/lu")
     async def mark_read(request: Request, message_id: str) -> Response:
