@@ -453,3 +453,24 @@ def test_a_messages_addresses_of_the_portal_become_links_to_this_site_only():
                                                     "/factures-recues/FAC-1"), (".", None)]
     # another host's address keeps only its path on this site; one to another page, nothing
     assert [link for _, link in lines[1] if link] == ["/factures-recues/x"]
+
+
+async def test_the_supplier_readdresses_an_invoice_sent_back_a_recycler(browser):
+    await as_person(browser, grant("FACTURES_EMISES", "MODIFICATION", SUPPLIER))
+    browser.services.on("GET", f"/v1/factures-emises/{INVOICE}", 200,
+                        invoice("A_RECYCLER", actions=("readresser",)))
+    page = await browser.get(f"/factures-emises/{INVOICE}")
+    assert "Réadresser la facture" in page.text
+    path = f"/v1/factures-emises/{INVOICE}/readresser"
+    browser.services.refuse("POST", path, 400, "SERVICE_UNKNOWN",
+                            "Le code service « X » n'existe pas pour le destinataire.")
+    refused = await browser.post(f"/factures-emises/{INVOICE}/readresser", {
+        "version": "3", "codeService": "X", "commentaire": "Bon service"})
+    assert refused.status_code == 400
+    assert 'id="erreur-codeService">Le code service « X » n&#39;existe pas' in refused.text
+    assert browser.services.made("POST", path)[-1].json() == {
+        "codeService": "X", "commentaire": "Bon service", "version": "3"}
+    browser.services.on("POST", path, 200, invoice("MISE_A_DISPOSITION", actions=()))
+    done = await browser.post(f"/factures-emises/{INVOICE}/readresser",
+                              {"version": "3", "codeService": "COMPTA"})
+    assert done.headers["location"].endswith("?message=facture_readressee")
