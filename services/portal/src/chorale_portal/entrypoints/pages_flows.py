@@ -41,18 +41,13 @@ def flow_filters(params: Any, rights: Rights) -> tuple[dict[str, str], dict[str,
         shown["structure"] = mine[0].structure
     if shown["structure"]:
         query["structurePartenaire"] = shown["structure"]
-    if shown["statut"]:
-        if shown["statut"] in flow_codes.FLOW_STATUSES:
-            query["statut"] = shown["statut"]
-        else:
-            errors.add("statut", "Statut : choisissez un statut de la liste.")
-            shown["statut"] = ""
-    if shown["canal"]:
-        if shown["canal"] in flow_codes.CHANNELS:
-            query["canal"] = shown["canal"]
-        else:
-            errors.add("canal", "Canal : choisissez un canal de la liste.")
-            shown["canal"] = ""
+    for name, label, allowed in (("statut", "Statut", flow_codes.FLOW_STATUSES),
+                                 ("canal", "Canal", flow_codes.CHANNELS)):
+        if shown[name] in allowed:
+            query[name] = shown[name]
+        elif shown[name]:
+            errors.add(name, f"{label} : choisissez une valeur de la liste.")
+            shown[name] = ""
     for name, bound, key in (("depuis", day_start, "depuis"), ("jusqua", day_after, "jusqua")):
         if shown[name]:
             day = day_of(shown[name])
