@@ -130,7 +130,10 @@ async def run(ctx) -> list[Figure]:
         portal_env = service_env(infra, namespace, "portal", CHORALE_LOG_LEVEL="WARNING",
                                  CHORALE_SERVICE_TIMEOUT_SECONDS="600",
                                  CHORALE_STRUCTURES_URL=structures.base_url,
-                                 CHORALE_IDENTITY_URL="http://127.0.0.1:9")
+                                 CHORALE_IDENTITY_URL="http://127.0.0.1:9",
+                                 # the header's rights and badge: not measured here
+                                 CHORALE_HABILITATIONS_URL="http://127.0.0.1:9",
+                                 CHORALE_NOTIFICATIONS_URL="http://127.0.0.1:9")
         portal = ServiceProcess("chorale_portal", portal_env, free_port(),
                                 folder / "portal.log").start()
         try:

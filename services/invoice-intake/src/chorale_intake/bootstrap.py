@@ -15,6 +15,7 @@ from chorale_intake.adapters.archive import Archive
 from chorale_intake.adapters.cr_output import CrOutput
 from chorale_intake.adapters.directory_model import DirectoryModel
 from chorale_intake.adapters.edi_folders import EdiFolders
+from chorale_intake.adapters.flow_index import FlowIndex
 from chorale_intake.adapters.flow_store import FlowStore
 from chorale_intake.adapters.invoice_keys import InvoiceKeys
 from chorale_intake.adapters.pending_store import PendingStore
@@ -47,7 +48,8 @@ def build_app(
     owner, producer = settings.instance_id, settings.service_name
     folders = EdiFolders(settings.edi_root, settings.edi_settle_delay)
     archive = Archive(settings.archive_dir, owner, folders)
-    store = FlowStore(runtime.db, PendingStore(runtime.db, owner))
+    store = FlowStore(runtime.db, PendingStore(runtime.db, owner),
+                      FlowIndex() if settings.flow_list == "memory" else None)
     directory = DirectoryModel(runtime.db)
 
     async def open_folders(account: TechnicalAccount) -> None:
@@ -105,6 +107,7 @@ def build_app(
         await directory.load()
         await accounts.load()
         await recovery.at_start()
+        await store.load_index()
 
     async def run_pipeline() -> None:
         await validating.wait()
@@ -122,6 +125,7 @@ def build_app(
         waiting = [name for name, ok in (
             ("validation", validating.is_set()), ("annuaire", directory.loaded),
             ("comptes techniques", accounts.loaded), ("reprise", recovery.done.is_set()),
+            ("liste des flux", store.index is None or store.index.loaded),
         ) if not ok]
         return not waiting, "ok" if not waiting else "en attente : " + ", ".join(waiting)
 

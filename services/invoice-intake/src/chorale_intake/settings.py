@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator, model_validator
@@ -102,6 +103,12 @@ class IntakeSettings(ServiceSettings):
     )
     stale_after: float = Field(
         300.0, gt=0, description="A flow unfinished for this long may be taken over (s)"
+    )
+    flow_list: Literal["memory", "database"] = Field(
+        "memory",
+        description="Suivi des flux: serve the list of terminal flows from memory (loaded at "
+        "start-up, one process per database: FerretDB) or query the database with its indexes "
+        "(replicas on MongoDB)",
     )
     timezone: str = Field(
         "Europe/Paris", description="Time zone of the deposit date used by the date rules"

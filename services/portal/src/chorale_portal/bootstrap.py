@@ -28,8 +28,11 @@ from chorale_portal.entrypoints import (
     pages_bank,
     pages_connections,
     pages_deposit,
+    pages_flows,
     pages_habilitations,
     pages_invitations,
+    pages_invoices,
+    pages_messages,
     pages_services,
     pages_structures,
     pages_users,
@@ -60,7 +63,8 @@ def build_app(settings: PortalSettings, *, transport: httpx.AsyncBaseTransport |
     api = ServicesApi({"identity": settings.identity_url, "structures": settings.structures_url,
                        "habilitations": settings.habilitations_url,
                        "invoice-intake": settings.intake_url,
-                       "notifications": settings.notifications_url},
+                       "notifications": settings.notifications_url,
+                       "invoices": settings.invoices_url},
                       settings.service_timeout_seconds, transport=transport)
     sessions = Sessions(store, api, idle=timedelta(minutes=settings.session_idle_minutes),
                         max_age=timedelta(hours=settings.session_max_hours))
@@ -104,6 +108,6 @@ def build_app(settings: PortalSettings, *, transport: httpx.AsyncBaseTransport |
     for module in (pages_auth, pages_account, pages_invitations, pages_structures,
                    pages_services, pages_bank, pages_attachments, pages_habilitations,
                    pages_approvals, pages_users, pages_connections, pages_deposit,
-                   pages_backoffice):
+                   pages_backoffice, pages_flows, pages_invoices, pages_messages):
         app.include_router(module.build_router())
     return app

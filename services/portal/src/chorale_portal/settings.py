@@ -42,6 +42,13 @@ class PortalSettings(ServiceSettings):
         description="Portal (Raccordements): the EDI root as partners see it (the intake's "
         "CHORALE_EDI_ROOT, or the path of its SFTP share)",
     )
+    invoices_url: str = Field(
+        "http://127.0.0.1:8006", description="Base URL of the invoices service's API"
+    )
+    header_cache_seconds: float = Field(
+        15.0, ge=0, description="Portal: how long the menu's rights and the unread-messages "
+        "badge of a session are reused before being asked again (0: every page)"
+    )
     service_timeout_seconds: float = Field(
         10.0, gt=0, description="Portal: longest wait for one answer of a service's API"
     )

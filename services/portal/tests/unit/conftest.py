@@ -16,6 +16,8 @@ import pytest
 from chorale_portal.bootstrap import build_app
 from chorale_portal.settings import PortalSettings
 
+SERVICE_PORTS = {8001: "structures", 8002: "identity", 8003: "habilitations",
+                 8004: "invoice-intake", 8005: "notifications", 8006: "invoices"}
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 ME = {"id": "u-1", "loginEmail": "jeanne@ville.fr", "prenom": "Jeanne", "nom": "Martin",
       "roles": [], "totpEnabled": False, "contactEmail": "jeanne@ville.fr",
@@ -58,6 +60,9 @@ class FakeServices:
         self.on("GET", "/v1/me", 200, ME)
         self.on("POST", "/v1/auth/logout", 204)
         self.on("GET", f"/v1/structures/{STRUCTURE['identifiant']}", 200, STRUCTURE)
+        # The header of every signed-in page: the person's rights and unread messages.
+        self.on("GET", "/v1/me/habilitations", 200, {"habilitations": []})
+        self.on("GET", "/v1/me/messages/unread-count", 200, {"nonLus": 0})
 
     def on(self, method: str, path: str, status: int | Answer, body: Any = None) -> None:
         if isinstance(status, int):
@@ -78,8 +83,7 @@ class FakeServices:
     async def handle(self, request: httpx.Request) -> httpx.Response:
         if self.down:
             raise httpx.ConnectError("connection refused", request=request)
-        service = {8001: "structures", 8002: "identity", 8003: "habilitations",
-                   8004: "invoice-intake", 8005: "notifications"}[request.url.port]
+        service = SERVICE_PORTS[request.url.port]
         call = Call(service, request.method, request.url.path, dict(request.url.params),
                     request.headers, await request.aread())
         self.calls.append(call)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -13,6 +13,7 @@ from chorale_intake.adapters.accounts_model import AccountsModel
 from chorale_intake.adapters.edi_folders import display_name
 from chorale_intake.adapters.flow_store import FlowStore
 from chorale_intake.domain.flow import Channel, Flow
+from chorale_intake.domain.flow_query import FlowQuery
 from chorale_intake.domain.numbering import is_flow_number
 from chorale_intake.service_layer.pipeline import Pipeline
 from chorale_intake.service_layer.receipts import Receipts
@@ -32,6 +33,13 @@ def receipt_of(flow: Flow) -> dict[str, Any]:
     keys = ("numeroFluxDepot", "statut", "libelleStatut", "dateDepot", "nomFichier",
             "tailleOctets", "empreinteSha256", "syntaxeFluxDeclaree")
     return {k: body.get(k) for k in keys}
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    """A date without a time zone is UTC (as the database compares them)."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=UTC)
 
 
 def too_large(limit: int) -> ApiError:
@@ -193,23 +201,12 @@ def build_router(
             if not structurePartenaire:
                 raise forbidden("Indiquez la structure partenaire (structurePartenaire).")
             await may_see(principal, structurePartenaire)
-        criteria: dict[str, Any] = {}
-        if structurePartenaire:
-            criteria["structurePartenaire"] = structurePartenaire
-        if technicalAccountId:
-            criteria["technicalAccountId"] = technicalAccountId
-        if statut:
-            criteria["statut"] = {"$in": [s.value for s in statut]}
-        if canal:
-            criteria["canal"] = canal
-        period = {k: v for k, v in (("$gte", depuis), ("$lt", jusqua)) if v is not None}
-        if period:
-            criteria["dateDepot"] = period
-        total, flows = await store.search(
-            criteria, skip=(page - 1) * taillePage, limit=taillePage
-        )
-        return {"page": page, "taillePage": taillePage, "total": total,
-                "flux": [f.summary() for f in flows]}
+        query = FlowQuery(
+            partner=structurePartenaire or None, account=technicalAccountId or None,
+            statuses=frozenset(s.value for s in statut or ()), channel=canal,
+            since=_utc(depuis), until=_utc(jusqua))
+        total, rows = await store.search(query, skip=(page - 1) * taillePage, limit=taillePage)
+        return {"page": page, "taillePage": taillePage, "total": total, "flux": rows}
 
     @router.post("/{numero}/rerun", status_code=202, summary="Relancer un flux en incident")
     async def rerun_flow(numero: str, principal: Principal = who) -> dict[str, Any]:

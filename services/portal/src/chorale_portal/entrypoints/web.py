@@ -29,6 +29,7 @@ from chorale_portal.adapters.services_api import (
 from chorale_portal.domain import labels
 from chorale_portal.domain.form_errors import FormErrors, form_errors
 from chorale_portal.domain.secrets import csrf_token, csrf_valid, new_secret
+from chorale_portal.service_layer.header import Header, HeaderCache
 from chorale_portal.service_layer.management import (
     MENU_CALL_TIMEOUT_SECONDS,
     UNKNOWN_KEEP_SECONDS,
@@ -74,6 +75,7 @@ class Portal:
 
     def __post_init__(self) -> None:
         self.trusted_proxies: Networks = parse_networks(self.settings.trusted_proxies)
+        self.headers = HeaderCache(self.settings.header_cache_seconds)
 
     def browser_address(self, request: Request) -> str | None:
         """The browser's address: the socket peer, or what the portal's own trusted proxies
@@ -126,6 +128,20 @@ async def signed_in(request: Request) -> Session:
 async def token_of(request: Request) -> str:
     session = await signed_in(request)
     return await portal_of(request).sessions.access_token(session)
+
+
+async def header_of(request: Request) -> Header | None:
+    """The signed-in person's rights and unread count (service_layer/header.py)."""
+    if not hasattr(request.state, "header"):
+        session = await current_session(request)
+        request.state.header = None
+        if session is not None:
+            async def ask(service: str, method: str, path: str) -> Any:
+                return await call(request, service, method, path)
+
+            request.state.header = await portal_of(request).headers.get(
+                session.id, session.user.get("roles"), ask)
+    return request.state.header
 
 
 async def call(request: Request, service: str, method: str, path: str, **kwargs: Any) -> Any:
@@ -217,11 +233,11 @@ def is_operator(session: Session | None) -> bool:
     return session is not None and "operator" in (session.user.get("roles") or ())
 
 
-def navigation(session: Session | None, path: str,
-               managed: Management | None = None) -> list[tuple[str, str, bool]]:
-    """The webinar's menu, limited to the screens that exist (a missing one is absent):
-    (address, label, current) — current is the entry whose address is the longest start of
-    the page's (« Mes invitations » rather than « Mon compte » on its page)."""
+def navigation(session: Session | None, path: str, managed: Management | None = None,
+               header: Header | None = None) -> list[tuple[str, str, bool]]:
+    """The webinar's menu, limited to the screens that exist (a missing one is absent) and
+    that the person may use: (address, label, current) — current is the entry whose address
+    is the longest start of the page's (« Mes invitations » rather than « Mon compte »)."""
     if session is None:
         return []
     managed = managed or Management()
@@ -229,14 +245,22 @@ def navigation(session: Session | None, path: str,
                ("/mon-compte/invitations", "Mes invitations"),
                ("/mon-compte/rattachements", "Mes rattachements"),
                ("/mon-compte/habilitations", "Mes habilitations"), ("/structures", "Structures")]
+    rights = header.rights if header is not None else None
+    if rights is not None and rights.flows:
+        entries.append(("/suivi-des-flux", "Suivi des flux"))
+    if rights is not None and rights.received:
+        entries.append(("/factures-recues", "Factures reçues"))
+    if rights is not None and rights.issued:
+        entries.append(("/factures-emises", "Factures émises"))
+    if rights is not None and rights.deposits and not is_operator(session):
+        entries.append(("/depot-facture", "Déposer une facture"))
+    entries.append(("/mes-messages", "Mes messages"))
     if managed.whole_structures:
         entries.append(("/raccordements", "Raccordements"))
     if managed.manages_any:
         entries.append(("/approbations", "Approbations"))
     if is_operator(session):
         entries.append(("/back-office", "Back office"))
-    else:  # the page itself lists the structures where the person may deposit, or refuses
-        entries.append(("/depot-facture", "Déposer une facture"))
     matching = [href for href, _ in entries
                 if path == href or (href != "/" and path.startswith(href + "/"))]
     current = max(matching, key=len, default=None)
@@ -253,10 +277,12 @@ def render(request: Request, template: str, *, status: int = 200,
         # the structure's pages link to each other from this base
         context.setdefault("base", "/structures/" + quote(structure["identifiant"], safe=""))
     managed = getattr(request.state, "management", None)
+    header = getattr(request.state, "header", None)
     response = TEMPLATES.TemplateResponse(request, template, {
-        "session": session, "nav": navigation(session, request.url.path, managed),
+        "session": session, "nav": navigation(session, request.url.path, managed, header),
         "nav_badges": {"/approbations": managed.waiting} if managed else {},
-        "managed": managed or Management(), "csrf": csrf_for(request),
+        "managed": managed or Management(),
+        "unread": header.unread if header is not None else None, "csrf": csrf_for(request),
         "errors": errors or FormErrors(), "form": form or {}, "title": title,
         "notice": notice, "path": request.url.path, **context,
     }, status_code=status)
@@ -298,6 +324,7 @@ def install(app: FastAPI) -> None:
                 # the seed of its forms' CSRF token depend on it.
                 if await current_session(request) is not None:
                     await _menu_facts(request)
+                    await header_of(request)
             response = await call_next(request)
         except SignInRequired:
             target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
