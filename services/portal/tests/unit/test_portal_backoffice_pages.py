@@ -148,9 +148,14 @@ def _services(b) -> None:
     b.services.on("GET", "/v1/operations/deliveries", 200, {"envois": [], "total": 0})
 
 
+# What every signed-in page reads for its menu and badges: what the person manages, their
+# habilitations, their unread messages.
+MENU_READS = {"/v1/me/approbations", "/v1/me/habilitations", "/v1/me/messages/unread-count"}
+
+
 def calls_beyond_the_menu(browser) -> list[str]:
-    """The calls a page made, but for the menu's read of what the person manages."""
-    return [c.path for c in browser.services.calls if c.path != "/v1/me/approbations"]
+    """The calls a page made, but for the menu's reads."""
+    return [c.path for c in browser.services.calls if c.path not in MENU_READS]
 
 
 @pytest.mark.parametrize("path", BACK_OFFICE_PAGES)

@@ -40,7 +40,7 @@ async def test_the_page_offers_the_structures_where_the_person_may_deposit(brows
     assert page.status_code == 200
     assert f'<option value="{SUPPLIER}" selected>Fournitures Martin ({SUPPLIER})' in page.text
     assert "44306184100047" not in page.text
-    asked = browser.services.made("GET", "/v1/me/habilitations")[0]
+    asked = [c for c in browser.services.made("GET", "/v1/me/habilitations") if c.query][0]
     assert asked.query == {"application": "FACTURES_EMISES", "mode": "MODIFICATION"}
     assert asked.headers["authorization"] == "Bearer at-1"
     assert 'href="/depot-facture" aria-current="page"' in page.text
@@ -174,10 +174,15 @@ async def test_the_cr_page_shows_the_status_its_errors_and_refreshes_while_in_pr
 
 async def test_the_menu_offers_the_deposit_to_users_and_the_back_office_to_operators(
         make_browser):
-    user = make_browser()
-    await user.sign_in()
+    user = await supplier(make_browser())
     home = await user.get("/")
     assert 'href="/depot-facture"' in home.text and 'href="/back-office"' not in home.text
+    reader = make_browser()  # « Factures émises » in consultation only: nothing to deposit
+    reader.services.on("GET", "/v1/me/habilitations", 200, {"habilitations": [
+        {**GRANTS["habilitations"][0], "mode": "CONSULTATION"}]})
+    await reader.sign_in()
+    home = await reader.get("/")
+    assert 'href="/factures-emises"' in home.text and 'href="/depot-facture"' not in home.text
     operator = make_browser()
     operator.services.on("GET", "/v1/me", 200, {**ME, "roles": ["operator"]})
     await operator.sign_in()
