@@ -27,8 +27,8 @@ from chorale_cli.journey.data import reference_csv, siret
 from chorale_cli.journey.http import eventually
 from chorale_cli.journey.operators import admin_command_creator
 from chorale_cli.journey.stack import running_stack
-from chorale_intake.samples import make_invoice
 from chorale_runtime.testing.plugin import Namespace
+from chorale_testkit.invoices import make_invoice
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 

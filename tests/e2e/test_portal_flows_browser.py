@@ -41,8 +41,8 @@ from chorale_cli.journey.operators import admin_command_creator
 from chorale_cli.journey.people import PASSWORD, Person
 from chorale_cli.journey.stack import running_stack
 from chorale_cli.journey.state import JourneyState
-from chorale_intake.samples import make_ubl_invoice
 from chorale_runtime.testing.plugin import Namespace
+from chorale_testkit.invoices import make_ubl_invoice
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 

@@ -40,7 +40,7 @@ async def test_the_page_offers_the_structures_where_the_person_may_deposit(brows
     assert page.status_code == 200
     assert f'<option value="{SUPPLIER}" selected>Fournitures Martin ({SUPPLIER})' in page.text
     assert "44306184100047" not in page.text
-    asked = [c for c in browser.services.made("GET", "/v1/me/habilitations") if c.query][0]
+    asked = next(c for c in browser.services.made("GET", "/v1/me/habilitations") if c.query)
     assert asked.query == {"application": "FACTURES_EMISES", "mode": "MODIFICATION"}
     assert asked.headers["authorization"] == "Bearer at-1"
     assert 'href="/depot-facture" aria-current="page"' in page.text
