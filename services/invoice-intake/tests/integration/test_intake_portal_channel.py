@@ -15,13 +15,13 @@ import pytest
 from chorale_contracts import Envelope, Topic, new_envelope, topic_name
 from chorale_contracts.events.flows import FlowStatusChanged
 from chorale_contracts.events.habilitations import HabilitationGranted
-from chorale_intake import hostile
 from chorale_intake.bootstrap import build_app
 from chorale_intake.settings import IntakeSettings
 from chorale_runtime.testing.kafka_probe import eventually
 from chorale_runtime.testing.plugin import settings_for
 from chorale_runtime.testing.servers import serve_in_process, wait_ready
 from chorale_runtime.testing.tokens import TokenFactory
+from chorale_testkit import hostile_xml as hostile
 
 from .test_intake_http import wait_status
 
