@@ -157,14 +157,15 @@ async def test_the_cr_page_shows_the_status_its_errors_and_refreshes_while_in_pr
           "listeErreurTechnique": [], "listeErreurDP": [], "factures": []}
     browser.services.on("GET", f"/v1/flows/{NUMERO}", 200, cr)
     running = await browser.get(f"/depot-facture/flux/{NUMERO}?message=facture_deposee")
-    assert '<meta http-equiv="refresh" content="3">' in running.text
+    assert f'data-actualiser="/depot-facture/flux/{NUMERO}"' in running.text
+    assert 'http-equiv="refresh"' not in running.text
     assert "Votre facture est déposée" in running.text and "Portail" in running.text
     browser.services.on("GET", f"/v1/flows/{NUMERO}", 200, {
         **cr, "statut": "IN_REJETE", "libelleStatut": "Rejeté", "listeErreurDP": [
             {"code": "SERVICE_CODE_REQUIRED", "message": "Le code service est obligatoire.",
              "numeroFacture": "F-1"}]})
     done = await browser.get(f"/depot-facture/flux/{NUMERO}")
-    assert 'http-equiv="refresh"' not in done.text
+    assert "data-actualiser" not in done.text
     assert "SERVICE_CODE_REQUIRED" in done.text and "Le code service est obligatoire." in done.text
     browser.services.refuse("GET", "/v1/flows/FLX-AUTRE", 403, "FORBIDDEN",
                             "Vous n'êtes pas habilité à effectuer cette action.")

@@ -91,7 +91,7 @@ def build_router() -> APIRouter:
                          f"/v1/structures/imports/{quote(job_id, safe='')}")
         running = job.get("statut") in IMPORT_RUNNING
         return render(request, "backoffice_import_report.html", job=job, running=running,
-                      refresh=running, percent=round(100 * float(job.get("progression") or 0)),
+                      percent=round(100 * float(job.get("progression") or 0)),
                       title="Import du référentiel")
 
     # -- requests queue -------------------------------------------------------------------

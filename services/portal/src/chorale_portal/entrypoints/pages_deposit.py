@@ -204,7 +204,7 @@ def build_router() -> APIRouter:
         cr = await call(request, "invoice-intake", "GET", f"/v1/flows/{quote(numero, safe='')}")
         in_progress = cr.get("statut") not in TERMINAL
         return render(request, "deposit_flow.html", cr=cr, in_progress=in_progress,
-                      refresh=in_progress, title=f"Compte rendu du flux {cr['numeroFluxDepot']}")
+                      title=f"Compte rendu du flux {cr['numeroFluxDepot']}")
 
     return router
 

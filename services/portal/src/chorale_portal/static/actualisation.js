@@ -1,7 +1,7 @@
 /* Chorale portal: refreshes, without reloading the page, the parts that follow something in
    progress (« Suivi des flux »: flows being processed). Each such part is an element with
    data-actualiser="<address of its fragment>"; the fragment is the same part, rendered again
-   by the server. Polling stops once the fragment no longer asks for it (every flow reached
+   by the server (or a whole page holding a part of the same id, taken from it). Polling stops once the fragment no longer asks for it (every flow reached
    its final status). Without JavaScript the page offers an « Actualiser » link instead.
    Vendored, no dependency; allowed by the portal's Content-Security-Policy (script-src 'self'). */
 (function () {
@@ -24,7 +24,11 @@
           var holder = document.createElement("div");
           holder.innerHTML = html;
           var fresh = holder.firstElementChild;
-          /* only the same part, never a whole page (an error page, say) */
+          if (fresh && fresh.id !== element.id) {
+            /* a whole page (the address of the page itself): its part of the same id */
+            fresh = holder.querySelector("#" + CSS.escape(element.id));
+          }
+          /* only the same part, never anything else (an error page, say) */
           if (!fresh || fresh.id !== element.id) { return; }
           element.replaceWith(fresh);
           follow(fresh, rounds + 1);
