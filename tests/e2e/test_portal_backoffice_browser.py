@@ -200,7 +200,7 @@ async def test_a_supplier_deposits_a_file_and_fills_in_an_invoice_and_sees_both_
                   "ligne-2-prix": "18"})
     await p.submit("Ajouter une ligne")
     assert await p.page.locator("#champ-ligne-4-libelle").count() == 1
-    assert "90,18 €" in await p.text()  # 43.50 + 8.70 + 36.00 + 1.98, computed for the person
+    assert "90,18\u00a0€" in await p.text()  # 43.50 + 8.70 + 36.00 + 1.98, computed for the person
     await p.look("10-saisir-une-facture")
     await p.submit("Déposer la facture")
     assert "Votre facture est déposée" in await p.text()

@@ -100,7 +100,7 @@ async def test_the_recipient_is_looked_up_and_its_services_offered(browser):
         "ligne-1-libelle": "Papier", "ligne-1-quantite": "2", "ligne-1-prix": "10",
         "ligne-1-tva": "20"})
     assert 'name="ligne-4-libelle"' in more.text and 'value="Papier"' in more.text
-    assert "24,00 €" in more.text  # the totals of the complete lines
+    assert "24,00\u00a0€" in more.text  # the totals of the complete lines
     unknown = await browser.post("/depot-facture/saisie", {
         "structure": SUPPLIER, "destinataire": "12345678901234", "action": "destinataire"})
     assert unknown.status_code == 400 and 'id="erreur-destinataire"' in unknown.text

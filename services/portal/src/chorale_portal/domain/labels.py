@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from decimal import Decimal
-from zoneinfo import ZoneInfo
+from chorale_portal.domain.formatting import amount_fr, date_time_fr, percent_fr
 
 # Messages shown after a redirect (`?message=<key>`): a fixed list, so a link can never make
 # the portal display text of the sender's choosing.
@@ -126,16 +124,13 @@ def flow_status(code: str | None) -> str:
 
 
 def euros(value: object) -> str:
-    """1234.5 → « 1 234,50 € » (French grouping and decimal comma)."""
-    grouped = f"{Decimal(str(value)):,.2f}".replace(",", "\u202f").replace(".", ",")
-    return f"{grouped} €"
+    """1234.5 → « 1 234,50 € »."""
+    return amount_fr(str(value), "EUR")
 
 
 def rate(value: object) -> str:
     """5.5 → « 5,5 % »."""
-    text = format(value, "f").rstrip("0").rstrip(".") if "." in format(value, "f") \
-        else format(value, "f")
-    return f"{text.replace('.', ',')} %"
+    return percent_fr(str(value))
 
 
 # -- people: rattachements, habilitations, approbations, users, raccordements ----------------
@@ -154,8 +149,6 @@ NOTICES.update({
     "compte_technique_revoque": "Le compte technique est révoqué : son secret ne sert plus.",
 })
 
-PARIS = ZoneInfo("Europe/Paris")
-
 RATTACHEMENT_STATES: dict[str, str] = {
     "EN_COURS_DE_VALIDATION": "En cours de validation", "VALIDEE": "Validée",
     "REFUSEE": "Refusée", "DESACTIVEE": "Désactivée",
@@ -173,12 +166,4 @@ def rattachement_state(code: str | None) -> str:
 
 def datetime_fr(value: str | None) -> str:
     """2026-01-31T14:05:00+00:00 → 31/01/2026 15:05 (Paris time, as people read it)."""
-    if not value:
-        return ""
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return date_fr(value)
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(PARIS).strftime("%d/%m/%Y %H:%M")
+    return date_time_fr(value)

@@ -5,7 +5,6 @@ a button or a page they may not use is never shown, and its address typed by han
 from __future__ import annotations
 
 from fastapi import Request
-from fastapi.responses import HTMLResponse
 
 from chorale_portal.adapters.services_api import ServiceUnavailable
 from chorale_portal.domain import labels
@@ -17,7 +16,7 @@ from chorale_portal.domain.formatting import (
     vat_category_fr,
 )
 from chorale_portal.domain.rights import Rights
-from chorale_portal.entrypoints.web import TEMPLATES, error_page, header_of, signed_in
+from chorale_portal.entrypoints.web import TEMPLATES, header_of, signed_in
 
 TEMPLATES.env.filters.setdefault("date_heure", date_time_fr)
 TEMPLATES.env.filters.setdefault("montant", amount_fr)
@@ -50,6 +49,3 @@ async def rights_of(request: Request) -> Rights:
         raise ServiceUnavailable("habilitations", "rights unknown")
     return header.rights
 
-
-def access_denied(request: Request, text: str) -> HTMLResponse:
-    return error_page(request, 403, "Accès refusé", text)

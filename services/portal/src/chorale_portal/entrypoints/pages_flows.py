@@ -20,8 +20,8 @@ from chorale_portal.domain import flow_codes
 from chorale_portal.domain.form_errors import FormErrors
 from chorale_portal.domain.formatting import day_after, day_of, day_start, page_number
 from chorale_portal.domain.rights import SUIVI_DES_FLUX, Rights
-from chorale_portal.entrypoints.access import access_denied, rights_of
-from chorale_portal.entrypoints.web import call, render
+from chorale_portal.entrypoints.access import rights_of
+from chorale_portal.entrypoints.web import access_denied, call, render
 
 PAGE_SIZE = 20
 FILTERS = ("structure", "statut", "canal", "depuis", "jusqua", "compte")

@@ -26,8 +26,9 @@ from chorale_portal.adapters.services_api import ApiProblem
 from chorale_portal.domain import invoices as texts
 from chorale_portal.domain.form_errors import FormErrors
 from chorale_portal.domain.rights import FACTURES_EMISES, FACTURES_RECUES, Grants, Rights
-from chorale_portal.entrypoints.access import access_denied, rights_of
+from chorale_portal.entrypoints.access import rights_of
 from chorale_portal.entrypoints.web import (
+    access_denied,
     call,
     checked_form,
     portal_of,
