@@ -180,3 +180,16 @@ def test_event_ids_are_name_based_uuids_distinct_for_each_step_and_invoice():
     failed = with_events(incident(received(), "x", started=NOW, finished=NOW), 2, producer="p")
     again = with_events(waiting_again(failed, at=NOW, owner="1"), 1, producer="p")
     assert again.events[0]["event_id"] not in {e["event_id"] for e in failed.events}
+
+
+def test_a_verdict_told_of_a_duplicate_is_what_judging_a_duplicate_says():
+    raw = samples.make_invoice("IN_DP_E1_UBL_INVOICE", buyer_siret="20007104100046",
+                               supplier_siret="73282932000074", number="FA-1",
+                               issue_date=date(2024, 6, 3), service_code="COMPTA")
+    analysis = analyse(raw)
+    for partner in ("73282932000074", "11111111111111"):  # accepted, then SUPPLIER_NOT_PARTNER
+        kwargs = {"partner": partner, "recipient": None, "partner_is_public": False,
+                  "today": date(2024, 6, 14)}
+        told = judge(analysis, **kwargs).duplicate()
+        assert told == judge(analysis, **kwargs, is_duplicate=True)
+        assert "DUPLICATE_INVOICE" in [e.code for e in told.errors] and not told.accepted
