@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from chorale_runtime.errors import ApiError
 
-class InvoiceError(Exception):
+
+class InvoiceError(ApiError):
     def __init__(self, code: str, message: str, *, status: int = 400,
                  details: dict[str, Any] | None = None):
-        super().__init__(f"{code}: {message}")
-        self.code = code
-        self.message = message
-        self.status = status
-        self.details = details or {}
+        super().__init__(code, message, status, details)
 
 
 def invoice_not_found(invoice_id: str) -> InvoiceError:
