@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from chorale_runtime.errors import ApiError
+from chorale_runtime.errors import VALIDATION_STATUS, ApiError
 
 
 class InvoiceError(ApiError):
-    def __init__(self, code: str, message: str, *, status: int = 400,
+    """By default a validation error: 422 (docs/CONVENTIONS.md)."""
+
+    def __init__(self, code: str, message: str, *, status: int = VALIDATION_STATUS,
                  details: dict[str, Any] | None = None):
         super().__init__(code, message, status, details)
 
