@@ -64,6 +64,7 @@ contracts: bootstrap ## Regenerate contracts/ JSON Schemas and AsyncAPI after ch
 docs: bootstrap ## Regenerate the README's configuration table, Prometheus' targets and compose's services
 	@$(RUN) python deploy/config_table.py
 	@$(RUN) python deploy/service_files.py
+	@$(RUN) python -m chorale_identity.error_docs
 
 bench: bootstrap ## Run the benchmarks and print their figures
 	@$(RUN) python bench/run.py $(BENCH_ARGS)

@@ -11,11 +11,11 @@ from chorale_contracts.events.structures import StructureCreated
 from chorale_runtime.consumer import (
     PermanentError,
     ReliableConsumer,
-    RetryPolicy,
     ShuttingDown,
     Subscription,
     _Item,
 )
+from chorale_runtime.retry import RetryPolicy
 
 
 class FakeInbox:

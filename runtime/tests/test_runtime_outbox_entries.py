@@ -35,7 +35,7 @@ def test_a_new_document_carries_its_creation_events():
 
 
 def test_an_entry_becomes_the_kafka_message_that_relays_it():
-    from chorale_runtime.outbox import outgoing_message
+    from chorale_runtime.publishing import outgoing_message
 
     env = _env()
     message = outgoing_message(outbox_entry(env), "t1.")
@@ -47,3 +47,15 @@ def test_an_entry_becomes_the_kafka_message_that_relays_it():
         "event_type": b"structure.created",
         "correlation_id": env.correlation_id.encode(),
     }
+
+
+def test_an_envelope_published_without_storing_it_is_the_message_its_entry_makes():
+    from chorale_runtime.publishing import envelope_message, outgoing_message
+
+    env = _env()
+    stored = outbox_entry(env)
+    direct = envelope_message(env, "t1.")
+    assert direct == outgoing_message(stored, "t1.")
+    # entries that carry their headers (the intake's) need not be parsed: same message
+    carried = {**stored, "event_type": env.event_type, "correlation_id": env.correlation_id}
+    assert outgoing_message(carried, "t1.") == direct

@@ -52,3 +52,21 @@ def test_http_status_follows_code_conventions():
     assert status_for(_Coded("SIRET_INVALID")) == 400
     assert status_for(_Coded("SIRET_INVALID"), {"SIRET_INVALID": 422}) == 422
     assert status_for(ApiError("X", "y", 418)) == 418
+
+
+def test_a_catalogued_error_takes_its_message_and_status_from_its_catalogue():
+    from chorale_runtime.errors import CataloguedError, ErrorSpec, status_for, with_catalogue
+
+    class Refused(CataloguedError):
+        catalogue = {"THING_LOCKED": ErrorSpec(423, "La chose est verrouillée.", "locked")}
+
+    error = Refused("THING_LOCKED", details={"id": "1"})
+    assert (error.http_status, status_for(error)) == (423, 423)
+    assert error.to_dict() == {"code": "THING_LOCKED", "message": "La chose est verrouillée.",
+                               "details": {"id": "1"}}
+    assert Refused("THING_LOCKED", "Plus précis.").message == "Plus précis."
+    doc = "# API\n<!-- error codes: generated from the code by `make docs` -->\nold\n" \
+          "<!-- end of error codes -->\nafter\n"
+    made = with_catalogue(doc, Refused.catalogue)
+    assert "| `THING_LOCKED` | 423 | locked |" in made and "old" not in made
+    assert made.endswith("after\n") and with_catalogue(made, Refused.catalogue) == made

@@ -34,6 +34,7 @@ from chorale_runtime import metrics
 from chorale_runtime.inbox import Claim, Inbox
 from chorale_runtime.kafka import OutgoingMessage, Producer
 from chorale_runtime.logging import bound_contextvars, get_logger
+from chorale_runtime.retry import RetryPolicy
 
 log = get_logger(__name__)
 
@@ -93,16 +94,6 @@ class Subscription:
         if event_type not in self.handlers and event_type not in self.batch_handlers:
             return False
         return self.wants is None or self.wants(envelope)
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    max_retries: int = 5
-    backoff: float = 0.2
-    backoff_max: float = 5.0
-
-    def delay(self, attempt: int) -> float:
-        return min(self.backoff * (2 ** (attempt - 1)), self.backoff_max)
 
 
 @dataclass

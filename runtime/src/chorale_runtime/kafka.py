@@ -52,9 +52,12 @@ class Producer:
     """An idempotent, acks=all producer (DESIGN.md §3). `send_batch` returns once every message
     is acknowledged by the broker, preserving order per partition."""
 
-    def __init__(self, bootstrap_servers: str, client_id: str):
+    def __init__(self, bootstrap_servers: str, client_id: str, *, linger_ms: int = 10,
+                 max_batch_bytes: int = 256 * 1024):
         self._bootstrap_servers = bootstrap_servers
         self._client_id = client_id
+        self._linger_ms = linger_ms
+        self._max_batch_bytes = max_batch_bytes
         self._producer: AIOKafkaProducer | None = None
         self._partitioner = KeyHashCache()
         self._started = False
@@ -66,13 +69,18 @@ class Producer:
             client_id=self._client_id,
             enable_idempotence=True,
             acks="all",
-            linger_ms=10,
-            max_batch_size=256 * 1024,
+            linger_ms=self._linger_ms,
+            max_batch_size=self._max_batch_bytes,
             request_timeout_ms=15_000,
             partitioner=self._partitioner,
         )
         await self._producer.start()
         self._started = True
+
+    async def ensure_started(self) -> None:
+        """Start unless started (a producer started at its first use)."""
+        if not self._started:
+            await self.start()
 
     async def stop(self) -> None:
         if self._started and self._producer is not None:

@@ -13,16 +13,16 @@ sweep (and one at start-up) catches whatever a crashed process left behind.
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 
-from chorale_contracts import REGISTRY, Envelope, topic_name
+from chorale_contracts import REGISTRY, Envelope
 from chorale_runtime import metrics
-from chorale_runtime.kafka import OutgoingMessage, Producer
+from chorale_runtime.kafka import Producer
 from chorale_runtime.logging import get_logger
+from chorale_runtime.publishing import EventPublisher
 from chorale_runtime.serialized import SerializedDatabase
 
 log = get_logger(__name__)
@@ -62,26 +62,6 @@ def new_document(doc: dict[str, Any], envelopes: Iterable[Envelope]) -> dict[str
     return {**doc, OUTBOX_FIELD: [outbox_entry(e) for e in envelopes]}
 
 
-def _headers(entry: dict[str, Any]) -> tuple[tuple[str, bytes], ...]:
-    value = json.loads(entry["value"])
-    return (
-        ("event_id", entry["event_id"].encode()),
-        ("event_type", value["event_type"].encode()),
-        ("correlation_id", value["correlation_id"].encode()),
-    )
-
-
-def outgoing_message(entry: dict[str, Any], topic_prefix: str = "") -> OutgoingMessage:
-    """The Kafka message that relays one stored outbox entry (for services that publish their
-    stored entries themselves)."""
-    return OutgoingMessage(
-        topic=topic_name(entry["topic"], topic_prefix),
-        key=entry["key"].encode(),
-        value=entry["value"].encode(),
-        headers=_headers(entry),
-    )
-
-
 class OutboxRelay:
     def __init__(
         self,
@@ -96,9 +76,8 @@ class OutboxRelay:
     ):
         self._db = db
         self._collections = list(collections)
-        self._producer = producer
+        self._publisher = EventPublisher(producer, service=service, topic_prefix=topic_prefix)
         self._service = service
-        self._prefix = topic_prefix
         self._scan_interval = scan_interval
         self._batch_size = batch_size
         self._dirty: dict[tuple[str, Any], int] = {}
@@ -180,21 +159,17 @@ class OutboxRelay:
         docs = [d for d in docs if d.get(OUTBOX_FIELD)]
         if not docs:
             return 0
-        messages = [
-            outgoing_message(entry, self._prefix) for doc in docs for entry in doc[OUTBOX_FIELD]
-        ]
-        metrics.OUTBOX_BACKLOG.labels(self._service, collection).set(len(messages))
-        await self._producer.send_batch(messages)
+        entries = [entry for doc in docs for entry in doc[OUTBOX_FIELD]]
+        metrics.OUTBOX_BACKLOG.labels(self._service, collection).set(len(entries))
+        await self._publisher.publish_entries(entries)
         for doc in docs:
             # $pullAll with the entries exactly as read: FerretDB 1.24's $pull takes no
             # conditions, and entries appended meanwhile are left for the next round.
             await self._db[collection].update_one(
                 {"_id": doc["_id"]}, {"$pullAll": {OUTBOX_FIELD: doc[OUTBOX_FIELD]}}
             )
-        for m in messages:
-            metrics.EVENTS_PUBLISHED.labels(self._service, m.topic).inc()
         metrics.OUTBOX_BACKLOG.labels(self._service, collection).set(0)
-        return len(messages)
+        return len(entries)
 
     async def wait_idle(self, timeout: float) -> bool:
         """For shutdown and tests: wait until everything notified so far is relayed."""

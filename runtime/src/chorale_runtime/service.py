@@ -21,12 +21,7 @@ from chorale_runtime import metrics
 from chorale_runtime.api_docs import BEARER, install_api_docs
 from chorale_runtime.auth import Principal, TokenVerifier, bearer_token
 from chorale_runtime.authz import Authorizer, AuthzReadModel, authz_subscription
-from chorale_runtime.consumer import (
-    ReliableConsumer,
-    RetryPolicy,
-    Subscription,
-    read_models_readiness,
-)
+from chorale_runtime.consumer import ReliableConsumer, Subscription, read_models_readiness
 from chorale_runtime.http import (
     ReadinessCheck,
     create_admin_app,
@@ -39,6 +34,7 @@ from chorale_runtime.kafka import Producer, ensure_topics, physical_topics
 from chorale_runtime.logging import configure, get_logger
 from chorale_runtime.mongo import IndexSpec, connect, ensure_indexes
 from chorale_runtime.outbox import OutboxRelay
+from chorale_runtime.retry import RetryPolicy
 from chorale_runtime.serialized import SerializedDatabase
 from chorale_runtime.settings import ServiceSettings
 

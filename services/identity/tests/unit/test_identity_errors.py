@@ -32,3 +32,13 @@ def test_error_body_follows_the_conventions():
 def test_invalid_credentials_is_always_the_same_body():
     assert invalid_credentials().to_dict() == invalid_credentials().to_dict()
     assert invalid_credentials().to_dict()["details"] == {}
+
+
+def test_the_api_documentation_lists_every_code_as_the_catalogue_says():
+    from chorale_identity.domain.errors import CATALOGUE
+    from chorale_identity.error_docs import API_DOC
+    from chorale_runtime.errors import with_catalogue
+
+    text = API_DOC.read_text(encoding="utf-8")
+    assert with_catalogue(text, CATALOGUE) == text, "run `make docs`"
+    assert all(CATALOGUE[code].meaning for code in ErrorCode)

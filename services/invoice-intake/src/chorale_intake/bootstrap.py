@@ -19,20 +19,21 @@ from chorale_intake.adapters.flow_index import FlowIndex
 from chorale_intake.adapters.flow_store import FlowStore
 from chorale_intake.adapters.invoice_keys import InvoiceKeys
 from chorale_intake.adapters.pending_store import PendingStore
-from chorale_intake.adapters.publisher import Publisher
 from chorale_intake.entrypoints.edi_watcher import EdiWatcher
 from chorale_intake.entrypoints.http_api import build_router
 from chorale_intake.entrypoints.http_original import build_original_router
 from chorale_intake.entrypoints.http_portal import build_portal_router
 from chorale_intake.entrypoints.subscriptions import directory_subscription, identity_subscription
+from chorale_intake.service_layer.announcer import Announcer
 from chorale_intake.service_layer.duplicates import Duplicates
-from chorale_intake.service_layer.finisher import Finisher
 from chorale_intake.service_layer.pipeline import Pipeline
 from chorale_intake.service_layer.processing import Processor
 from chorale_intake.service_layer.receipts import Receipts
 from chorale_intake.service_layer.recovery import Recovery
+from chorale_intake.service_layer.terminal_records import TerminalRecords
 from chorale_intake.settings import IntakeSettings
-from chorale_runtime.consumer import RetryPolicy
+from chorale_runtime.publishing import EventPublisher
+from chorale_runtime.retry import Backoff, RetryPolicy
 from chorale_runtime.service import Runtime
 
 
@@ -56,39 +57,34 @@ def build_app(
         await asyncio.to_thread(folders.ensure, account.id)
 
     accounts = AccountsModel(runtime.db, on_active=open_folders)
-    publisher = Publisher(runtime.producer, service=producer, topic_prefix=settings.topic_prefix)
+    publisher = EventPublisher(runtime.producer, service=producer,
+                               topic_prefix=settings.topic_prefix)
     pool = analysis_pool or AnalysisPool(
         settings.worker_count,
         Limits(settings.max_bytes, settings.max_depth, settings.max_xsd_errors,
                settings.br_fr_mode),
     )
-    pipeline: Pipeline | None = None
+    backoff = Backoff(0.1, settings.retry_backoff_max)
     output = CrOutput(folders, settings.cr_delay)
-    finisher = Finisher(
-        store=store, publisher=publisher, output=output, producer=producer,
-        on_terminal=lambda flows: pipeline.terminal(flows) if pipeline else None,
-    )
+    announcer = Announcer(publisher=publisher, output=output, backoff=backoff)
     processor = Processor(
         pool=pool, archive=archive, directory=directory,
-        duplicates=Duplicates(InvoiceKeys(runtime.db), store), finisher=finisher,
-        timezone=settings.timezone,
+        duplicates=Duplicates(InvoiceKeys(runtime.db), store), timezone=settings.timezone,
     )
     pipeline = Pipeline(
-        processor, batch_size=settings.batch_size, max_in_flight=settings.max_in_flight,
+        processor, records=TerminalRecords(store, producer=producer), announcer=announcer,
+        batch_size=settings.batch_size, max_in_flight=settings.max_in_flight,
         concurrency=max(3, 2 * settings.worker_count + 2),
         retry=RetryPolicy(settings.retry_max_attempts - 1, settings.retry_backoff,
                           settings.retry_backoff_max),
+        backoff=backoff,
     )
-    receipts = Receipts(
-        store=store, archive=archive, publisher=publisher, finisher=finisher,
-        pipeline=pipeline, producer=producer, owner=owner,
-        backoff_max=settings.retry_backoff_max,
-    )
+    receipts = Receipts(store=store, archive=archive, pipeline=pipeline, producer=producer,
+                        owner=owner, backoff=backoff)
     recovery = Recovery(
-        store=store, archive=archive, publisher=publisher, receipts=receipts,
-        finisher=finisher, processor=processor, pipeline=pipeline, owner=owner,
-        producer=producer, max_recoveries=settings.max_recoveries,
-        stale_after=settings.stale_after,
+        store=store, archive=archive, announcer=announcer, receipts=receipts,
+        pipeline=pipeline, owner=owner, producer=producer,
+        max_recoveries=settings.max_recoveries, stale_after=settings.stale_after,
     )
     watcher = EdiWatcher(
         folders=folders, accounts=accounts, receipts=receipts, pipeline=pipeline,
@@ -132,8 +128,7 @@ def build_app(
     async def stop() -> None:
         await watcher.stop(settings.shutdown_timeout / 4)
         await pipeline.stop(settings.shutdown_timeout / 2)
-        await finisher.drain(settings.shutdown_timeout / 4)
-        await receipts.wait_background(settings.shutdown_timeout / 4)
+        await pipeline.drain(settings.shutdown_timeout / 4)
         await pool.stop()
 
     runtime.readiness["intake"] = ready

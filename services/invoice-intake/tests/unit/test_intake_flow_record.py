@@ -193,3 +193,16 @@ def test_a_portal_flow_names_its_depositor_in_its_cr_row_and_events():
     payloads = [Envelope.model_validate_json(e["value"]).payload for e in flow.events]
     assert {p["canal"] for p in payloads} == {"PORTAIL"}
     assert received().compte_rendu()["deposant"] is None  # EDI and API flows: nobody
+
+
+def test_a_verdict_told_of_a_duplicate_is_what_judging_a_duplicate_says():
+    raw = samples.make_invoice("IN_DP_E1_UBL_INVOICE", buyer_siret="20007104100046",
+                               supplier_siret="73282932000074", number="FA-1",
+                               issue_date=date(2024, 6, 3), service_code="COMPTA")
+    analysis = analyse(raw)
+    for partner in ("73282932000074", "11111111111111"):  # accepted, then SUPPLIER_NOT_PARTNER
+        kwargs = {"partner": partner, "recipient": None, "partner_is_public": False,
+                  "today": date(2024, 6, 14)}
+        told = judge(analysis, **kwargs).duplicate()
+        assert told == judge(analysis, **kwargs, is_duplicate=True)
+        assert "DUPLICATE_INVOICE" in [e.code for e in told.errors] and not told.accepted

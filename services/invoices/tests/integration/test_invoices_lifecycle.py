@@ -234,7 +234,7 @@ async def test_hidden_payment_recycling_and_readdressing(publish, invoices_servi
                                         ("S3", None, "ENGAGEMENT_REQUIRED")):
             bad = await api.post(f"{emise}/readresser", "fournisseur",
                                  {"codeService": code, "numeroEngagement": engagement})
-            assert (bad.status_code, bad.json()["code"]) == (400, error), bad.text
+            assert (bad.status_code, bad.json()["code"]) == (422, error), bad.text
         moved = await api.post(f"{emise}/readresser", "fournisseur",
                                {"codeService": "S3", "numeroEngagement": "EJ-77"})
         assert moved.status_code == 200, moved.text

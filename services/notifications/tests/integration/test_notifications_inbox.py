@@ -40,7 +40,7 @@ async def test_preferences_inbox_and_read_marks(publish, smtp, notifications, to
             refused = await client.put("/v1/me/preferences",
                                        json={"email": {"SECURITE_COMPTE": False}})
             assert (refused.status_code, refused.json()["code"]) == (
-                400, "PREFERENCE_NOT_MODIFIABLE")
+                422, "PREFERENCE_NOT_MODIFIABLE")
             unknown = await client.put("/v1/me/preferences", json={"email": {"SPAM": True}})
             assert unknown.json()["code"] == "CATEGORY_UNKNOWN"
 

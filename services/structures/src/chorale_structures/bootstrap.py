@@ -7,10 +7,10 @@ import asyncio
 from fastapi import FastAPI
 
 from chorale_contracts import Topic
+from chorale_runtime.publishing import EventPublisher
 from chorale_runtime.service import Runtime
 from chorale_structures.adapters import attachment_store, structure_store
 from chorale_structures.adapters.attachment_store import AttachmentStore
-from chorale_structures.adapters.direct_publisher import DirectPublisher
 from chorale_structures.adapters.import_jobs import ImportFiles, ImportJobs
 from chorale_structures.adapters.structure_store import StructureStore
 from chorale_structures.entrypoints import (
@@ -58,8 +58,11 @@ def build_app(settings: StructuresSettings, **runtime_options) -> FastAPI:
     demandes = Requests(requests.request_store(db, notify), store)
     jobs = ImportJobs(db)
     files = ImportFiles(settings.import_dir, settings.import_max_bytes)
-    publisher = DirectPublisher(settings.kafka_bootstrap_servers, f"{settings.client_id}-import",
-                                settings.topic_prefix, settings.service_name)
+    # The import's events are derived from its file and published again identically after a
+    # crash (see service_layer/import_runner.py) rather than stored: its own bulk producer.
+    publisher = EventPublisher.bulk(settings.kafka_bootstrap_servers,
+                                    f"{settings.client_id}-import", service=settings.service_name,
+                                    topic_prefix=settings.topic_prefix)
     worker = ImportWorker(jobs, files, store, publisher.publish,
                           batch_size=settings.import_batch_size,
                           max_detailed=settings.import_max_reported_rejections)

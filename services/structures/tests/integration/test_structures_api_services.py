@@ -38,15 +38,15 @@ async def test_create_list_modify_and_the_rules_of_services(api):
 
     for method, path, body, status, code in (
         ("post", "", _service("COMPTA-1"), 409, "SERVICE_CODE_TAKEN"),
-        ("post", "", _service("FACTURES_PUBLIQUES"), 400, "SERVICE_CODE_RESERVED"),
-        ("post", "", _service("été"), 400, "SERVICE_CODE_INVALID"),
-        ("post", "", {"codeService": "X", "libelle": "X"}, 400, "VALIDATION_FAILED"),
-        ("post", "", _service("D", dateFinActivation="2024-12-31"), 400, "DATES_INCOHERENT"),
-        ("patch", "/COMPTA-1", {"dateFinActivation": "2024-01-01"}, 400, "DATES_INCOHERENT"),
-        ("patch", "/COMPTA-1", {"statut": "INACTIF"}, 400, "FIELD_READ_ONLY"),
+        ("post", "", _service("FACTURES_PUBLIQUES"), 422, "SERVICE_CODE_RESERVED"),
+        ("post", "", _service("été"), 422, "SERVICE_CODE_INVALID"),
+        ("post", "", {"codeService": "X", "libelle": "X"}, 422, "VALIDATION_FAILED"),
+        ("post", "", _service("D", dateFinActivation="2024-12-31"), 422, "DATES_INCOHERENT"),
+        ("patch", "/COMPTA-1", {"dateFinActivation": "2024-01-01"}, 422, "DATES_INCOHERENT"),
+        ("patch", "/COMPTA-1", {"statut": "INACTIF"}, 422, "FIELD_READ_ONLY"),
         ("patch", "/INCONNU", {"libelle": "x"}, 404, "SERVICE_NOT_FOUND"),
-        ("patch", "/FACTURES_PUBLIQUES", {"libelle": "x"}, 400, "SERVICE_CODE_RESERVED"),
-        ("post", "/FACTURES_PUBLIQUES/desactivation", None, 400, "SERVICE_CODE_RESERVED"),
+        ("patch", "/FACTURES_PUBLIQUES", {"libelle": "x"}, 422, "SERVICE_CODE_RESERVED"),
+        ("post", "/FACTURES_PUBLIQUES/desactivation", None, 422, "SERVICE_CODE_RESERVED"),
         ("post", "/COMPTA-1/activation", None, 409, "SERVICE_ALREADY_ACTIVE"),
     ):
         response = await api.client.request(

@@ -47,13 +47,13 @@ async def test_creation_errors_have_stable_codes_and_write_nothing(api):
         "/v1/structures", json={"identifiant": "12345678901234", "raisonSociale": "X"},
         headers=api.user("user-x"),
     )
-    assert (invalid.status_code, invalid.json()["code"]) == (400, "SIRET_INVALID")
+    assert (invalid.status_code, invalid.json()["code"]) == (422, "SIRET_INVALID")
     public = await api.client.post(
         "/v1/structures",
         json={"identifiant": "20007104100046", "raisonSociale": "X", "typeStructure": "PUBLIQUE"},
         headers=api.user("user-x"),
     )
-    assert (public.status_code, public.json()["code"]) == (400, "VALIDATION_FAILED")
+    assert (public.status_code, public.json()["code"]) == (422, "VALIDATION_FAILED")
     bad_mail = await api.client.post(
         "/v1/structures",
         json={"identifiant": "20007104100046", "raisonSociale": "X", "adresseElectronique": "@"},
@@ -102,7 +102,7 @@ async def test_modify_general_information_and_address(api):
     ):
         refused = await api.client.patch(f"/v1/structures/{siret}", json=body,
                                          headers=api.user("gp-modify"))
-        assert (refused.status_code, refused.json()["code"]) == (400, code), body
+        assert (refused.status_code, refused.json()["code"]) == (422, code), body
     doc = await _doc(api, siret)
     assert (doc["ville"], doc["version"]) == ("Lyon", 2)
 
@@ -120,13 +120,13 @@ async def test_parameters_of_a_public_structure(api):
         f"/v1/structures/{siret}/parametres", json={"gestionNumeroEJOuCodeService": True},
         headers=api.operator(),
     )
-    assert (incoherent.status_code, incoherent.json()["code"]) == (400, "PARAMETERS_INCOHERENT")
+    assert (incoherent.status_code, incoherent.json()["code"]) == (422, "PARAMETERS_INCOHERENT")
     await api.grant("org-params", siret, Mode.MODIFICATION)
     operator_only = await api.client.put(
         f"/v1/structures/{siret}/parametres", json={"recevoirDonneesViaEDI": True},
         headers=api.user("org-params"),
     )
-    assert (operator_only.status_code, operator_only.json()["code"]) == (400, "FIELD_READ_ONLY")
+    assert (operator_only.status_code, operator_only.json()["code"]) == (422, "FIELD_READ_ONLY")
     events = await api.events_of(
         Topic.STRUCTURES, siret,
         lambda evs: any(e.event_type == "structure.parameters_changed" for e in evs),

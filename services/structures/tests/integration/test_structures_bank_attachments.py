@@ -60,10 +60,10 @@ async def test_empty_or_missing_file_is_refused(api):
     siret = await api.create_private("gp-empty")
     empty = await api.client.post(f"/v1/structures/{siret}/pieces-jointes",
                                   files={"fichier": ("vide.pdf", b"")}, headers=api.operator())
-    assert (empty.status_code, empty.json()["code"]) == (400, "ATTACHMENT_EMPTY")
+    assert (empty.status_code, empty.json()["code"]) == (422, "ATTACHMENT_EMPTY")
     no_file = await api.client.post(f"/v1/structures/{siret}/pieces-jointes",
                                     data={"commentaire": "rien"}, headers=api.operator())
-    assert (no_file.status_code, no_file.json()["code"]) == (400, "VALIDATION_FAILED")
+    assert (no_file.status_code, no_file.json()["code"]) == (422, "VALIDATION_FAILED")
     not_multipart = await api.client.post(f"/v1/structures/{siret}/pieces-jointes",
                                           content=b"abc", headers=api.operator())
     assert not_multipart.json()["code"] == "VALIDATION_FAILED"
@@ -148,7 +148,7 @@ async def test_bank_details_with_iban_or_rib_and_their_document(api):
           "idPieceJointe": "inconnue"}, "BANK_DETAILS_INCOMPLETE"),
     ):
         refused = await api.client.post(base, json=body, headers=api.operator())
-        assert (refused.status_code, refused.json()["code"]) == (400, code), refused.text
+        assert (refused.status_code, refused.json()["code"]) == (422, code), refused.text
     bank_id = iban.json()["idCoordonneeBancaire"]
     updated = await api.client.patch(f"{base}/{bank_id}", json={"nom": "Compte courant"},
                                      headers=api.operator())

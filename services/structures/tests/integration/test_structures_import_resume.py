@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from chorale_contracts import Topic, topic_name
+from chorale_runtime.publishing import EventPublisher
 from chorale_runtime.serialized import SerializedDatabase
 from chorale_runtime.testing.kafka_probe import collect
-from chorale_structures.adapters.direct_publisher import DirectPublisher
 from chorale_structures.adapters.import_jobs import ImportFiles, ImportJobs
 from chorale_structures.adapters.structure_store import StructureStore
 from chorale_structures.service_layer.import_runner import ImportWorker
@@ -37,8 +37,8 @@ async def test_a_crash_between_batch_and_checkpoint_loses_and_doubles_nothing(
     for s in sirets:
         lines += [f"STRUCTURE;{s};COMMUNE {s};;;", f"SERVICE;{s};;ACHATS;Achats;2025-01-01"]
     db = SerializedDatabase(mongo_client[namespace.database("structures")])
-    publisher = DirectPublisher(infra.kafka_bootstrap, "test-import-resume",
-                                namespace.topic_prefix, "structures")
+    publisher = EventPublisher.bulk(infra.kafka_bootstrap, "test-import-resume",
+                                    service="structures", topic_prefix=namespace.topic_prefix)
     try:
         calls = 0
 

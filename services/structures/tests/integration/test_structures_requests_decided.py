@@ -70,7 +70,7 @@ async def test_refusal_needs_a_reason_and_changes_nothing_else(api):
                                       headers=api.user("agent-refused"))
     request_id = submitted.json()["idDemande"]
     no_reason = await api.client.post(f"/v1/demandes/{request_id}/refus", headers=api.operator())
-    assert (no_reason.status_code, no_reason.json()["code"]) == (400, "VALIDATION_FAILED")
+    assert (no_reason.status_code, no_reason.json()["code"]) == (422, "VALIDATION_FAILED")
     refused = await api.client.post(f"/v1/demandes/{request_id}/refus",
                                     json={"commentaireOperateur": "SIRET d'une autre entité"},
                                     headers=api.operator())

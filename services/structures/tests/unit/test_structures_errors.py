@@ -15,7 +15,7 @@ def test_every_code_has_a_french_message_and_a_status():
     assert HTTP_STATUS[ErrorCode.STRUCTURE_NOT_FOUND] == 404
     assert HTTP_STATUS[ErrorCode.SERVICE_CODE_TAKEN] == 409
     assert HTTP_STATUS[ErrorCode.ATTACHMENT_TOO_LARGE] == 413
-    assert HTTP_STATUS[ErrorCode.SIRET_INVALID] == 400
+    assert HTTP_STATUS[ErrorCode.SIRET_INVALID] == 422
 
 
 def test_codes_are_stable_upper_snake_strings():

@@ -4,18 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from chorale_runtime.errors import ApiError
 
-class HabilitationError(Exception):
+
+class HabilitationError(ApiError):
+    """`status` None: by the code's convention (`*_NOT_FOUND` 404, `*_EXISTS` 409…)."""
+
     def __init__(
         self, code: str, message: str, details: dict[str, Any] | None = None,
         status: int | None = None,
     ):
-        super().__init__(f"{code}: {message}")
-        self.code = code
-        self.message = message
-        self.details = details or {}
-        if status is not None:
-            self.status = status
+        super().__init__(code, message, status, details)
 
 
 def not_found(grant_id: str) -> HabilitationError:

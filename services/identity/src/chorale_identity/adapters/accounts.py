@@ -24,7 +24,7 @@ from chorale_contracts import Envelope
 from chorale_identity.adapters.documents import AlreadyExists, Notify, Store, Versioned
 from chorale_identity.adapters.secret_box import SecretBox
 from chorale_identity.domain.accounts import OPERATOR, UserAccount
-from chorale_runtime.mongo import IndexSpec, is_duplicate_key
+from chorale_runtime.mongo import IndexSpec, insert_once
 
 USERS = "users"
 LOGINS = "logins"
@@ -104,12 +104,8 @@ class AccountRepository:
 
     async def claim_login(self, login_email: str, user_id: str, now: datetime) -> str:
         """The user id that owns ``login_email``: ``user_id`` if this call claimed it."""
-        try:
-            await self._logins.insert_one({"_id": login_email, "userId": user_id, "at": now})
+        if await insert_once(self._logins, {"_id": login_email, "userId": user_id, "at": now}):
             return user_id
-        except Exception as exc:
-            if not is_duplicate_key(exc):
-                raise
         owner = await self.user_id_for(login_email)
         assert owner is not None
         return owner

@@ -17,14 +17,14 @@ from pydantic import BaseModel
 from pymongo.asynchronous.collection import AsyncCollection
 
 from chorale_contracts import Envelope
-from chorale_runtime.mongo import is_duplicate_key, is_ferretdb
-from chorale_runtime.outbox import OUTBOX_FIELD, new_document, with_events
+from chorale_runtime.documents import NO_OUTBOX, Notify, VersionedDocuments, no_notify
+from chorale_runtime.mongo import is_ferretdb
+from chorale_runtime.outbox import OUTBOX_FIELD
 
 M = TypeVar("M", bound=BaseModel)
 
 BOOKKEEPING = frozenset({"_id", "version", OUTBOX_FIELD})
 
-Notify = Callable[[str, Any], None]
 # A repository's transformation between the model's dump and the stored document (sealing the
 # secrets it holds): ``to_stored(doc_id, doc)`` before a write, ``from_stored(doc)`` after a read.
 DocumentHook = Callable[..., dict[str, Any]]
@@ -76,10 +76,6 @@ def from_document(cls: type[M], doc: dict[str, Any], meta: Iterable[str] = ()) -
     return cls.model_validate({k: v for k, v in doc.items() if k not in hidden})
 
 
-def no_notify(_collection: str, _doc_id: Any) -> None:
-    return None
-
-
 class Store(Generic[M]):
     """One collection of one aggregate type: insert, read and compare-and-set."""
 
@@ -93,6 +89,7 @@ class Store(Generic[M]):
         to_stored: DocumentHook = _unchanged_out,
         from_stored: DocumentHook = _unchanged_in,
     ):
+        self.docs = VersionedDocuments(collection, notify or no_notify)
         self.col = collection
         self.name = collection.name
         self.model = model
@@ -111,10 +108,10 @@ class Store(Generic[M]):
         )
 
     async def get(self, doc_id: Any) -> Versioned[M] | None:
-        return self.load(await self.col.find_one({"_id": doc_id}, {OUTBOX_FIELD: 0}))
+        return self.load(await self.docs.get(doc_id))
 
     async def find(self, query: dict[str, Any], **kwargs: Any) -> list[M]:
-        docs = await self.col.find(query, {OUTBOX_FIELD: 0}, **kwargs).to_list(None)
+        docs = await self.col.find(query, NO_OUTBOX, **kwargs).to_list(None)
         return [from_document(self.model, self._from_stored(d), self.meta) for d in docs]
 
     async def insert(
@@ -125,15 +122,8 @@ class Store(Generic[M]):
         extra: dict[str, Any] | None = None,
     ) -> None:
         stored = self._to_stored(doc_id, to_document(model))
-        doc = {"_id": doc_id, "version": 1, **stored, **(extra or {})}
-        try:
-            await self.col.insert_one(new_document(doc, events))
-        except Exception as exc:
-            if is_duplicate_key(exc):
-                raise AlreadyExists(doc_id) from None
-            raise
-        if events:
-            self.notify(self.name, doc_id)
+        if not await self.docs.insert({"_id": doc_id, **stored, **(extra or {})}, events):
+            raise AlreadyExists(doc_id)
 
     async def replace(
         self,
@@ -147,19 +137,11 @@ class Store(Generic[M]):
         version. Raise ``ConcurrentUpdate`` otherwise."""
         version = expected.version if isinstance(expected, Versioned) else expected
         stored = self._to_stored(doc_id, to_document(model))
-        update: dict[str, Any] = {"$set": {**stored, **(extra or {})}}
-        if _owns_version(self.model):
-            if getattr(model, "version", None) != version + 1:
-                raise ValueError("the new state must carry the next version")
-        else:
-            update["$inc"] = {"version": 1}
-        result = await self.col.update_one(
-            {"_id": doc_id, "version": version}, with_events(update, events)
-        )
-        if result.modified_count != 1:
+        if _owns_version(self.model) and getattr(model, "version", None) != version + 1:
+            raise ValueError("the new state must carry the next version")
+        if not await self.docs.compare_and_set(doc_id, version, {**stored, **(extra or {})},
+                                               events):
             raise ConcurrentUpdate(f"{self.name}/{doc_id}@{version}")
-        if events:
-            self.notify(self.name, doc_id)
         return version + 1
 
 

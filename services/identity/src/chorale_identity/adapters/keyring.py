@@ -21,7 +21,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from chorale_identity.adapters.documents import ConcurrentUpdate
 from chorale_identity.adapters.secret_box import SecretBox
 from chorale_identity.domain.keys import SigningKey
-from chorale_runtime.mongo import is_duplicate_key
+from chorale_runtime.mongo import insert_once
 
 COLLECTION = "signing_keys"
 DOC_ID = "keyring"
@@ -112,13 +112,9 @@ class KeyRingRepository:
 
     async def create(self, entry: KeyEntry) -> bool:
         """False if another replica created the ring first."""
-        try:
-            await self._col.insert_one({"_id": DOC_ID, "keys": [self._encode(entry)], "version": 1})
-            return True
-        except Exception as exc:
-            if is_duplicate_key(exc):
-                return False
-            raise
+        return await insert_once(
+            self._col, {"_id": DOC_ID, "keys": [self._encode(entry)], "version": 1}
+        )
 
     async def save(self, entries: tuple[KeyEntry, ...], expected_version: int) -> None:
         result = await self._col.update_one(

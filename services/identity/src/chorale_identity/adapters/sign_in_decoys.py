@@ -17,7 +17,7 @@ from datetime import datetime
 from pymongo.asynchronous.database import AsyncDatabase
 
 from chorale_identity.domain.secrets_util import fingerprint
-from chorale_runtime.mongo import is_duplicate_key
+from chorale_runtime.mongo import insert_once
 
 DECOYS = "sign_in_decoys"
 
@@ -30,13 +30,9 @@ class SignInDecoys:
         key = fingerprint(address.strip().lower())
         doc = await self._col.find_one({"_id": key})
         if doc is None:
-            try:
-                await self._col.insert_one(
-                    {"_id": key, "version": 1, "failures": 1, "lastFailedSignInAt": now}
-                )
-            except Exception as exc:
-                if not is_duplicate_key(exc):
-                    raise
+            await insert_once(
+                self._col, {"_id": key, "version": 1, "failures": 1, "lastFailedSignInAt": now}
+            )
             return
         await self._col.update_one(
             {"_id": key, "version": doc.get("version", 0)},

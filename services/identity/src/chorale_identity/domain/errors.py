@@ -1,94 +1,17 @@
 """Domain errors of the identity service: a stable code, a French message, details.
 
-Codes are part of the public HTTP contract (``{"code", "message", "details"}``): never rename
+Codes are part of the public HTTP contract (`{"code", "message", "details"}`): never rename
 one. Codes marked *internal* must never reach a client; they exist for logs and metrics.
-
-EMAIL_INVALID (422)
-    an e-mail address is malformed (registration, Mon compte)
-PASSWORD_TOO_WEAK (422)
-    the password policy is not met; ``details.manquants`` lists why
-PROFILE_INVALID (422)
-    a Mon compte field is invalid (empty name, bad phone, too long)
-INPUT_INVALID (422)
-    another field is invalid (structure identifier, comment too long, label); ``details.champ``
-    names it
-COMMENT_REQUIRED (422)
-    a refusal without a comment
-INVALID_CREDENTIALS (401)
-    sign-in failed, whatever the reason (unknown e-mail, wrong password, locked, deactivated or
-    unverified account; unknown technical client id or wrong secret). The only public sign-in
-    failure, so answers never reveal whether an e-mail is registered
-ACCOUNT_LOCKED (401)
-    5 failed sign-ins or re-authentications, locked for 1 hour. *Internal* at sign-in (public
-    answer: INVALID_CREDENTIALS); told to a signed-in person asked for their password again
-ACCOUNT_DEACTIVATED (—)
-    *internal* at sign-in; 409 when acting on a deactivated account
-ACCOUNT_NOT_VERIFIED (—)
-    *internal*: the e-mail was never verified (public: INVALID_CREDENTIALS)
-TOKEN_INVALID (401)
-    a token is malformed, badly signed, signed by an unknown key, or has wrong claims
-TOKEN_EXPIRED (401)
-    an access or refresh token is past its expiry
-TOKEN_REVOKED (401)
-    a refresh token whose family was revoked (logout, reuse detected, account deactivated)
-VERIFICATION_LINK_INVALID (400)
-    an e-mail verification / password reset link is unknown, used or expired
-MAIL_LINK_UNAVAILABLE (410)
-    notifications asked for the usable link of a link id that is unknown, used, expired or
-    superseded (internal endpoint): nothing is to be mailed
-SERVICE_UNAUTHENTICATED (401)
-    an internal endpoint called without the right service credential
-TOTP_REQUIRED (401)
-    password correct, a second factor is enrolled and no code was given
-TOTP_INVALID (401)
-    the TOTP code is wrong, outside the ±1 step window, or already used
-TOTP_NOT_ENROLLED (409)
-    confirming or disabling a second factor that was never started
-TOTP_ALREADY_ENABLED (409)
-    starting an enrolment while a confirmed factor exists
-CONTACT_EMAIL_NEEDS_CONFIRMATION (422)
-    ``PATCH /v1/me`` with ``contactEmail``: the contact e-mail changes only through
-    ``POST /v1/me/contact-email`` (current password, then a link sent to the new address)
-LINK_COOLDOWN (429)
-    a link was mailed to this account moments ago; ``details.retryAfter`` (seconds)
-RATTACHEMENT_EXISTS (409)
-    a pending or valid rattachement already exists for (user, structure, service)
-RATTACHEMENT_NOT_FOUND (404)
-    no such rattachement (raised by the service layer)
-RATTACHEMENT_ALREADY_DECIDED (409)
-    approving or refusing a request that is no longer pending
-INVITATION_NOT_FOUND (404)
-    no open invitation with this id for the signed-in person (unknown, someone else's, expired)
-INVITATION_ALREADY_DECIDED (409)
-    the invitation was already accepted or declined
-RATTACHEMENT_NOT_ACTIVE (409)
-    detaching a rattachement that is not VALIDEE
-NOT_GESTIONNAIRE_PRINCIPAL (403)
-    only the current gestionnaire principal may do this (transfer the role)
-GP_TARGET_NOT_ATTACHED (409)
-    the new GP has no VALIDEE rattachement to the structure
-GP_TARGET_INACTIVE (409)
-    the new GP's account is not active
-GP_SAME_USER (409)
-    transferring the GP role to its current holder
-GP_ALREADY_DESIGNATED (409)
-    the structure already has a gestionnaire principal
-GP_MUST_TRANSFER_FIRST (409)
-    the GP tries to detach from their structure without transferring the role
-STRUCTURE_NOT_PUBLIC (409)
-    an operator designation on a structure that is not PUBLIQUE
-STRUCTURE_NOT_PRIVATE (409)
-    creator-becomes-GP on a structure that is not PRIVEE
-TECHNICAL_ACCOUNT_REVOKED (401/409)
-    the technical account was revoked (right secret, revoked account; or managing it)
-FORBIDDEN (403)
-    the actor may not do this (not an operator, approving one's own request, …)
+`CATALOGUE` is the one list of them: status, message and when each happens; the API's
+documentation (docs/api.md, "Error codes") is generated from it (`make docs`).
 """
 
 from __future__ import annotations
 
 from enum import StrEnum
 from typing import Any
+
+from chorale_runtime.errors import CataloguedError, ErrorSpec
 
 
 class ErrorCode(StrEnum):
@@ -131,102 +54,230 @@ class ErrorCode(StrEnum):
     FORBIDDEN = "FORBIDDEN"
 
 
-MESSAGES: dict[ErrorCode, str] = {
-    ErrorCode.EMAIL_INVALID: "L'adresse électronique n'est pas valide.",
-    ErrorCode.PASSWORD_TOO_WEAK: "Le mot de passe ne respecte pas la politique de sécurité.",
-    ErrorCode.PROFILE_INVALID: "Les informations du compte ne sont pas valides.",
-    ErrorCode.INPUT_INVALID: "Une donnée saisie n'est pas valide.",
-    ErrorCode.COMMENT_REQUIRED: "Un commentaire est obligatoire.",
-    ErrorCode.INVALID_CREDENTIALS: "Identifiant ou mot de passe incorrect.",
-    ErrorCode.ACCOUNT_LOCKED: "Le compte est verrouillé temporairement.",
-    ErrorCode.ACCOUNT_DEACTIVATED: "Le compte est désactivé.",
-    ErrorCode.ACCOUNT_NOT_VERIFIED: "L'adresse électronique du compte n'a pas été vérifiée.",
-    ErrorCode.TOKEN_INVALID: "Le jeton n'est pas valide.",
-    ErrorCode.TOKEN_EXPIRED: "Le jeton a expiré.",
-    ErrorCode.TOKEN_REVOKED: "Le jeton a été révoqué.",
-    ErrorCode.VERIFICATION_LINK_INVALID: "Ce lien n'est pas valide ou a expiré.",
-    ErrorCode.MAIL_LINK_UNAVAILABLE: "Ce lien a expiré, a été utilisé ou remplacé.",
-    ErrorCode.SERVICE_UNAUTHENTICATED: "Service appelant non authentifié.",
-    ErrorCode.TOTP_REQUIRED: "Un code d'authentification à deux facteurs est requis.",
-    ErrorCode.TOTP_INVALID: "Le code d'authentification n'est pas valide.",
-    ErrorCode.TOTP_NOT_ENROLLED: "Aucun facteur d'authentification n'est en cours d'activation.",
-    ErrorCode.TOTP_ALREADY_ENABLED: "Un facteur d'authentification est déjà activé.",
-    ErrorCode.CONTACT_EMAIL_NEEDS_CONFIRMATION: (
-        "L'adresse de contact ne se modifie pas ici : utilisez « Changer d'adresse de "
-        "contact » (mot de passe actuel, puis confirmation par un lien envoyé à la nouvelle "
-        "adresse)."
+CATALOGUE: dict[ErrorCode, ErrorSpec] = {
+    ErrorCode.EMAIL_INVALID: ErrorSpec(
+        422,
+        "L'adresse électronique n'est pas valide.",
+        "an e-mail address is malformed (registration, Mon compte)",
     ),
-    ErrorCode.LINK_COOLDOWN: (
-        "Un courriel vient d'être envoyé pour ce compte ; réessayez dans quelques instants."
+    ErrorCode.PASSWORD_TOO_WEAK: ErrorSpec(
+        422,
+        "Le mot de passe ne respecte pas la politique de sécurité.",
+        "the password policy is not met; `details.manquants` lists why",
     ),
-    ErrorCode.RATTACHEMENT_EXISTS: "Une demande de rattachement existe déjà.",
-    ErrorCode.RATTACHEMENT_NOT_FOUND: "Rattachement introuvable.",
-    ErrorCode.RATTACHEMENT_ALREADY_DECIDED: "Cette demande de rattachement a déjà été traitée.",
-    ErrorCode.RATTACHEMENT_NOT_ACTIVE: "Ce rattachement n'est pas actif.",
-    ErrorCode.INVITATION_NOT_FOUND: "Invitation introuvable ou expirée.",
-    ErrorCode.INVITATION_ALREADY_DECIDED: "Vous avez déjà répondu à cette invitation.",
-    ErrorCode.NOT_GESTIONNAIRE_PRINCIPAL: (
-        "Seul le gestionnaire principal de la structure peut effectuer cette action."
+    ErrorCode.PROFILE_INVALID: ErrorSpec(
+        422,
+        "Les informations du compte ne sont pas valides.",
+        "a Mon compte field is invalid (empty name, bad phone, too long)",
     ),
-    ErrorCode.GP_TARGET_NOT_ATTACHED: "L'utilisateur choisi n'est pas rattaché à la structure.",
-    ErrorCode.GP_TARGET_INACTIVE: "Le compte de l'utilisateur choisi n'est pas actif.",
-    ErrorCode.GP_SAME_USER: "Cet utilisateur est déjà gestionnaire principal de la structure.",
-    ErrorCode.GP_ALREADY_DESIGNATED: "La structure a déjà un gestionnaire principal.",
-    ErrorCode.GP_MUST_TRANSFER_FIRST: (
-        "Le gestionnaire principal doit transférer son rôle avant de se détacher."
+    ErrorCode.INPUT_INVALID: ErrorSpec(
+        422,
+        "Une donnée saisie n'est pas valide.",
+        (
+            "another field is invalid (structure identifier, comment too long, label); "
+            "`details.champ` names it"
+        ),
     ),
-    ErrorCode.STRUCTURE_NOT_PUBLIC: "La structure n'est pas une structure publique.",
-    ErrorCode.STRUCTURE_NOT_PRIVATE: "La structure n'est pas une structure privée.",
-    ErrorCode.TECHNICAL_ACCOUNT_REVOKED: "Le compte technique a été révoqué.",
-    ErrorCode.FORBIDDEN: "Vous n'êtes pas autorisé à effectuer cette action.",
+    ErrorCode.COMMENT_REQUIRED: ErrorSpec(
+        422,
+        "Un commentaire est obligatoire.",
+        "a refusal without a comment",
+    ),
+    ErrorCode.INVALID_CREDENTIALS: ErrorSpec(
+        401,
+        "Identifiant ou mot de passe incorrect.",
+        (
+            "sign-in failed, whatever the reason (unknown e-mail, wrong password, locked, "
+            "deactivated or unverified account; unknown technical client id or wrong secret). The "
+            "only public sign-in failure, so answers never reveal whether an e-mail is registered"
+        ),
+    ),
+    ErrorCode.ACCOUNT_LOCKED: ErrorSpec(
+        401,
+        "Le compte est verrouillé temporairement.",
+        (
+            "5 failed sign-ins or re-authentications, locked for 1 hour. *Internal* at sign-in "
+            "(public answer: INVALID_CREDENTIALS); told to a signed-in person asked for their "
+            "password again"
+        ),
+    ),
+    ErrorCode.ACCOUNT_DEACTIVATED: ErrorSpec(
+        409,
+        "Le compte est désactivé.",
+        "*internal* at sign-in; 409 when acting on a deactivated account",
+    ),
+    ErrorCode.ACCOUNT_NOT_VERIFIED: ErrorSpec(
+        401,
+        "L'adresse électronique du compte n'a pas été vérifiée.",
+        "*internal*: the e-mail was never verified (public: INVALID_CREDENTIALS)",
+    ),
+    ErrorCode.TOKEN_INVALID: ErrorSpec(
+        401,
+        "Le jeton n'est pas valide.",
+        "a token is malformed, badly signed, signed by an unknown key, or has wrong claims",
+    ),
+    ErrorCode.TOKEN_EXPIRED: ErrorSpec(
+        401,
+        "Le jeton a expiré.",
+        "an access or refresh token is past its expiry",
+    ),
+    ErrorCode.TOKEN_REVOKED: ErrorSpec(
+        401,
+        "Le jeton a été révoqué.",
+        "a refresh token whose family was revoked (logout, reuse detected, account deactivated)",
+    ),
+    ErrorCode.VERIFICATION_LINK_INVALID: ErrorSpec(
+        400,
+        "Ce lien n'est pas valide ou a expiré.",
+        "an e-mail verification / password reset link is unknown, used or expired",
+    ),
+    ErrorCode.MAIL_LINK_UNAVAILABLE: ErrorSpec(
+        410,
+        "Ce lien a expiré, a été utilisé ou remplacé.",
+        (
+            "notifications asked for the usable link of a link id that is unknown, used, expired "
+            "or superseded (internal endpoint): nothing is to be mailed"
+        ),
+    ),
+    ErrorCode.SERVICE_UNAUTHENTICATED: ErrorSpec(
+        401,
+        "Service appelant non authentifié.",
+        "an internal endpoint called without the right service credential",
+    ),
+    ErrorCode.TOTP_REQUIRED: ErrorSpec(
+        401,
+        "Un code d'authentification à deux facteurs est requis.",
+        "password correct, a second factor is enrolled and no code was given",
+    ),
+    ErrorCode.TOTP_INVALID: ErrorSpec(
+        401,
+        "Le code d'authentification n'est pas valide.",
+        "the TOTP code is wrong, outside the ±1 step window, or already used",
+    ),
+    ErrorCode.TOTP_NOT_ENROLLED: ErrorSpec(
+        409,
+        "Aucun facteur d'authentification n'est en cours d'activation.",
+        "confirming or disabling a second factor that was never started",
+    ),
+    ErrorCode.TOTP_ALREADY_ENABLED: ErrorSpec(
+        409,
+        "Un facteur d'authentification est déjà activé.",
+        "starting an enrolment while a confirmed factor exists",
+    ),
+    ErrorCode.CONTACT_EMAIL_NEEDS_CONFIRMATION: ErrorSpec(
+        422,
+        (
+            "L'adresse de contact ne se modifie pas ici : utilisez « Changer d'adresse de contact "
+            "» (mot de passe actuel, puis confirmation par un lien envoyé à la nouvelle adresse)."
+        ),
+        (
+            "`PATCH /v1/me` with `contactEmail`: the contact e-mail changes only through `POST "
+            "/v1/me/contact-email` (current password, then a link sent to the new address)"
+        ),
+    ),
+    ErrorCode.LINK_COOLDOWN: ErrorSpec(
+        429,
+        "Un courriel vient d'être envoyé pour ce compte ; réessayez dans quelques instants.",
+        "a link was mailed to this account moments ago; `details.retryAfter` (seconds)",
+    ),
+    ErrorCode.RATTACHEMENT_EXISTS: ErrorSpec(
+        409,
+        "Une demande de rattachement existe déjà.",
+        "a pending or valid rattachement already exists for (user, structure, service)",
+    ),
+    ErrorCode.RATTACHEMENT_NOT_FOUND: ErrorSpec(
+        404,
+        "Rattachement introuvable.",
+        "no such rattachement (raised by the service layer)",
+    ),
+    ErrorCode.RATTACHEMENT_ALREADY_DECIDED: ErrorSpec(
+        409,
+        "Cette demande de rattachement a déjà été traitée.",
+        "approving or refusing a request that is no longer pending",
+    ),
+    ErrorCode.RATTACHEMENT_NOT_ACTIVE: ErrorSpec(
+        409,
+        "Ce rattachement n'est pas actif.",
+        "detaching a rattachement that is not VALIDEE",
+    ),
+    ErrorCode.INVITATION_NOT_FOUND: ErrorSpec(
+        404,
+        "Invitation introuvable ou expirée.",
+        (
+            "no open invitation with this id for the signed-in person (unknown, someone else's, "
+            "expired)"
+        ),
+    ),
+    ErrorCode.INVITATION_ALREADY_DECIDED: ErrorSpec(
+        409,
+        "Vous avez déjà répondu à cette invitation.",
+        "the invitation was already accepted or declined",
+    ),
+    ErrorCode.NOT_GESTIONNAIRE_PRINCIPAL: ErrorSpec(
+        403,
+        "Seul le gestionnaire principal de la structure peut effectuer cette action.",
+        "only the current gestionnaire principal may do this (transfer the role)",
+    ),
+    ErrorCode.GP_TARGET_NOT_ATTACHED: ErrorSpec(
+        409,
+        "L'utilisateur choisi n'est pas rattaché à la structure.",
+        "the new GP has no VALIDEE rattachement to the structure",
+    ),
+    ErrorCode.GP_TARGET_INACTIVE: ErrorSpec(
+        409,
+        "Le compte de l'utilisateur choisi n'est pas actif.",
+        "the new GP's account is not active",
+    ),
+    ErrorCode.GP_SAME_USER: ErrorSpec(
+        409,
+        "Cet utilisateur est déjà gestionnaire principal de la structure.",
+        "transferring the GP role to its current holder",
+    ),
+    ErrorCode.GP_ALREADY_DESIGNATED: ErrorSpec(
+        409,
+        "La structure a déjà un gestionnaire principal.",
+        "the structure already has a gestionnaire principal",
+    ),
+    ErrorCode.GP_MUST_TRANSFER_FIRST: ErrorSpec(
+        409,
+        "Le gestionnaire principal doit transférer son rôle avant de se détacher.",
+        "the GP tries to detach from their structure without transferring the role",
+    ),
+    ErrorCode.STRUCTURE_NOT_PUBLIC: ErrorSpec(
+        409,
+        "La structure n'est pas une structure publique.",
+        "an operator designation on a structure that is not PUBLIQUE",
+    ),
+    ErrorCode.STRUCTURE_NOT_PRIVATE: ErrorSpec(
+        409,
+        "La structure n'est pas une structure privée.",
+        "creator-becomes-GP on a structure that is not PRIVEE",
+    ),
+    ErrorCode.TECHNICAL_ACCOUNT_REVOKED: ErrorSpec(
+        401,
+        "Le compte technique a été révoqué.",
+        "the technical account was revoked (right secret, revoked account; or managing it)",
+    ),
+    ErrorCode.FORBIDDEN: ErrorSpec(
+        403,
+        "Vous n'êtes pas autorisé à effectuer cette action.",
+        "the actor may not do this (not an operator, approving one's own request, …)",
+    ),
 }
 
-HTTP_STATUS: dict[ErrorCode, int] = {
-    ErrorCode.EMAIL_INVALID: 422,
-    ErrorCode.PASSWORD_TOO_WEAK: 422,
-    ErrorCode.PROFILE_INVALID: 422,
-    ErrorCode.INPUT_INVALID: 422,
-    ErrorCode.COMMENT_REQUIRED: 422,
-    ErrorCode.INVALID_CREDENTIALS: 401,
-    ErrorCode.ACCOUNT_LOCKED: 401,
-    ErrorCode.ACCOUNT_DEACTIVATED: 409,
-    ErrorCode.ACCOUNT_NOT_VERIFIED: 401,
-    ErrorCode.TOKEN_INVALID: 401,
-    ErrorCode.TOKEN_EXPIRED: 401,
-    ErrorCode.TOKEN_REVOKED: 401,
-    ErrorCode.VERIFICATION_LINK_INVALID: 400,
-    ErrorCode.MAIL_LINK_UNAVAILABLE: 410,
-    ErrorCode.SERVICE_UNAUTHENTICATED: 401,
-    ErrorCode.TOTP_REQUIRED: 401,
-    ErrorCode.TOTP_INVALID: 401,
-    ErrorCode.TOTP_NOT_ENROLLED: 409,
-    ErrorCode.TOTP_ALREADY_ENABLED: 409,
-    ErrorCode.CONTACT_EMAIL_NEEDS_CONFIRMATION: 422,
-    ErrorCode.LINK_COOLDOWN: 429,
-    ErrorCode.RATTACHEMENT_EXISTS: 409,
-    ErrorCode.RATTACHEMENT_NOT_FOUND: 404,
-    ErrorCode.RATTACHEMENT_ALREADY_DECIDED: 409,
-    ErrorCode.RATTACHEMENT_NOT_ACTIVE: 409,
-    ErrorCode.INVITATION_NOT_FOUND: 404,
-    ErrorCode.INVITATION_ALREADY_DECIDED: 409,
-    ErrorCode.NOT_GESTIONNAIRE_PRINCIPAL: 403,
-    ErrorCode.GP_TARGET_NOT_ATTACHED: 409,
-    ErrorCode.GP_TARGET_INACTIVE: 409,
-    ErrorCode.GP_SAME_USER: 409,
-    ErrorCode.GP_ALREADY_DESIGNATED: 409,
-    ErrorCode.GP_MUST_TRANSFER_FIRST: 409,
-    ErrorCode.STRUCTURE_NOT_PUBLIC: 409,
-    ErrorCode.STRUCTURE_NOT_PRIVATE: 409,
-    ErrorCode.TECHNICAL_ACCOUNT_REVOKED: 401,
-    ErrorCode.FORBIDDEN: 403,
-}
+MESSAGES: dict[ErrorCode, str] = {code: spec.message for code, spec in CATALOGUE.items()}
+HTTP_STATUS: dict[ErrorCode, int] = {code: spec.status for code, spec in CATALOGUE.items()}
 
 # Never shown to a client who is not signed in: sign-in answers INVALID_CREDENTIALS instead.
 INTERNAL_CODES = frozenset({ErrorCode.ACCOUNT_LOCKED, ErrorCode.ACCOUNT_NOT_VERIFIED})
 
 
-class DomainError(Exception):
-    """A business rule said no. ``code`` is stable; ``message`` is French, for people."""
+class DomainError(CataloguedError):
+    """A business rule said no. `code` is stable; `message` is French, for people."""
+
+    code: ErrorCode  # the catalogue's codes
+
+    catalogue = CATALOGUE
 
     def __init__(
         self,
@@ -234,18 +285,7 @@ class DomainError(Exception):
         message: str | None = None,
         details: dict[str, Any] | None = None,
     ) -> None:
-        self.code = ErrorCode(code)
-        self.message = message or MESSAGES[self.code]
-        self.details: dict[str, Any] = dict(details or {})
-        super().__init__(f"{self.code}: {self.message}")
-
-    @property
-    def http_status(self) -> int:
-        return HTTP_STATUS[self.code]
-
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON error body of CONVENTIONS.md."""
-        return {"code": str(self.code), "message": self.message, "details": self.details}
+        super().__init__(ErrorCode(code), message, details)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, DomainError):

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pymongo.asynchronous.database import AsyncDatabase
 
 from chorale_contracts.events.identity import TechnicalAccountCreated, TechnicalAccountRevoked
-from chorale_runtime.mongo import is_duplicate_key
+from chorale_runtime.mongo import insert_once
 
 ACCOUNTS = "technical_accounts"
 REVOCATIONS = "technical_account_revocations"
@@ -65,11 +65,7 @@ class AccountsModel:
                 await self._on_active(account)
 
     async def _insert(self, collection: object, doc: dict[str, object]) -> None:
-        try:
-            await collection.insert_one(doc)  # type: ignore[attr-defined]
-        except Exception as exc:
-            if not is_duplicate_key(exc):
-                raise
+        await insert_once(collection, doc)
 
     async def created(self, event: TechnicalAccountCreated) -> None:
         await self.load()

@@ -17,7 +17,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from chorale_contracts.events.directory import DirectorySnapshot
 from chorale_intake.domain.directory import RecipientEntry
 from chorale_intake.domain.rules import normalise_identifier
-from chorale_runtime.mongo import is_duplicate_key
+from chorale_runtime.mongo import insert_once
 
 COLLECTION = "directory_snapshots"
 
@@ -69,15 +69,6 @@ class DirectoryModel:
         if (self.version(event.identifiant) or 0) >= event.version:
             return False
         snapshot = event.model_dump(mode="json")
-        try:
-            await self._col.insert_one(
-                {
-                    "_id": f"{event.identifiant}|{event.version:012d}",
-                    "version": event.version,
-                    "snapshot": snapshot,
-                }
-            )
-        except Exception as exc:
-            if not is_duplicate_key(exc):
-                raise
+        await insert_once(self._col, {"_id": f"{event.identifiant}|{event.version:012d}",
+                                      "version": event.version, "snapshot": snapshot})
         return self._keep(event.version, snapshot)

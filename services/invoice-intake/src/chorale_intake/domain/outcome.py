@@ -7,7 +7,7 @@ IN_EN_COURS_TRAITEMENT); `incident` records a technical failure (IN_INCIDENTE).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -18,7 +18,7 @@ from chorale_intake.domain.directory import RecipientEntry
 from chorale_intake.domain.errors import ErrorLevel, IntakeError
 from chorale_intake.domain.extraction import InvoiceFacts
 from chorale_intake.domain.flow import ErreurDP, ErreurTechnique, Etape, FactureIntegree, Flow
-from chorale_intake.domain.rules import check_invoice
+from chorale_intake.domain.rules import check_invoice, duplicate_error, in_rule_order
 
 TECHNICAL_ERROR_CODE = "INCIDENT_TECHNIQUE"
 
@@ -41,6 +41,14 @@ class Verdict:
     def status(self) -> FlowStatus:
         return FlowStatus.IN_INTEGRE if self.accepted else FlowStatus.IN_REJETE
 
+    def duplicate(self) -> Verdict:
+        """The same verdict once the invoice is known to be a duplicate: what `judge` says
+        with `is_duplicate=True` (the error in its rule's place), without judging again."""
+        if self.facts is None:
+            return self  # flow-level errors: no invoice, no duplicate
+        errors = in_rule_order((*self.errors, duplicate_error(self.facts)))
+        return replace(self, errors=tuple(errors))
+
 
 def judge(
     analysis: Analysis,
@@ -49,7 +57,7 @@ def judge(
     recipient: RecipientEntry | None,
     partner_is_public: bool,
     today: date,
-    is_duplicate: bool,
+    is_duplicate: bool = False,
 ) -> Verdict:
     """Flow-level errors of the analysis, else every invoice-level error of its facts: the
     recipient's rules, then the fatal business-rule findings (the supplier sees everything

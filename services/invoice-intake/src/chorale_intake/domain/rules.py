@@ -5,6 +5,7 @@ tells whether the duplicate key is already taken."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import date
 from urllib.parse import quote
 
@@ -64,17 +65,25 @@ def check_invoice(
         *_dates(facts, today),
     ]
     if is_duplicate:
-        errors.append(
-            rule_error(
-                RuleCode.DUPLICATE_INVOICE,
-                path=facts.paths.display("number"),
-                value=facts.number,
-                number=facts.number,
-                supplier=facts.supplier_identifier,
-                year=facts.issue_date.year if facts.issue_date else "?",
-            )
-        )
+        errors.append(duplicate_error(facts))
+    return in_rule_order(errors)
+
+
+def in_rule_order(errors: Iterable[IntakeError]) -> list[IntakeError]:
+    """Errors in the order of `RuleCode` (stable: findings of one rule keep theirs)."""
     return sorted(errors, key=lambda error: _ORDER[error.code])
+
+
+def duplicate_error(facts: InvoiceFacts) -> IntakeError:
+    """DUPLICATE_INVOICE: `duplicate_key(facts)` is held by another, integrated invoice."""
+    return rule_error(
+        RuleCode.DUPLICATE_INVOICE,
+        path=facts.paths.display("number"),
+        value=facts.number,
+        number=facts.number,
+        supplier=facts.supplier_identifier,
+        year=facts.issue_date.year if facts.issue_date else "?",
+    )
 
 
 def _supplier(facts: InvoiceFacts, partner_identifier: str) -> list[IntakeError]:

@@ -21,7 +21,7 @@ from chorale_intake.service_layer.rerun import flow_not_found, rerun
 from chorale_intake.settings import IntakeSettings
 from chorale_runtime.auth import Principal
 from chorale_runtime.authz import Authorizer
-from chorale_runtime.errors import ApiError, forbidden
+from chorale_runtime.errors import VALIDATION_STATUS, ApiError, forbidden
 from chorale_runtime.http import correlation_id_of
 from chorale_runtime.multipart import MultipartError, MultipartReader
 
@@ -82,7 +82,7 @@ class MultipartDeposit:
                            "incomplet.", 400)
         if self._reader.filename is None or self._reader.file_field not in ("file", "fichier"):
             raise ApiError("FLOW_FILE_MISSING", "Le formulaire doit contenir le fichier du "
-                           "flux (champ « file »).", 400)
+                           "flux (champ « file »).", VALIDATION_STATUS)
 
     @property
     def filename(self) -> str | None:

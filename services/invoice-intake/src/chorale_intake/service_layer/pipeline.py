@@ -1,6 +1,10 @@
-"""The flows this process is working on: admission (at most `max_in_flight` received and not yet
-terminal), batching, a few concurrent batches (so that one batch is validated while another is
-written), retries with back-off, and IN_INCIDENTE once retries are exhausted.
+"""A flow's life in this process, from its receipt to its end: admission (at most
+`max_in_flight` received and not yet terminal), the receipt's announcement, batching, a few
+concurrent batches (so that one batch is validated while another is written), retries with
+back-off, IN_INCIDENTE once retries are exhausted, and the end: the terminal record written
+once, announced (events and CR), marked finished, the slot freed.
+
+    receipts → enter → [queue → process → end: record → announce → mark finished → free]
 
 Admission is what bounds memory and the pending generations whatever the number of files
 waiting: the EDI watcher takes files only as slots free up, the API answers 503 when none is
@@ -11,15 +15,27 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
+from datetime import UTC, datetime
+from typing import Any
 
 from chorale_intake import metrics
 from chorale_intake.domain.flow import Flow
+from chorale_intake.domain.outcome import incident
+from chorale_intake.service_layer.announcer import Announcer
 from chorale_intake.service_layer.processing import Processor, Work
-from chorale_runtime.consumer import RetryPolicy
+from chorale_intake.service_layer.terminal_records import TerminalRecords
 from chorale_runtime.logging import get_logger
+from chorale_runtime.retry import Backoff, RetryPolicy, until_done
 
 log = get_logger(__name__)
+ANNOUNCING = 8  # terminal batches announced at once (the next batches wait for a turn)
+
+
+def _failing(works: list[Work], exc: Exception) -> list[Work]:
+    for work in works:
+        work.failure = f"{type(exc).__name__}: {exc}"
+    return works
 
 
 class Pipeline:
@@ -27,16 +43,22 @@ class Pipeline:
         self,
         processor: Processor,
         *,
+        records: TerminalRecords,
+        announcer: Announcer,
         batch_size: int,
         max_in_flight: int,
         concurrency: int,
         retry: RetryPolicy,
+        backoff: Backoff,
     ):
         self._processor = processor
+        self._records = records
+        self._announcer = announcer
         self._batch_size = batch_size
         self._max = max_in_flight
         self._concurrency = concurrency
         self._retry = retry
+        self._backoff = backoff
         self._queue: deque[Work] = deque()
         self._work_ready = asyncio.Event()
         self._changed = asyncio.Condition()
@@ -44,6 +66,8 @@ class Pipeline:
         self.in_flight: dict[str, Work] = {}
         self._running = 0
         self._stopping = False
+        self._announcing = asyncio.Semaphore(ANNOUNCING)
+        self._background: set[asyncio.Task[None]] = set()
 
     # -- admission --------------------------------------------------------------------------
     def free(self) -> int:
@@ -74,10 +98,23 @@ class Pipeline:
         async with self._changed:
             self._changed.notify_all()
 
-    def submit(self, flows: Sequence[Flow], *, reserved: bool = True) -> None:
-        """Queue received flows for processing (their slots reserved beforehand)."""
-        if reserved:
-            self._reserved -= len(flows)
+    async def enter(self, flows: Sequence[Flow]) -> None:
+        """Recorded flows, their slots reserved: announce their receipt, then queue them. If
+        the service stops before the announcement could be made, they stay recorded and the
+        next start takes them up."""
+        if flows and await self._announcer.received(flows, stopping=lambda: self._stopping):
+            self._queue_up(flows)
+
+    def enter_soon(self, flows: Sequence[Flow]) -> None:
+        """`enter` in the background (an HTTP deposit is answered once recorded)."""
+        self._in_background(self.enter(flows))
+
+    def resume(self, flows: Sequence[Flow]) -> None:
+        """Queue flows whose receipt was announced by an earlier run (their slots reserved)."""
+        self._queue_up(flows)
+
+    def _queue_up(self, flows: Sequence[Flow]) -> None:
+        self._reserved -= len(flows)
         for flow in flows:
             work = Work(flow)
             self.in_flight[flow.number] = work
@@ -85,11 +122,40 @@ class Pipeline:
         metrics.IN_FLIGHT.labels(metrics.SERVICE).set(len(self.in_flight))
         self._work_ready.set()
 
-    def terminal(self, flows: Sequence[Flow]) -> None:
-        """Flows that reached their terminal status: free their slots."""
+    def _in_background(self, work: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+        task = asyncio.get_running_loop().create_task(work)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+        return task
+
+    # -- the end ----------------------------------------------------------------------------
+    async def end(self, terminal: Sequence[Flow]) -> list[Flow]:
+        """Record terminal flows (raises on a technical failure: nothing recorded, nothing
+        announced), then, in the background (the caller goes on with its next batch),
+        announce them, mark them finished and free their slots. Returns the records as
+        stored."""
+        recorded = await self._records.write(terminal)
+        await self._announcing.acquire()
+        self._in_background(self._announce_end(recorded)).add_done_callback(
+            lambda _: self._announcing.release())
+        return recorded
+
+    async def _announce_end(self, flows: Sequence[Flow]) -> None:
+        await self._announcer.terminal(flows)
+        await until_done(lambda: self._records.mark_finished(flows), backoff=self._backoff,
+                         failed="flows_announce_failed", flows=len(flows),
+                         on_failure=lambda exc: metrics.failed("announce"))
         for flow in flows:
             self.in_flight.pop(flow.number, None)
-        asyncio.get_running_loop().create_task(self._notify())
+        await self._notify()
+
+    async def give_up(self, works: Sequence[Work]) -> None:
+        """Retries exhausted: end each flow IN_INCIDENTE (raises if even that fails)."""
+        finished = datetime.now(UTC)
+        await self.end([
+            incident(w.flow, w.failure, started=w.started or finished, finished=finished)
+            for w in works
+        ])
 
     # -- processing -------------------------------------------------------------------------
     async def run(self) -> None:
@@ -110,23 +176,42 @@ class Pipeline:
         while (batch := await self._next_batch()) is not None:
             self._running += 1
             try:
-                failed = await self._processor.process(batch)
-            except Exception as exc:  # a bug, not a technical failure of one step: retry too
-                log.exception("batch_failed", flows=len(batch))
-                for work in batch:
-                    work.failure = f"{type(exc).__name__}: {exc}"
-                failed = list(batch)
+                failed = await self._process(batch)
             finally:
                 self._running -= 1
                 await self._notify()
             for work in failed:
                 await self._failed(work)
 
+    async def _process(self, batch: list[Work]) -> list[Work]:
+        """Bring the flows of `batch` to their end; return those hit by a technical failure
+        (with `failure` set), to be retried."""
+        now = datetime.now(UTC)
+        for work in batch:
+            work.started = work.started or now
+        self._announcer.in_progress([w.flow for w in batch if w.attempt == 0], started=now)
+        try:
+            terminal, failed = await self._processor.process(batch)
+        except Exception as exc:  # a bug, not a technical failure of one step: retry too
+            log.exception("batch_failed", flows=len(batch))
+            return _failing(batch, exc)
+        if not terminal:
+            return failed
+        try:
+            await self.end(terminal)
+        except Exception as exc:  # the terminal records could not be written: retry them
+            metrics.failed("finalise")
+            log.warning("flows_finalise_failed", error=str(exc)[:500], flows=len(terminal),
+                        error_type=type(exc).__name__)
+            ended = {f.number for f in terminal}
+            return failed + _failing([w for w in batch if w.number in ended], exc)
+        return failed
+
     async def _failed(self, work: Work) -> None:
         work.attempt += 1
         if work.attempt > self._retry.max_retries:
             try:
-                await self._processor.give_up([work])
+                await self.give_up([work])
                 log.error("flow_incident", numero=work.number, attempts=work.attempt,
                           error=work.failure[:500], correlation_id=work.flow.correlationId)
                 return
@@ -155,6 +240,12 @@ class Pipeline:
                                        timeout)
             except TimeoutError:
                 log.warning("pipeline_stop_timeout", running=self._running)
+
+    async def drain(self, timeout: float) -> None:
+        """At shutdown, after `stop`: let the announcements in progress end (bounded); what
+        is left is announced again by the next start."""
+        if self._background:
+            await asyncio.wait(list(self._background), timeout=timeout)
 
     @property
     def stopping(self) -> bool:

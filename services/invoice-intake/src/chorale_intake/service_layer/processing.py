@@ -1,9 +1,10 @@
 """Processing a batch of flows waiting for it: analysis (worker processes) → rules against the
-directory read model → duplicate claims → terminal records, events and CRs (`Finisher`).
+directory read model → duplicate claims → the terminal state of each flow, which the pipeline
+records and announces.
 
-Technical failures (a worker died, the database or Kafka failed) never decide a flow's fate
-here: the flows concerned are handed back to the pipeline, which retries them with back-off and
-sets them IN_INCIDENTE once the attempts are exhausted.
+Technical failures (a worker died, the database failed) never decide a flow's fate here: the
+flows concerned are handed back to the pipeline, which retries them with back-off and sets them
+IN_INCIDENTE once the attempts are exhausted.
 """
 
 from __future__ import annotations
@@ -22,10 +23,9 @@ from chorale_intake.adapters.archive import Archive
 from chorale_intake.adapters.directory_model import DirectoryModel
 from chorale_intake.adapters.invoice_keys import Claim
 from chorale_intake.domain.flow import Flow
-from chorale_intake.domain.outcome import Verdict, conclude, incident, judge
+from chorale_intake.domain.outcome import Verdict, conclude, judge
 from chorale_intake.domain.rules import duplicate_key
 from chorale_intake.service_layer.duplicates import Duplicates
-from chorale_intake.service_layer.finisher import Finisher
 from chorale_runtime.logging import get_logger
 
 log = get_logger(__name__)
@@ -59,37 +59,30 @@ class Processor:
         archive: Archive,
         directory: DirectoryModel,
         duplicates: Duplicates,
-        finisher: Finisher,
         timezone: str,
     ):
         self._pool = pool
         self._archive = archive
         self._directory = directory
         self._duplicates = duplicates
-        self._finisher = finisher
         self._zone = ZoneInfo(timezone)
 
-    async def process(self, works: Sequence[Work]) -> list[Work]:
-        """Bring each flow of `works` to its terminal status; return those hit by a technical
-        failure (with `failure` set), to be retried."""
-        now = datetime.now(UTC)
-        for work in works:
-            work.started = work.started or now
-        self._finisher.show_in_progress([w.flow for w in works if w.attempt == 0], started=now)
+    async def process(self, works: Sequence[Work]) -> tuple[list[Flow], list[Work]]:
+        """The terminal state of each flow of `works` (not yet recorded), and the works hit by
+        a technical failure (with `failure` set), to be retried."""
         failed = await self._analyse([w for w in works if w.outcome is None])
         ready = [w for w in works if w.outcome is not None and w.outcome.analysis is not None]
         if not ready:
-            return failed
+            return [], failed
         try:
-            await self._conclude(ready)
+            return await self._conclude(ready), failed
         except Exception as exc:
             metrics.failed("finalise")
             log.warning("flows_finalise_failed", error=str(exc)[:500], flows=len(ready),
                         error_type=type(exc).__name__)
             for work in ready:
                 work.failure = f"{type(exc).__name__}: {exc}"
-            return failed + ready
-        return failed
+            return [], failed + ready
 
     async def _analyse(self, works: list[Work]) -> list[Work]:
         jobs = [
@@ -119,7 +112,7 @@ class Processor:
     def _today(self, flow: Flow) -> date:
         return flow.dateDepot.astimezone(self._zone).date()
 
-    def _judge(self, work: Work, *, is_duplicate: bool) -> Verdict:
+    def _judge(self, work: Work) -> Verdict:
         assert work.outcome is not None and work.outcome.analysis is not None
         partner = self._directory.get(work.flow.structurePartenaire)
         facts = work.outcome.analysis.facts
@@ -129,12 +122,11 @@ class Processor:
             recipient=self._directory.get(facts.buyer_identifier if facts else None),
             partner_is_public=partner is not None and partner.is_public,
             today=self._today(work.flow),
-            is_duplicate=is_duplicate,
         )
 
-    async def _conclude(self, works: list[Work]) -> None:
+    async def _conclude(self, works: list[Work]) -> list[Flow]:
         started = time.perf_counter()
-        verdicts = [self._judge(w, is_duplicate=False) for w in works]
+        verdicts = [self._judge(w) for w in works]
         metrics.stage("rules", time.perf_counter() - started)
 
         started = time.perf_counter()
@@ -150,7 +142,7 @@ class Processor:
             *(self._duplicates.is_taken(keys[i], works[i].number) for i in rejected))
         duplicate.update(i for i, yes in zip(rejected, taken, strict=True) if yes)
         for i in duplicate:
-            verdicts[i] = self._judge(works[i], is_duplicate=True)
+            verdicts[i] = verdicts[i].duplicate()
         metrics.stage("duplicates", time.perf_counter() - started)
 
         finished = datetime.now(UTC)
@@ -165,15 +157,4 @@ class Processor:
                     duplicate_key=keys.get(i) if integrated else None,
                 )
             )
-        await self._finisher.finish(terminal)
-
-    async def give_up(self, works: Sequence[Work]) -> None:
-        """Retries exhausted: record each flow IN_INCIDENTE (raises if even that fails)."""
-        finished = datetime.now(UTC)
-        await self._finisher.finish(
-            [
-                incident(w.flow, w.failure, started=w.started or finished, finished=finished)
-                for w in works
-            ]
-        )
-
+        return terminal

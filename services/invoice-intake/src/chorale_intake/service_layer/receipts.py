@@ -1,6 +1,6 @@
 """Receiving flows: archive the raw bytes first, record the flow (IN_RECU then
-IN_EN_ATTENTE_TRAITEMENT, one insert carrying both events), publish those events, show the CR,
-hand the flow to the pipeline.
+IN_EN_ATTENTE_TRAITEMENT, one insert carrying both events), then hand it to the pipeline, which
+announces it (events, CR) and processes it.
 
 EDI files are taken in batches (one journal, one insert, one publish per batch); an HTTP deposit
 is streamed into the archive and recorded before its 202 answer.
@@ -9,11 +9,9 @@ is streamed into the archive and recorded before its 202 answer.
 from __future__ import annotations
 
 import asyncio
-import logging
 import os
 import time
-from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import UTC, datetime
 
 from chorale_contracts.events.common import FlowStatus
@@ -21,17 +19,12 @@ from chorale_intake import metrics
 from chorale_intake.adapters.archive import Archive, Move, Stored
 from chorale_intake.adapters.edi_folders import Candidate
 from chorale_intake.adapters.flow_store import FlowStore
-from chorale_intake.adapters.publisher import Publisher
 from chorale_intake.domain.flow import Channel, Etape, Flow
 from chorale_intake.domain.numbering import flow_number
 from chorale_intake.service_layer.events import with_events
-from chorale_intake.service_layer.finisher import Finisher
 from chorale_intake.service_layer.pipeline import Pipeline
 from chorale_runtime.errors import ApiError
-from chorale_runtime.logging import get_logger
-
-log = get_logger(__name__)
-DEBUG = logging.getLogger(__name__)
+from chorale_runtime.retry import Backoff, until_done
 
 
 def new_number(now: datetime) -> str:
@@ -44,22 +37,17 @@ class Receipts:
         *,
         store: FlowStore,
         archive: Archive,
-        publisher: Publisher,
-        finisher: Finisher,
         pipeline: Pipeline,
         producer: str,
         owner: str,
-        backoff_max: float,
+        backoff: Backoff,
     ):
         self._store = store
         self._archive = archive
-        self._publisher = publisher
-        self._finisher = finisher
         self._pipeline = pipeline
         self._producer = producer
         self._owner = owner
-        self._backoff_max = backoff_max
-        self._background: set[asyncio.Task[None]] = set()
+        self._backoff = backoff
 
     def new_flow(
         self, *, number: str, channel: Channel, account: str, partner: str, name: str,
@@ -87,40 +75,6 @@ class Receipts:
         inserted = await self._store.add_pending(flows)
         metrics.stage("record", time.perf_counter() - started)
         return [f for f, new in zip(flows, inserted, strict=True) if new]
-
-    async def _until_done(self, what: str, step: Callable[[], Awaitable[object]]) -> bool:
-        """Run `step()` until it succeeds; False if the service stops first."""
-        delay = 0.1
-        while True:
-            try:
-                await step()
-                return True
-            except Exception as exc:
-                metrics.failed(what)
-                log.warning("receipt_step_failed", step=what, error=str(exc)[:300], delay=delay)
-            if self._pipeline.stopping:
-                return False
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, self._backoff_max)
-
-    async def announce(self, flows: Sequence[Flow]) -> None:
-        """Publish IN_RECU / IN_EN_ATTENTE_TRAITEMENT, show the CR, queue for processing."""
-        if not flows:
-            return
-        events = [e for f in flows for e in f.events]
-        if not await self._until_done("publish", lambda: self._publisher.publish(events)):
-            return  # recorded: the next start publishes and processes them
-        self._finisher.output.later(flows)
-        entered: Counter[tuple[str, str]] = Counter()
-        for flow in flows:
-            for step in flow.historique[len(flow.historique) - flow.etapesAnnoncees:]:
-                entered[step.statut.value, flow.canal] += 1
-            if DEBUG.isEnabledFor(logging.DEBUG):
-                log.debug("flow_received", numero=flow.number, canal=flow.canal,
-                          technical_account=flow.technicalAccountId, fichier=flow.nomFichier,
-                          taille=flow.tailleOctets, correlation_id=flow.correlationId)
-        metrics.entered(entered)
-        self._pipeline.submit(flows)
 
     # -- EDI --------------------------------------------------------------------------------
     async def take_files(self, account: str, partner: str, files: Sequence[Candidate]) -> list[
@@ -150,10 +104,14 @@ class Receipts:
             await self._pipeline.unreserve(len(files) - len(flows))
         # Retried until done; a retry may find some of them already inserted by the attempt
         # that failed: they are ours all the same, so all of them go on.
-        if not await self._until_done("record", lambda: self.record(flows)):
+        if not await until_done(
+            lambda: self.record(flows), backoff=self._backoff, failed="receipt_step_failed",
+            step="record", stopping=lambda: self._pipeline.stopping,
+            on_failure=lambda exc: metrics.failed("record"),
+        ):
             return failed  # the journal stays: the next start records them
         self._archive.drop_journal(journal)
-        await self.announce(flows)
+        await self._pipeline.enter(flows)
         return failed
 
     # -- API --------------------------------------------------------------------------------
@@ -199,11 +157,5 @@ class Receipts:
             # the insert may have gone through.
             await self._pipeline.unreserve(1)
             raise
-        task = asyncio.get_running_loop().create_task(self.announce([flow]))
-        self._background.add(task)
-        task.add_done_callback(self._background.discard)
+        self._pipeline.enter_soon([flow])
         return flow
-
-    async def wait_background(self, timeout: float) -> None:
-        if self._background:
-            await asyncio.wait(list(self._background), timeout=timeout)

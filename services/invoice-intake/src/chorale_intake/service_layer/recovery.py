@@ -21,12 +21,11 @@ from datetime import UTC, datetime, timedelta
 
 from chorale_intake.adapters.archive import Archive, Journal
 from chorale_intake.adapters.flow_store import FlowStore
-from chorale_intake.adapters.publisher import Publisher
 from chorale_intake.domain.flow import Flow
+from chorale_intake.service_layer.announcer import Announcer
 from chorale_intake.service_layer.events import restore_events
-from chorale_intake.service_layer.finisher import Finisher
 from chorale_intake.service_layer.pipeline import Pipeline
-from chorale_intake.service_layer.processing import Processor, Work
+from chorale_intake.service_layer.processing import Work
 from chorale_intake.service_layer.receipts import Receipts
 from chorale_runtime.logging import get_logger
 
@@ -35,16 +34,13 @@ log = get_logger(__name__)
 
 class Recovery:
     def __init__(
-        self, *, store: FlowStore, archive: Archive, publisher: Publisher, receipts: Receipts,
-        finisher: Finisher, processor: Processor, pipeline: Pipeline, owner: str,
-        producer: str, max_recoveries: int, stale_after: float,
+        self, *, store: FlowStore, archive: Archive, announcer: Announcer, receipts: Receipts,
+        pipeline: Pipeline, owner: str, producer: str, max_recoveries: int, stale_after: float,
     ):
         self._store = store
         self._archive = archive
-        self._publisher = publisher
+        self._announcer = announcer
         self._receipts = receipts
-        self._finisher = finisher
-        self._processor = processor
         self._pipeline = pipeline
         self._owner = owner
         self._producer = producer
@@ -96,7 +92,7 @@ class Recovery:
                 return
             recorded = await self._receipts.record(flows)
             await self._pipeline.unreserve(len(flows) - len(recorded))
-            await self._receipts.announce(recorded)
+            await self._pipeline.enter(recorded)
             self._archive.drop_journal(journal.path)
             log.warning("journal_recovered", journal=journal.path.name, recorded=len(recorded))
 
@@ -112,7 +108,7 @@ class Recovery:
     async def _resume(self, names: Sequence[str]) -> int:
         """Restart every unfinished flow of these generations, then drop them. A flow whose
         terminal record was written just before the crash meets it again when it is
-        recorded (see `Finisher`): it is then only announced again."""
+        recorded (see `TerminalRecords`): it is then only announced again."""
         pending = [restore_events(f, producer=self._producer)
                    for f in await self._store.pending.leftovers(names)]
         poisoned: list[Flow] = []
@@ -122,10 +118,10 @@ class Recovery:
                                             "owner": self._owner})
             (poisoned if again.recoveries > self._max_recoveries else unfinished).append(again)
         # Receipt events may never have left: publish them again, before anything later.
-        await self._publisher.publish(e for f in pending for e in f.events)
+        await self._announcer.again(pending)
         if poisoned:
             await self._store.add_pending(poisoned)  # in a new generation, before the drop
-            await self._processor.give_up([
+            await self._pipeline.give_up([
                 Work(f, failure=f"traitement interrompu {f.recoveries - 1} fois (arrêt du "
                      "service pendant son traitement)")
                 for f in poisoned
@@ -134,7 +130,7 @@ class Recovery:
             if not await self._reserve(len(unfinished)):
                 return len(pending)  # stopping: the old generations stay for the next start
             await self._store.add_pending(unfinished)  # in a new generation, before the drop
-            self._pipeline.submit(unfinished)
+            self._pipeline.resume(unfinished)
         await self._store.pending.drop(names)
         if pending:
             log.warning("flows_resumed", poisoned=len(poisoned), resumed=len(unfinished))

@@ -2,7 +2,7 @@
 IN_EN_ATTENTE_TRAITEMENT (attempt `tentative` + 1) and through the whole pipeline again.
 
 One re-run per attempt: claimed by a unique insert (`flow_reruns`). Its terminal record then
-replaces the incident by compare-and-set on `tentative` (see `Finisher`).
+replaces the incident by compare-and-set on `tentative` (see `TerminalRecords`).
 """
 
 from __future__ import annotations
@@ -58,5 +58,5 @@ async def rerun(
         raise
     log.warning("flow_rerun", numero=number, tentative=flow.tentative, operator=operator,
                 correlation_id=flow.correlationId)
-    await receipts.announce([flow])
+    await pipeline.enter([flow])
     return flow

@@ -20,7 +20,7 @@ from typing import Any
 
 from chorale_contracts import Envelope
 from chorale_invoices.domain.invoice import Invoice
-from chorale_runtime.mongo import IndexSpec, is_duplicate_key
+from chorale_runtime.mongo import IndexSpec, insert_once
 from chorale_runtime.outbox import OUTBOX_FIELD, new_document, with_events
 
 INVOICES = "invoices"
@@ -56,12 +56,8 @@ class InvoiceStore:
 
     async def insert(self, invoice: Invoice, events: Sequence[Envelope]) -> bool:
         """False if the invoice is already there (a replayed event)."""
-        try:
-            await self._invoices.insert_one(new_document(_document(invoice), events))
-        except Exception as exc:
-            if is_duplicate_key(exc):
-                return False
-            raise
+        if not await insert_once(self._invoices, new_document(_document(invoice), events)):
+            return False
         self._notify(INVOICES, invoice.invoiceId)
         return True
 
@@ -98,12 +94,8 @@ class AttachmentStore:
 
     async def put(self, piece_id: str, invoice_id: str, content: bytes, meta: dict[str, Any]
                   ) -> None:
-        try:
-            await self._col.insert_one({"_id": piece_id, "invoiceId": invoice_id,
-                                        "contenu": content, **meta})
-        except Exception as exc:
-            if not is_duplicate_key(exc):
-                raise
+        await insert_once(self._col, {"_id": piece_id, "invoiceId": invoice_id,
+                                      "contenu": content, **meta})
 
     async def get(self, piece_id: str) -> dict[str, Any] | None:
         return await self._col.find_one({"_id": piece_id})

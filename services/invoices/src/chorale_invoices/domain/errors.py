@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from chorale_runtime.errors import VALIDATION_STATUS, ApiError
 
-class InvoiceError(Exception):
-    def __init__(self, code: str, message: str, *, status: int = 400,
+
+class InvoiceError(ApiError):
+    """By default a validation error: 422 (docs/CONVENTIONS.md)."""
+
+    def __init__(self, code: str, message: str, *, status: int = VALIDATION_STATUS,
                  details: dict[str, Any] | None = None):
-        super().__init__(f"{code}: {message}")
-        self.code = code
-        self.message = message
-        self.status = status
-        self.details = details or {}
+        super().__init__(code, message, status, details)
 
 
 def invoice_not_found(invoice_id: str) -> InvoiceError:

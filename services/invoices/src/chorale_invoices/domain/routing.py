@@ -17,7 +17,7 @@ ENGAGEMENT_MAX = 50
 
 def check_routing(recipient: DirectorySnapshot | None, code_service: str | None,
                   engagement: str | None, issue_date: date) -> None:
-    """Raise the first rule the new routing breaks (400, the intake's code)."""
+    """Raise the first rule the new routing breaks (422, the intake's code)."""
     if recipient is None:
         raise InvoiceError("RECIPIENT_UNKNOWN", "Le destinataire n'est pas connu de l'annuaire.")
     params = recipient.parametres

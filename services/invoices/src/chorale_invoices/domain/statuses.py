@@ -164,7 +164,7 @@ def transition(current: Status, action: Action, actor: Actor, motif: str | None 
     check_motif(action, motif)
     if comment is not None and len(comment) > COMMENT_MAX:
         raise InvoiceError("COMMENT_TOO_LONG",
-                           f"Le commentaire dépasse {COMMENT_MAX} caractères.", status=400)
+                           f"Le commentaire dépasse {COMMENT_MAX} caractères.")
     return rule.target
 
 

@@ -13,7 +13,7 @@ from typing import Any
 from pymongo.asynchronous.database import AsyncDatabase
 
 from chorale_contracts import Envelope
-from chorale_runtime.mongo import IndexSpec, is_duplicate_key
+from chorale_runtime.mongo import IndexSpec, insert_once
 from chorale_runtime.outbox import with_events
 
 DELIVERIES = "deliveries"
@@ -28,13 +28,7 @@ class Deliveries:
         self._col = db[DELIVERIES]
 
     async def add(self, doc: dict[str, Any]) -> bool:
-        try:
-            await self._col.insert_one({**doc, "version": 0, "outbox": []})
-            return True
-        except Exception as exc:
-            if is_duplicate_key(exc):
-                return False
-            raise
+        return await insert_once(self._col, {**doc, "version": 0, "outbox": []})
 
     async def get(self, delivery_id: str, *, full: bool = False) -> dict[str, Any] | None:
         return await self._col.find_one({"_id": delivery_id}, None if full else _SUMMARY)

@@ -12,7 +12,7 @@ from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 
-from chorale_runtime.mongo import is_duplicate_key
+from chorale_runtime.mongo import insert_once
 
 DIGESTS = "habilitation_digests"
 
@@ -25,13 +25,9 @@ class HabilitationDigests:
                   now: datetime) -> None:
         doc = await self._col.find_one({"_id": user_id}, {"digestId": 1, "changes": 1})
         if doc is None:
-            try:
-                await self._col.insert_one({"_id": user_id, "digestId": event_id,
-                                            "openedAt": now, "changes": {event_id: change}})
+            if await insert_once(self._col, {"_id": user_id, "digestId": event_id,
+                                             "openedAt": now, "changes": {event_id: change}}):
                 return
-            except Exception as exc:
-                if not is_duplicate_key(exc):
-                    raise
             doc = await self._col.find_one({"_id": user_id}, {"digestId": 1, "changes": 1})
         update: dict[str, Any] = {"$set": {f"changes.{event_id}": change}}
         if not (doc or {}).get("changes"):  # empty since the last flush: a new digest opens

@@ -13,7 +13,7 @@ from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 
-from chorale_runtime.mongo import is_duplicate_key
+from chorale_runtime.mongo import insert_once
 
 NOTICE_DIGESTS = "notice_digests"
 SENT_KEPT = timedelta(hours=2)
@@ -34,14 +34,10 @@ class NoticeDigests:
             return 0
         opening = {"digestId": min(fresh), "openedAt": now, "dueAt": due(now)}
         if doc is None:
-            try:
-                await self._col.insert_one({"_id": key, "userId": user_id,
-                                            "categorie": category, **opening,
-                                            "items": fresh, "sent": {}})
+            if await insert_once(self._col, {"_id": key, "userId": user_id,
+                                             "categorie": category, **opening,
+                                             "items": fresh, "sent": {}}):
                 return len(fresh)
-            except Exception as exc:
-                if not is_duplicate_key(exc):
-                    raise
             doc = await self._col.find_one({"_id": key}, {"openedAt": 1})
         values: dict[str, Any] = {f"items.{k}": v for k, v in fresh.items()}
         if not (doc or {}).get("openedAt"):

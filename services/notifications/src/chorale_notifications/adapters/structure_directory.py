@@ -7,7 +7,7 @@ from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 
-from chorale_runtime.mongo import is_duplicate_key
+from chorale_runtime.mongo import insert_once
 
 COLLECTION = "known_structures"
 
@@ -25,21 +25,13 @@ class StructureDirectory:
         occurred_at: datetime,
     ) -> bool:
         """Record a new structure; False if this structure was already recorded (a replay)."""
-        try:
-            await self._col.insert_one(
-                {
-                    "_id": identifiant,
-                    "raisonSociale": raison_sociale,
-                    "typeStructure": type_structure,
-                    "createdAt": occurred_at,
-                    "sourceEventId": event_id,
-                }
-            )
-            return True
-        except Exception as exc:
-            if is_duplicate_key(exc):
-                return False
-            raise
+        return await insert_once(self._col, {
+            "_id": identifiant,
+            "raisonSociale": raison_sociale,
+            "typeStructure": type_structure,
+            "createdAt": occurred_at,
+            "sourceEventId": event_id,
+        })
 
     async def get(self, identifiant: str) -> dict[str, Any] | None:
         return await self._col.find_one({"_id": identifiant})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from chorale_runtime.errors import VALIDATION_STATUS
 from chorale_runtime.errors import ApiError as NotificationError  # code, message, status, details
 
 
@@ -22,14 +23,14 @@ def delivery_not_retryable(delivery_id: str, statut: str) -> NotificationError:
 
 
 def category_unknown(category: str) -> NotificationError:
-    return NotificationError("CATEGORY_UNKNOWN", "Catégorie de notification inconnue.", 400,
-                             {"categorie": category})
+    return NotificationError("CATEGORY_UNKNOWN", "Catégorie de notification inconnue.",
+                             VALIDATION_STATUS, {"categorie": category})
 
 
 def preference_mandatory(category: str) -> NotificationError:
     return NotificationError(
         "PREFERENCE_NOT_MODIFIABLE",
-        "Les courriels de cette catégorie ne peuvent pas être désactivés.", 400,
+        "Les courriels de cette catégorie ne peuvent pas être désactivés.", VALIDATION_STATUS,
         {"categorie": category},
     )
 
@@ -37,17 +38,17 @@ def preference_mandatory(category: str) -> NotificationError:
 def frequency_not_modifiable(category: str) -> NotificationError:
     return NotificationError(
         "FREQUENCY_NOT_MODIFIABLE",
-        "Les notifications de cette catégorie sont envoyées dès qu'elles surviennent.", 400,
-        {"categorie": category},
+        "Les notifications de cette catégorie sont envoyées dès qu'elles surviennent.",
+        VALIDATION_STATUS, {"categorie": category},
     )
 
 
 def frequency_unknown(value: str) -> NotificationError:
     return NotificationError(
-        "FREQUENCY_UNKNOWN", "Fréquence inconnue : IMMEDIAT, GROUPE ou QUOTIDIEN.", 400,
-        {"frequence": value},
+        "FREQUENCY_UNKNOWN", "Fréquence inconnue : IMMEDIAT, GROUPE ou QUOTIDIEN.",
+        VALIDATION_STATUS, {"frequence": value},
     )
 
 
 def invalid_range(message: str) -> NotificationError:
-    return NotificationError("RANGE_INVALID", message, 400)
+    return NotificationError("RANGE_INVALID", message, VALIDATION_STATUS)

@@ -18,7 +18,7 @@ from typing import Any
 from bson import Binary
 
 from chorale_contracts import Envelope
-from chorale_structures.adapters.outbox_collection import OutboxCollection
+from chorale_runtime.documents import VersionedDocuments
 from chorale_structures.domain import Attachment
 
 COLLECTION = "attachments"
@@ -27,7 +27,7 @@ CONTENTS = "attachment_contents"
 
 class AttachmentStore:
     def __init__(self, db: Any, notify: Any = None):
-        self._docs = OutboxCollection(db, COLLECTION, notify)
+        self._docs = VersionedDocuments(db[COLLECTION], notify)
         self._contents = db[CONTENTS]
 
     async def add(

@@ -10,7 +10,7 @@ from typing import Any, Generic, NamedTuple, TypeVar
 from pydantic import BaseModel
 
 from chorale_contracts import Envelope
-from chorale_structures.adapters.outbox_collection import OutboxCollection
+from chorale_runtime.documents import VersionedDocuments
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -27,7 +27,7 @@ class Versioned(NamedTuple, Generic[M]):
 class ModelStore(Generic[M]):
     def __init__(self, db: Any, name: str, model: type[M], id_field: str, notify: Any = None,
                  extra_fields: Sequence[str] = ()):
-        self._docs = OutboxCollection(db, name, notify)
+        self._docs = VersionedDocuments(db[name], notify)
         self._model = model
         self._id_field = id_field
         self._extra_fields = tuple(extra_fields)

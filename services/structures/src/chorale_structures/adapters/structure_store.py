@@ -20,9 +20,9 @@ from typing import Any
 from pymongo.errors import BulkWriteError
 
 from chorale_contracts import Envelope
+from chorale_runtime.documents import NO_OUTBOX, VersionedDocuments
 from chorale_runtime.mongo import IndexSpec, ensure_indexes, is_duplicate_key
 from chorale_runtime.outbox import new_document
-from chorale_structures.adapters.outbox_collection import NO_OUTBOX, OutboxCollection
 from chorale_structures.domain import DomainError, ErrorCode, Service, Structure
 from chorale_structures.domain.structure_search import (
     PROJECTION,
@@ -128,7 +128,7 @@ def mongo_query(criteria: SearchCriteria) -> dict[str, Any]:
 
 class StructureStore:
     def __init__(self, db: Any, notify: Any = None):
-        self._docs = OutboxCollection(db, COLLECTION, notify)
+        self._docs = VersionedDocuments(db[COLLECTION], notify)
         self._col = self._docs.collection
         self._db = db
         # Fed by every write of this store, used once loaded (see load_search_index).

@@ -14,6 +14,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from chorale_runtime.errors import VALIDATION_STATUS, CataloguedError, ErrorSpec
+
 
 class ErrorCode(StrEnum):
     # Identifiers
@@ -106,12 +108,19 @@ _STATUS_BY_CODE: dict[ErrorCode, int] = {
     ErrorCode.REQUEST_ALREADY_DECIDED: 409,
     ErrorCode.ATTACHMENT_TOO_LARGE: 413,
 }
-# Everything else is a client input problem: 400, as chorale_runtime.errors.status_for does.
-HTTP_STATUS: dict[ErrorCode, int] = {code: _STATUS_BY_CODE.get(code, 400) for code in ErrorCode}
+# Everything else is a value of the request that is not valid: a validation error, 422 as the
+# request schema's VALIDATION_FAILED (docs/CONVENTIONS.md).
+HTTP_STATUS: dict[ErrorCode, int] = {
+    code: _STATUS_BY_CODE.get(code, VALIDATION_STATUS) for code in ErrorCode
+}
 
 
-class DomainError(Exception):
-    """A refused business operation: stable ``code``, French ``message``, ``details``."""
+class DomainError(CataloguedError):
+    """A refused business operation: stable `code`, French `message`, `details`."""
+
+    code: ErrorCode  # the catalogue's codes
+
+    catalogue = {code: ErrorSpec(HTTP_STATUS[code], MESSAGES[code]) for code in ErrorCode}
 
     def __init__(
         self,
@@ -119,18 +128,7 @@ class DomainError(Exception):
         message: str | None = None,
         details: Mapping[str, Any] | None = None,
     ) -> None:
-        self.code = ErrorCode(code)
-        self.message = message or MESSAGES[self.code]
-        self.details: dict[str, Any] = dict(details or {})
-        super().__init__(f"{self.code}: {self.message}")
-
-    @property
-    def http_status(self) -> int:
-        return HTTP_STATUS[self.code]
-
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON error body of CONVENTIONS.md."""
-        return {"code": str(self.code), "message": self.message, "details": self.details}
+        super().__init__(ErrorCode(code), message, details)
 
 
 def field_error(field: str, reason: str) -> DomainError:
