@@ -1,9 +1,8 @@
 """Domain errors of the identity service: a stable code, a French message, details.
 
 Codes are part of the public HTTP contract (`{"code", "message", "details"}`): never rename
-one. Codes marked *internal* must never reach a client; they exist for logs and metrics.
-`CATALOGUE` is the one list of them: status, message and when each happens; the API's
-documentation (docs/api.md, "Error codes") is generated from it (`make docs`).
+one; *internal* ones never reach a client (logs, metrics). `CATALOGUE` lists them once, with
+status, message and when each happens; docs/api.md's "Error codes" is generated from it.
 """
 
 from __future__ import annotations
@@ -274,8 +273,7 @@ INTERNAL_CODES = frozenset({ErrorCode.ACCOUNT_LOCKED, ErrorCode.ACCOUNT_NOT_VERI
 
 class DomainError(CataloguedError):
     """A business rule said no. `code` is stable; `message` is French, for people."""
-
-    code: ErrorCode  # the catalogue's codes
+    code: ErrorCode
 
     catalogue = CATALOGUE
 
