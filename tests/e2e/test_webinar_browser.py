@@ -16,6 +16,7 @@ import pytest_asyncio
 from chorale_cli.journey import JourneyEnv, Mailbox
 from chorale_cli.journey.browser import TIMEOUT
 from chorale_cli.journey.browser_journey import JOURNEY_ARTIFACTS, run_browser_journey
+from chorale_cli.journey.data import yesterday
 from chorale_cli.journey.http import Api
 from chorale_cli.journey.operators import admin_command_creator
 from chorale_cli.journey.people import PASSWORD
@@ -77,9 +78,10 @@ async def test_the_webinar_done_in_the_browser_ends_as_in_the_webinar(played):
         structure = await api("structures", "user").call("GET", f"/v1/structures/{sid}")
         assert structure["telephone"] == "0325000000"
         assert structure["parametres"]["codeServiceDoitEtreRenseigne"] is True
-        services = {s["codeService"]: s["statut"] for s in (await api("structures", "user").call(
+        services = {s["codeService"]: s for s in (await api("structures", "user").call(
             "GET", f"/v1/structures/{sid}/services"))["listeServices"]}
-        assert services["COMPTA"] == "ACTIF" and services["ANCIEN"] == "INACTIF"
+        assert services["COMPTA"]["dateFinActivation"] is None
+        assert services["ANCIEN"]["dateFinActivation"] == yesterday().isoformat()
         banks = (await api("structures", "user").call(
             "GET", f"/v1/structures/{sid}/coordonnees-bancaires"))["listeCoordonneesBancaires"]
         assert [(b["bic"], bool(b["idPieceJointe"])) for b in banks] == [("AGRIFRPPXXX", True)]

@@ -99,7 +99,7 @@ class Scene:
         await p.fill({"email": person.email, "password": PASSWORD})
         await p.submit("Se connecter")
         assert f"Bonjour {person.name}" in await p.text()
-        await self.look(f"compte-{person.prenom.lower()}",
+        await self.look(f"compte-{person.email.split('.')[0]}",
                         f"{person.name} a créé son compte, l'a confirmé par le lien reçu "
                         "et s'est connecté")
 
@@ -249,8 +249,8 @@ async def supplier_deposits_flows(c: Scene) -> None:
                   "adresse": "1 rue des Artisans", "codePostal": "10000", "ville": "Troyes"})
     await p.submit("Créer la structure")
     base = f"/structures/{s.supplier_siret}"
-    await c.until_page_shows(base, "Modifier les informations",
-                           "the supplier's structure page")
+    # Its « Raccordements » tab waits for the creator's rights in habilitations (events).
+    await c.until_page_shows(base, "Raccordements", "the supplier's Raccordements tab")
     await c.look("structure-fournisseur", f"structure privée {s.supplier_siret} créée ; "
                  "son créateur en est le gestionnaire principal")
 
