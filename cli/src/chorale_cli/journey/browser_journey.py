@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+from playwright.async_api import FilePayload
 
 from chorale_cli.journey.browser import ARTIFACTS, PortalBrowser, browser_page
 from chorale_cli.journey.chapter_supplier import partner_drops_three_flows
@@ -47,6 +48,11 @@ class Services:
 
     def logs(self, service: str) -> str:  # the running system keeps its own (`make logs`)
         return ""
+
+
+def upload(name: str, mime: str, content: bytes) -> FilePayload:
+    """A file chosen in a file field, as a person picks it from their disk."""
+    return {"name": name, "mimeType": mime, "buffer": content}
 
 
 @dataclass
@@ -121,9 +127,8 @@ async def operator_imports_and_designates(c: Scene) -> None:
     await c.sign_in_as(s.operator)
     await p.page.get_by_role("link", name="Back office").click()
     await p.page.get_by_role("link", name="Importer le référentiel").click()
-    await p.page.set_input_files("#champ-fichier", files=[{
-        "name": "referentiel.csv", "mimeType": "text/csv",
-        "buffer": reference_csv(s.public_siret, s.public_name).encode()}])
+    await p.page.set_input_files("#champ-fichier", files=[upload(
+        "referentiel.csv", "text/csv", reference_csv(s.public_siret, s.public_name).encode())])
     await c.look("back-office-import", "l'opérateur choisit le fichier du référentiel")
     await p.submit("Importer")
 
@@ -185,8 +190,8 @@ async def gp_completes_the_structure(c: Scene) -> None:
     await p.page.get_by_role("link", name="Ajouter des coordonnées bancaires").click()
     await p.fill({"nom": "Compte Trésor", "iban": "FR76 3000 6000 0112 3456 7890 189",
                   "bic": "AGRIFRPPXXX"})
-    await p.page.set_input_files("#champ-fichier", files=[{
-        "name": "RIB.pdf", "mimeType": "application/pdf", "buffer": RIB_PDF}])
+    await p.page.set_input_files("#champ-fichier",
+                                 files=[upload("RIB.pdf", "application/pdf", RIB_PDF)])
     await p.submit("Enregistrer")
     assert "Les coordonnées bancaires sont ajoutées" in await p.text()
     await c.look("structure-coordonnees-bancaires",
@@ -216,7 +221,7 @@ async def user_joins_a_service(c: Scene) -> None:
     await c.look("approbation", "la GP ouvre la demande dans « Approbations »")
     await p.submit("Approuver")
     assert "La demande est approuvée" in await p.text()
-    s.step("la GP approuve le rattachement")
+    await c.look("approbation-approuvee", "la GP approuve le rattachement")
 
     habilitations = s.api(s.env.habilitations, s.gp)
 
@@ -259,7 +264,9 @@ async def supplier_deposits_flows(c: Scene) -> None:
     await p.submit("Créer le compte technique")
     assert "il ne sera plus jamais affiché" in await p.text()
     client_id = (await p.page.inner_text("#client-id")).strip()
-    account_id = ACCOUNT_IN_EDI_PATH.search(await p.text()).group(1)
+    edi_folder = ACCOUNT_IN_EDI_PATH.search(await p.text())  # « …/<account id>/in/ »
+    assert edi_folder, "the page names no EDI folder"
+    account_id = edi_folder.group(1)
     s.technical_account_id = account_id
     s.technical_account = {"id": account_id, "clientId": client_id,
                            "clientSecret": (await p.page.inner_text("#secret")).strip()}
@@ -299,13 +306,14 @@ async def invoice_is_processed(c: Scene) -> None:
                  "justificatif absent")
     await p.submit("Suspendre")
     assert "La facture est suspendue" in await p.text()
+    await c.look("facture-suspendue", "la facture est suspendue ; le fournisseur en est prévenu")
 
     await c.sign_in_as(s.supplier)
     await c.menu("Factures émises").click()
     await p.page.get_by_role("link", name=number).click()
     await p.fill({"commentaire": "Bon de livraison signé joint."})
-    await p.page.set_input_files("#champ-pieces", files=[{
-        "name": "bon-de-livraison.pdf", "mimeType": "application/pdf", "buffer": RIB_PDF}])
+    await p.page.set_input_files("#champ-pieces", files=[
+        upload("bon-de-livraison.pdf", "application/pdf", RIB_PDF)])
     await c.look("facture-completer", "le fournisseur complète la facture avec le bon de "
                  "livraison")
     await p.submit("Compléter la facture")
@@ -335,7 +343,7 @@ async def gp_hands_over(c: Scene) -> None:
     await c.look("transfert-gp", "la GP confirme le transfert en recopiant l'identifiant")
     await p.submit("Transférer le rôle")
     assert "Le rôle de gestionnaire principal est transféré" in await p.text()
-    s.step(f"{s.user.name} est le nouveau gestionnaire principal")
+    await c.look("transfert-gp-fait", f"{s.user.name} est le nouveau gestionnaire principal")
     await c.sign_out()
 
 
