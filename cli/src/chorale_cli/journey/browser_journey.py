@@ -215,6 +215,8 @@ async def user_joins_a_service(c: Scene) -> None:
     assert "Votre demande de rattachement est envoyée" in await p.text()
 
     await c.sign_in_as(s.gp)
+    badge = p.page.get_by_role("navigation", name="Menu principal").locator(".pastille")
+    assert (await badge.inner_text()).startswith("1")  # one request waits for her
     await c.menu("Approbations").click()
     await p.page.get_by_role("link", name=re.compile(
         f"{re.escape(s.user.name)}|{re.escape(s.user.email)}")).first.click()
@@ -302,11 +304,11 @@ async def invoice_is_processed(c: Scene) -> None:
     await p.page.get_by_text("Suspendre…").click()
     await p.page.select_option("#champ-motif-suspendre", "JUSTIF_ABS")
     await p.page.fill("#champ-commentaire-suspendre", "Merci de joindre le bon de livraison.")
-    await c.look("facture-suspendre", "l'agent la prend en charge puis la suspend : "
-                 "justificatif absent")
+    await c.look("facture-suspendre", "l'agent la prend en charge, choisit le motif de "
+                 "suspension : justificatif absent")
     await p.submit("Suspendre")
     assert "La facture est suspendue" in await p.text()
-    await c.look("facture-suspendue", "la facture est suspendue ; le fournisseur en est prévenu")
+    await c.look("facture-suspendue", "la facture est suspendue, son motif dans l'historique")
 
     await c.sign_in_as(s.supplier)
     await c.menu("Factures émises").click()
