@@ -7,7 +7,7 @@ RUN := $(UV) run --frozen
 INFRA := $(PYTHON) deploy/local/infra.py
 STACK := $(RUN) python deploy/stack.py
 
-.PHONY: help bootstrap browser up down status logs test test-unit lint typecheck contracts docs bench demo infra-up infra-down clean
+.PHONY: help bootstrap browser up down status logs test test-unit lint typecheck contracts docs bench demo demo-browser infra-up infra-down clean
 
 help: ## List the commands
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[1m%-18s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -69,8 +69,13 @@ docs: bootstrap ## Regenerate the README's configuration table, Prometheus' targ
 bench: bootstrap ## Run the benchmarks and print their figures
 	@$(RUN) python bench/run.py $(BENCH_ARGS)
 
-demo: up ## Bring the system up if needed, then play the webinar's journey, narrated
-	@$(RUN) chorale demo
+# BROWSER=1: the journey done by people in the portal (headless chromium); HEADED=1 as well:
+# in a visible window, which needs a display (a desktop session, or run it under xvfb-run).
+demo: up ## Bring the system up if needed, then play the webinar's journey, narrated (BROWSER=1: in the portal; HEADED=1: visible, needs a display)
+	@$(RUN) chorale demo $(if $(or $(BROWSER),$(HEADED)),--browser) $(if $(HEADED),--headed)
+
+demo-browser: up ## The webinar's journey done in the portal, headless (HEADED=1: visible window, needs a display)
+	@$(RUN) chorale demo --browser $(if $(HEADED),--headed)
 
 infra-up: ## Start only Kafka and the database (local processes)
 	@$(INFRA) start --instance dev

@@ -1,4 +1,6 @@
-"""`chorale demo`: the webinar's journey against the running system (`make up`), narrated."""
+"""`chorale demo`: the webinar's journey against the running system (`make up`), narrated —
+over the APIs, or (`--browser`) done by people in the portal, headless or in a visible window
+(`--headed`)."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from chorale_cli.journey import JourneyEnv, JourneyError, JourneyReport, Mailbox, run_journey
+from chorale_cli.journey.browser_journey import JOURNEY_ARTIFACTS, run_browser_journey
 from chorale_cli.journey.operators import admin_command_creator
 from chorale_cli.services import SERVICES
 
@@ -47,6 +50,9 @@ def demo(
     edi_root: Path = Path("var/edi"),
     mail_dir: Path = Path("var/mail"),
     timeout: float = 90.0,
+    browser: bool = False,
+    headed: bool = False,
+    portal: str | None = None,
 ) -> None:
     console = Console()
     env = JourneyEnv(
@@ -57,11 +63,24 @@ def demo(
         }),
         narrate=console.print, timeout=timeout, invoices=invoices,
     )
-    console.rule("Chorale — le parcours du webinaire")
+    if headed and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        console.print("[red]--headed montre le navigateur : il faut un écran (DISPLAY ou "
+                      "WAYLAND_DISPLAY), par exemple une session graphique ou `xvfb-run`. "
+                      "Sans écran, lancez la démonstration sans --headed.[/red]")
+        raise typer.Exit(2)
+    if browser:
+        console.rule("Chorale — le parcours du webinaire, dans le portail")
+        journey = run_browser_journey(env, portal or SERVICES["portal"].local_url,
+                                      headless=not headed)
+    else:
+        console.rule("Chorale — le parcours du webinaire")
+        journey = run_journey(env)
     try:
-        report = asyncio.run(run_journey(env))
+        report = asyncio.run(journey)
     except JourneyError as exc:
         console.print(f"[red]Le parcours s'est arrêté : {exc}[/red]")
         raise typer.Exit(1) from None
     console.rule("Résumé")
     render_summary(report, console)
+    if browser:
+        console.print(f"Captures d'écran de chaque étape : {JOURNEY_ARTIFACTS}")

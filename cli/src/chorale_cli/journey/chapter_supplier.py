@@ -34,7 +34,26 @@ async def supplier_deposits_flows(s: JourneyState) -> None:
     s.technical_account_id = account["id"]
     s.technical_account = account
     s.step(f"compte technique {account['clientId']} créé (secret montré une seule fois)")
-    inbox = env.edi_root / account["id"] / "in"
+    await partner_drops_three_flows(s, account["id"])
+
+    await eventually(lambda: any("factur" in m.subject.lower()
+                                 for m in env.mailbox.to(s.user.email)),
+                     env.timeout, "the invoice mail to the recipient's user")
+    s.step(f"{s.user.name} est prévenu par courriel de la facture mise à disposition")
+    rejected = [f.numero for f in s.flows if f.statut == "IN_REJETE"]
+    # One mail per rejection, or one listing both (grouped notices): each is told.
+    await eventually(lambda: all(any(n in m.text for m in env.mailbox.to(s.supplier.email)
+                                     if "rejet" in m.subject.lower()) for n in rejected),
+                     env.timeout, "the rejection mails to the supplier")
+    s.step("le fournisseur est prévenu par courriel des deux rejets")
+
+
+async def partner_drops_three_flows(s: JourneyState, account_id: str) -> None:
+    """The partner's machine drops three invoices in the technical account's EDI folder (one
+    valid, one without the service code the structure requires, one for an expired service)
+    and waits for their comptes rendus."""
+    env = s.env
+    inbox = env.edi_root / account_id / "in"
     await eventually(inbox.is_dir, env.timeout, "the technical account's EDI folder")
     s.step(f"dossier EDI prêt : {inbox}")
 
@@ -52,7 +71,7 @@ async def supplier_deposits_flows(s: JourneyState) -> None:
         part.rename(inbox / name)  # written under a temporary name, then renamed
     s.step("trois fichiers déposés (écrits sous un nom temporaire puis renommés)")
 
-    outbox = env.edi_root / account["id"] / "out"
+    outbox = env.edi_root / account_id / "out"
     results = await eventually(lambda: _terminal_crs(outbox, set(files)), env.timeout,
                                "the three terminal comptes rendus")
     for name in files:
@@ -65,17 +84,6 @@ async def supplier_deposits_flows(s: JourneyState) -> None:
     assert by_name["sans-code-service.xml"].codes == ["SERVICE_CODE_REQUIRED"], by_name
     assert by_name["service-expire.xml"].codes == ["SERVICE_INACTIVE"], by_name
     assert yesterday().isoformat() in json.dumps(results["service-expire.xml"])
-
-    await eventually(lambda: any("factur" in m.subject.lower()
-                                 for m in env.mailbox.to(s.user.email)),
-                     env.timeout, "the invoice mail to the recipient's user")
-    s.step(f"{s.user.name} est prévenu par courriel de la facture mise à disposition")
-    rejected = [f.numero for f in s.flows if f.statut == "IN_REJETE"]
-    # One mail per rejection, or one listing both (grouped notices): each is told.
-    await eventually(lambda: all(any(n in m.text for m in env.mailbox.to(s.supplier.email)
-                                     if "rejet" in m.subject.lower()) for n in rejected),
-                     env.timeout, "the rejection mails to the supplier")
-    s.step("le fournisseur est prévenu par courriel des deux rejets")
 
 
 def _terminal_crs(outbox: Path, names: set[str]) -> dict[str, dict] | None:

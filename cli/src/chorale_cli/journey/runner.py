@@ -49,7 +49,7 @@ class JourneyReport:
     invoice_id: str = ""
 
 
-def _cast(run: str) -> dict[str, Person]:
+def cast_of(run: str) -> dict[str, Person]:
     domain = "demo.chorale.example"
     return {
         "operator": Person(f"operateur.{run}@{domain}", "Olivia", "Opératrice"),
@@ -62,7 +62,7 @@ def _cast(run: str) -> dict[str, Person]:
 async def run_journey(env: JourneyEnv) -> JourneyReport:
     env.run_id = env.run_id or uuid.uuid4().hex[:8]
     rng = random.Random(env.run_id)
-    cast = _cast(env.run_id)
+    cast = cast_of(env.run_id)
     started = time.monotonic()
     async with httpx.AsyncClient(timeout=30) as client:
         state = JourneyState(

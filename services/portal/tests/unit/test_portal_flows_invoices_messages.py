@@ -123,6 +123,8 @@ async def test_the_flow_list_asks_the_intake_for_the_persons_structure_with_the_
                            "page": "1", "taillePage": "20"}
     assert FLOW in page.text and "Code service obligatoire" in page.text
     assert "data-actualiser" not in page.text  # nothing in progress: no refresh
+    # and never the whole page reloading under the person's eyes (axe: meta-refresh)
+    assert 'http-equiv="refresh"' not in page.text
 
 
 async def test_unreadable_filters_are_said_and_not_sent(browser):
@@ -142,6 +144,9 @@ async def test_flows_in_progress_are_followed_by_a_fragment_that_stops_once_they
     assert f'data-actualiser="{fragment}"' in page.text
     assert '<script src="/static/actualisation.js" defer></script>' in page.text
     assert "Actualiser" in page.text  # without JavaScript: a link
+    assert f'class="actualiser-sans-js" href="/suivi-des-flux?structure={SUPPLIER}&amp;canal=API' \
+        f'&amp;page=1"' in page.text
+    assert 'http-equiv="refresh"' not in page.text  # the script or the link, not a reload
     browser.services.on("GET", "/v1/flows", 200, {"total": 1, "flux": [flow_row()]})
     part = await browser.get(fragment.replace("&amp;", "&"))
     assert part.text.lstrip().startswith('<section id="flux"') and "<html" not in part.text
@@ -158,7 +163,7 @@ async def test_a_flows_cr_explains_each_error_and_business_rule_in_french(browse
     assert "Le total TTC (BT-112) doit égaler le total HT" in text
     assert "règle française de la facturation électronique" in text  # the warning's family
     assert "Avertissements" in text and "/Invoice/cbc:BuyerReference" in text
-    assert "data-actualiser" not in text
+    assert "data-actualiser" not in text and 'http-equiv="refresh"' not in text
 
 
 def test_every_rule_code_of_the_intake_is_explained():

@@ -88,7 +88,7 @@ def build_router() -> APIRouter:
             codes=flow_codes, in_progress=in_progress,
             status_options={"": "Tous les statuts", **flow_codes.FLOW_STATUSES},
             channel_options={"": "Tous les canaux", **flow_codes.CHANNELS},
-            fragment="/suivi-des-flux/lignes?" + here, refresh="/suivi-des-flux?" + here,
+            fragment="/suivi-des-flux/lignes?" + here, reload_link="/suivi-des-flux?" + here,
             page_link=lambda n: "/suivi-des-flux?" + urlencode({**criteria, "page": n}))
 
     @router.get("/suivi-des-flux")
@@ -109,7 +109,7 @@ def build_router() -> APIRouter:
                       codes=flow_codes, errors_cr=flow_codes.explained_cr(cr),
                       in_progress=cr.get("statut") in flow_codes.IN_PROGRESS,
                       fragment=f"/suivi-des-flux/{quote(numero, safe='')}/etat",
-                      refresh=f"/suivi-des-flux/{quote(numero, safe='')}")
+                      reload_link=f"/suivi-des-flux/{quote(numero, safe='')}")
 
     @router.get("/suivi-des-flux/{numero}")
     async def flow(request: Request, numero: str) -> Response:
