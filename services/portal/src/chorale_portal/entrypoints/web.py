@@ -245,7 +245,11 @@ def navigation(session: Session | None, path: str, managed: Management | None = 
                ("/mon-compte/invitations", "Mes invitations"),
                ("/mon-compte/rattachements", "Mes rattachements"),
                ("/mon-compte/habilitations", "Mes habilitations"), ("/structures", "Structures")]
+    # the webinar's order: … Structures, Raccordements, Suivi des flux, Factures, Mes messages,
+    # Approbations
     rights = header.rights if header is not None else None
+    if managed.whole_structures:
+        entries.append(("/raccordements", "Raccordements"))
     if rights is not None and rights.flows:
         entries.append(("/suivi-des-flux", "Suivi des flux"))
     if rights is not None and rights.received:
@@ -255,8 +259,6 @@ def navigation(session: Session | None, path: str, managed: Management | None = 
     if rights is not None and rights.deposits and not is_operator(session):
         entries.append(("/depot-facture", "Déposer une facture"))
     entries.append(("/mes-messages", "Mes messages"))
-    if managed.whole_structures:
-        entries.append(("/raccordements", "Raccordements"))
     if managed.manages_any:
         entries.append(("/approbations", "Approbations"))
     if is_operator(session):
