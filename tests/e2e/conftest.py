@@ -7,8 +7,7 @@ import uuid
 
 import pytest_asyncio
 
-from chorale_cli.journey import JourneyEnv, Mailbox, run_journey
-from chorale_cli.journey.operators import admin_command_creator
+from chorale_cli.journey import run_journey
 from chorale_cli.journey.stack import running_stack
 from chorale_runtime.testing.plugin import Namespace
 
@@ -19,15 +18,7 @@ async def journey(infra, tmp_path_factory):
     folder = tmp_path_factory.mktemp("stack")
     async with running_stack(infra, namespace, folder) as stack:
         narration: list[str] = []
-        env = JourneyEnv(
-            structures=stack.url("structures"), identity=stack.url("identity"),
-            habilitations=stack.url("habilitations"), intake=stack.url("invoice-intake"),
-            notifications=stack.url("notifications"), edi_root=stack.edi_root,
-            invoices=stack.url("invoices"),
-            mailbox=Mailbox(stack.mail_dir),
-            create_operator=admin_command_creator(stack.envs["identity"]),
-            narrate=narration.append, timeout=90,
-        )
+        env = stack.journey_env(narration.append, 90)
         try:
             report = await run_journey(env)
         except Exception:

@@ -27,7 +27,6 @@ import httpx
 import pytest
 import pytest_asyncio
 
-from chorale_cli.journey import JourneyEnv, Mailbox
 from chorale_cli.journey.browser import ARTIFACTS, TIMEOUT, PortalBrowser, browser_page
 from chorale_cli.journey.chapter_public import (
     gp_completes_the_structure,
@@ -37,7 +36,6 @@ from chorale_cli.journey.chapter_supplier import supplier_deposits_flows
 from chorale_cli.journey.chapter_user import user_joins_a_service
 from chorale_cli.journey.data import RIB_PDF, siret
 from chorale_cli.journey.http import eventually
-from chorale_cli.journey.operators import admin_command_creator
 from chorale_cli.journey.people import PASSWORD, Person
 from chorale_cli.journey.stack import running_stack
 from chorale_cli.journey.state import JourneyState
@@ -81,13 +79,7 @@ async def world(infra, tmp_path_factory, request):
     folder = tmp_path_factory.mktemp("portal-flows-stack")
     async with running_stack(infra, Namespace("pf" + run), folder, portal=True) as stack:
         narration: list[str] = []
-        env = JourneyEnv(
-            structures=stack.url("structures"), identity=stack.url("identity"),
-            habilitations=stack.url("habilitations"), intake=stack.url("invoice-intake"),
-            notifications=stack.url("notifications"), edi_root=stack.edi_root,
-            invoices=stack.url("invoices"), mailbox=Mailbox(stack.mail_dir),
-            create_operator=admin_command_creator(stack.envs["identity"]),
-            narrate=narration.append, timeout=TIMEOUT, run_id=run)
+        env = stack.journey_env(narration.append, TIMEOUT, run)
         domain = "portail.chorale.example"
         rng = random.Random(run)
         async with httpx.AsyncClient(timeout=30) as client, browser_page() as page:

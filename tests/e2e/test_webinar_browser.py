@@ -13,12 +13,10 @@ import httpx
 import pytest
 import pytest_asyncio
 
-from chorale_cli.journey import JourneyEnv, Mailbox
 from chorale_cli.journey.browser import TIMEOUT
 from chorale_cli.journey.browser_journey import JOURNEY_ARTIFACTS, run_browser_journey
 from chorale_cli.journey.data import yesterday
 from chorale_cli.journey.http import Api
-from chorale_cli.journey.operators import admin_command_creator
 from chorale_cli.journey.people import PASSWORD
 from chorale_cli.journey.stack import running_stack
 from chorale_runtime.testing.plugin import Namespace
@@ -32,13 +30,7 @@ async def played(infra, tmp_path_factory):
     folder = tmp_path_factory.mktemp("webinar-browser-stack")
     async with running_stack(infra, Namespace("wb" + run), folder, portal=True) as stack:
         narration: list[str] = []
-        env = JourneyEnv(
-            structures=stack.url("structures"), identity=stack.url("identity"),
-            habilitations=stack.url("habilitations"), intake=stack.url("invoice-intake"),
-            notifications=stack.url("notifications"), edi_root=stack.edi_root,
-            invoices=stack.url("invoices"), mailbox=Mailbox(stack.mail_dir),
-            create_operator=admin_command_creator(stack.envs["identity"]),
-            narrate=narration.append, timeout=TIMEOUT, run_id=run)
+        env = stack.journey_env(narration.append, TIMEOUT, run)
         try:
             report = await run_browser_journey(env, stack.url("portal"))
         except Exception:

@@ -7,13 +7,15 @@ import asyncio
 import contextlib
 import hashlib
 import secrets
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from aiosmtpd.controller import Controller
 
+from chorale_cli.journey.env import JourneyEnv, Mailbox
+from chorale_cli.journey.operators import admin_command_creator
 from chorale_cli.mailcatcher import build
 from chorale_cli.services import KEY_ISSUER, in_start_order, jwks_url
 from chorale_runtime.testing.infra import Endpoints
@@ -59,6 +61,18 @@ class RunningStack:
 
     def logs(self, service: str) -> str:
         return self.processes[service].logs()
+
+    def journey_env(self, narrate: Callable[[str], None], timeout: float,
+                    run_id: str = "") -> JourneyEnv:
+        """The webinar journey's view of this stack: its services, EDI root, mailbox and the
+        operator-creating command."""
+        return JourneyEnv(
+            structures=self.url("structures"), identity=self.url("identity"),
+            habilitations=self.url("habilitations"), intake=self.url("invoice-intake"),
+            notifications=self.url("notifications"), edi_root=self.edi_root,
+            invoices=self.url("invoices"), mailbox=Mailbox(self.mail_dir),
+            create_operator=admin_command_creator(self.envs["identity"]),
+            narrate=narrate, timeout=timeout, run_id=run_id)
 
     async def restart(self, service: str, ready_timeout: float = 120) -> None:
         """Start `service` again (after it was stopped or killed), same port and environment."""
