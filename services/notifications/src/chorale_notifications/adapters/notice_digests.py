@@ -39,10 +39,12 @@ class NoticeDigests:
                                              "items": fresh, "sent": {}}):
                 return len(fresh)
             doc = await self._col.find_one({"_id": key}, {"openedAt": 1})
-        values: dict[str, Any] = {f"items.{k}": v for k, v in fresh.items()}
-        if not (doc or {}).get("openedAt"):
-            values.update(opening)
-        await self._col.update_one({"_id": key}, {"$set": values})
+        await self._col.update_one({"_id": key},
+                                   {"$set": {f"items.{k}": v for k, v in fresh.items()}})
+        # Open the digest unless it is open. Not decided from the read above: a flush may have
+        # closed it between that read and this write, which would strand these notices in a
+        # digest never due. One conditional update, atomic on both engines.
+        await self._col.update_one({"_id": key, "dueAt": None}, {"$set": opening})
         return len(fresh)
 
     async def due(self, now: datetime) -> list[dict[str, Any]]:
