@@ -24,6 +24,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from fastapi import FastAPI
 from harness import Figure, percentile
 from pymongo import AsyncMongoClient
 
@@ -38,6 +39,7 @@ from chorale_contracts.events.identity import (
 from chorale_contracts.events.invoices import InvoiceMadeAvailable
 from chorale_notifications import metrics as notification_metrics
 from chorale_notifications.adapters.deliveries import Deliveries
+from chorale_notifications.adapters.mail_links import MailLinks
 from chorale_notifications.adapters.read_models import People
 from chorale_notifications.adapters.smtp import Mailer
 from chorale_notifications.bootstrap import build_app
@@ -201,7 +203,7 @@ async def bench_mails(infra: Any, count: int, concurrency: int) -> float:
         deliveries = Deliveries(db)
         await db.deliveries.insert_many(_pending_notices(count))
         dispatcher = Dispatcher(deliveries, People(db), Mailer(settings), settings,
-                                lambda *_a: None)
+                                lambda *_a: None, MailLinks(settings))
         sent = notification_metrics.MAILS_SENT.labels(settings.service_name, "FLUX_REJETE")
         before = sent._value.get()
         started = time.monotonic()
@@ -242,39 +244,57 @@ async def bench_urgent_latency(infra: Any, notices: int, samples: int
     prefix = namespace.topic_prefix
     client = AsyncMongoClient(infra.mongodb_uri, tz_aware=True)
     with SmtpSink() as smtp:
-        settings = settings_for(NotificationsSettings, infra, namespace, smtp_port=smtp.port,
-                                log_level="WARNING")
-        db = client[settings.database_name]
-        await db.deliveries.insert_many(_pending_notices(notices))
-        producer = Producer(infra.kafka_bootstrap, "bench")
-        await producer.start()
-        latencies: list[float] = []
-        pending_at_first = 0
-        try:
-            async with serve_in_process(build_app(settings)):
-                for i in range(samples):
-                    uid = f"new-{i}"
-                    payload = UserVerificationRequested(
-                        userId=uid, purpose="EMAIL_VERIFICATION", contactEmail=f"{uid}@b.test",
-                        prenom="Nouvelle", link="https://portail.test/compte/verification?t=x",
-                        expiresAt=datetime.now(UTC) + timedelta(hours=1))
-                    env = new_envelope(payload, key=uid, producer="bench")
-                    published = datetime.now(UTC)
-                    await producer.send(OutgoingMessage(topic_name(Topic.IDENTITY, prefix),
-                                                        uid.encode(), env.to_bytes()))
-                    delivery = message_id(str(env.event_id), uid)
-                    doc = await eventually(lambda d=delivery: _sent(db, d), timeout=300,
-                                           interval=0.01)
-                    latencies.append((doc["sentAt"] - published).total_seconds())
-                    if i == 0:
-                        pending_at_first = await db.deliveries.count_documents(
-                            {"categorie": "FLUX_REJETE", "statut": "PENDING"})
-                    await asyncio.sleep(0.2)
-        finally:
-            await producer.stop()
+        async with serve_in_process(_identity_mail_links()) as identity_url:
+            settings = settings_for(NotificationsSettings, infra, namespace, smtp_port=smtp.port,
+                                    identity_url=identity_url,
+                                    mail_links_client_secret=MAIL_LINKS_SECRET, log_level="WARNING")
+            db = client[settings.database_name]
+            await db.deliveries.insert_many(_pending_notices(notices))
+            producer = Producer(infra.kafka_bootstrap, "bench")
+            await producer.start()
+            latencies: list[float] = []
+            pending_at_first = 0
+            try:
+                async with serve_in_process(build_app(settings)):
+                    for i in range(samples):
+                        uid = f"new-{i}"
+                        payload = UserVerificationRequested(
+                            userId=uid, purpose="EMAIL_VERIFICATION", contactEmail=f"{uid}@b.test",
+                            prenom="Nouvelle", linkId=f"link-{i}",
+                            expiresAt=datetime.now(UTC) + timedelta(hours=1))
+                        env = new_envelope(payload, key=uid, producer="bench")
+                        published = datetime.now(UTC)
+                        await producer.send(OutgoingMessage(topic_name(Topic.IDENTITY, prefix),
+                                                            uid.encode(), env.to_bytes()))
+                        delivery = message_id(str(env.event_id), uid)
+                        doc = await eventually(lambda d=delivery: _sent(db, d), timeout=300,
+                                               interval=0.01)
+                        latencies.append((doc["sentAt"] - published).total_seconds())
+                        if i == 0:
+                            pending_at_first = await db.deliveries.count_documents(
+                                {"categorie": "FLUX_REJETE", "statut": "PENDING"})
+                        await asyncio.sleep(0.2)
+            finally:
+                await producer.stop()
     await client.drop_database(settings.database_name)
     await client.close()
     return latencies, pending_at_first
+
+
+MAIL_LINKS_SECRET = "bench-mail-links-secret"
+
+
+def _identity_mail_links() -> FastAPI:
+    """Identity's mail-link route as notifications calls it when it sends an account mail
+    (the link itself is identity's business, not what this benchmark measures)."""
+    app = FastAPI()
+
+    @app.post("/internal/v1/mail-links/{link_id}/token")
+    async def mint(link_id: str) -> dict[str, str]:
+        return {"link": f"https://portail.test/compte/verification?token={link_id}.x",
+                "expiresAt": "2099-01-01T00:00:00+00:00"}
+
+    return app
 
 
 async def _sent(db: Any, delivery_id: str) -> dict[str, Any] | None:
